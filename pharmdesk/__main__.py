@@ -1,0 +1,3 @@
+from pharmdesk.cli import main
+
+raise SystemExit(main())

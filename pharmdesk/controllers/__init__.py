@@ -1,0 +1,1 @@
+"""The operations of API.md as plain Python. No Qt here."""

@@ -1,0 +1,379 @@
+"""The signed-in staff member: sign-in, first-run setup, running operations, lock.
+
+A ``DeskSession`` is what every front end holds after a successful sign-in. It owns the
+open database and the key; locking or signing out closes the one and forgets the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import select
+
+from pharmdesk.clock import Clock, to_iso
+from pharmdesk.controllers import audit
+from pharmdesk.controllers.passwords import check_new_password
+from pharmdesk.controllers.registry import ADMIN, REGISTRY, Op
+from pharmdesk.controllers.settings_store import DEFAULT_SETTINGS, load_settings, save_settings
+from pharmdesk.controllers.validation import clean_text, parse_params
+from pharmdesk.errors import (
+    AUTH_FAILED,
+    LOCKED_OUT,
+    NOT_FOUND,
+    PASSWORD_CHANGE_REQUIRED,
+    PERMISSION_DENIED,
+    PharmDeskError,
+    validation,
+)
+from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store import migrate
+from pharmdesk.store.attempts import SignInAttempts, failure_delay
+from pharmdesk.store.engine import KEY_BYTES, Database, make_engine, open_engine
+from pharmdesk.store.schema import AuditEntry, Staff
+from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
+
+CHECKPOINT_EVERY = dt.timedelta(minutes=5)
+WRONG_PASSWORD = "Wrong username or password. Check both and try again."
+USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{1,31}"
+
+
+@dataclass(frozen=True)
+class StaffInfo:
+    username: str
+    full_name: str
+    role: str
+    must_change_password: bool
+
+
+def _locked_message(until: dt.datetime) -> str:
+    local = until.astimezone().strftime("%H:%M")
+    return (
+        f"Too many wrong passwords for this account: it is locked until {local}. "
+        "Try again then, or ask an admin to unlock it."
+    )
+
+
+class DeskSession:
+    """One staff member signed in to one database."""
+
+    def __init__(
+        self,
+        files: DatabaseFiles,
+        db: Database,
+        key: bytes,
+        staff: StaffInfo,
+        clock: Clock,
+        kdf: KdfParams = DEFAULT_KDF,
+    ) -> None:
+        self.files = files
+        self.db = db
+        self._key: bytes | None = key
+        self.staff = staff
+        self.clock = clock
+        self.vault = Vault(files.vault, kdf)
+        self._settings: dict[str, Any] | None = None
+        self._last_checkpoint = clock.now()
+
+    # -- what operations use ------------------------------------------------------------
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            raise PharmDeskError(AUTH_FAILED, "The session is locked. Sign in again.")
+        return self._key
+
+    @property
+    def is_open(self) -> bool:
+        return self._key is not None
+
+    def settings(self) -> dict[str, Any]:
+        if self._settings is None:
+            with self.db.transaction() as tx:
+                self._settings = load_settings(tx)
+        return self._settings
+
+    def forget_settings(self) -> None:
+        self._settings = None
+
+    def mark_password_changed(self) -> None:
+        self.staff = replace(self.staff, must_change_password=False)
+
+    # -- running an operation -------------------------------------------------------------
+    def call(self, name: str, params: Any = None) -> dict[str, Any]:
+        """Run one operation of API.md; raise ``PharmDeskError`` for a refusal."""
+        if not self.is_open:
+            raise PharmDeskError(AUTH_FAILED, "The session is locked. Sign in again.")
+        op_def = REGISTRY.get(name)
+        if op_def is None:
+            raise validation(f"Unknown operation '{str(name)[:60]}'.", "operation")
+        if self.staff.must_change_password and not op_def.allowed_before_password_change:
+            raise PharmDeskError(
+                PASSWORD_CHANGE_REQUIRED,
+                "You must choose a new password before doing anything else (changeMyPassword).",
+            )
+        if self.staff.role not in op_def.roles:
+            self._audit_denied(name)
+            raise PharmDeskError(
+                PERMISSION_DENIED,
+                f"Your role ({self.staff.role}) may not use {name}. Ask an admin.",
+            )
+        checked = parse_params(params, op_def.params)
+        with self.db.transaction() as tx:
+            result = op_def.handler(Op(tx, self, self.clock.now()), checked)
+        self._maybe_checkpoint()
+        return result
+
+    def _audit_denied(self, name: str) -> None:
+        with self.db.transaction() as tx:
+            audit.append(
+                tx,
+                at=self.clock.now(),
+                user=self.staff.username,
+                action="denied",
+                outcome="denied",
+                detail={"operation": name},
+            )
+
+    # -- checkpoint, lock, sign out --------------------------------------------------------
+    def write_checkpoint(self) -> None:
+        with self.db.transaction() as tx:
+            head = audit.chain_head(tx)
+        if head is not None:
+            audit.write_checkpoint(self.files.checkpoint, head)
+        self._last_checkpoint = self.clock.now()
+
+    def _maybe_checkpoint(self) -> None:
+        if self.clock.now() - self._last_checkpoint >= CHECKPOINT_EVERY:
+            self.write_checkpoint()
+
+    def _end(self, action: str | None) -> None:
+        if not self.is_open:
+            return
+        try:
+            if action is not None:
+                with self.db.transaction() as tx:
+                    audit.append(tx, at=self.clock.now(), user=self.staff.username, action=action)
+            self.write_checkpoint()
+        finally:
+            self.db.close()
+            self._key = None
+            self._settings = None
+
+    def lock(self) -> None:
+        """Idle or manual lock: audited, database closed, key dropped."""
+        self._end("lock")
+
+    def sign_out(self) -> None:
+        self._end("signOut")
+
+    def close(self) -> None:
+        """End a command-line session: checkpoint and close, no sign-out entry."""
+        self._end(None)
+
+
+# -- sign-in ------------------------------------------------------------------------------
+def open_database(files: DatabaseFiles, key: bytes) -> Database:
+    """Open an unlocked database and bring its schema up to date."""
+    engine = open_engine(files.db, key)
+    try:
+        if migrate.needs_upgrade(engine):
+            migrate.upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Database(files.db, engine)
+
+
+def _require_files(files: DatabaseFiles) -> None:
+    if not files.db.exists() and not files.vault.exists():
+        raise PharmDeskError(
+            NOT_FOUND,
+            f"No PharmDesk database at {files.db}. Create one with 'pharmdesk init', or "
+            "choose the right file with --db.",
+        )
+    if not files.db.exists():
+        raise PharmDeskError(
+            NOT_FOUND,
+            "The database file is missing (its key file is there). Restore it from a backup.",
+        )
+
+
+def sign_in(
+    files: DatabaseFiles,
+    username: str,
+    password: str,
+    *,
+    clock: Clock | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    kdf: KdfParams = DEFAULT_KDF,
+) -> DeskSession:
+    """Unwrap the person's keyslot, open the database, audit the sign-in.
+
+    A wrong password and an unknown username cost the same key derivation and give the
+    same answer. Failures are counted outside the database and audited at the next
+    successful sign-in by anyone.
+    """
+    clock = clock or Clock()
+    _require_files(files)
+    vault = Vault(files.vault, kdf)
+    attempts = SignInAttempts(files.attempts)
+    username = username.strip().lower()
+    now = clock.now()
+    state = attempts.state(username, now)
+    if state.locked_until is not None:
+        attempts.record_locked_attempt(username, now)
+        raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
+    key = vault.unlock_staff(username, password)
+    if key is None:
+        state = attempts.record_failure(username, clock.now())
+        sleep(failure_delay(state.failures))
+        if state.locked_until is not None:
+            raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
+        raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
+    db = open_database(files, key)
+    try:
+        staff = _audit_sign_in(db, username, attempts, clock)
+    except BaseException:
+        db.close()
+        raise
+    attempts.clear(username)
+    return DeskSession(files, db, key, staff, clock, kdf)
+
+
+def _audit_sign_in(
+    db: Database, username: str, attempts: SignInAttempts, clock: Clock
+) -> StaffInfo:
+    pending = attempts.pending()
+    with db.transaction() as tx:
+        row = tx.scalar(select(Staff).where(Staff.username == username))
+        if row is None or row.disabled:
+            raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
+        now = clock.now()
+        for event in pending:
+            detail = {"at": event["at"]}
+            if "until" in event:
+                detail["until"] = event["until"]
+            audit.append(
+                tx,
+                at=now,
+                user=str(event["user"])[:64],
+                action=str(event["action"]),
+                entity_type="staff",
+                entity_id=str(event["user"])[:24],
+                outcome="failed",
+                detail=detail,
+            )
+        newest = tx.scalar(select(AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1))
+        detail: dict[str, Any] = {}
+        if newest is not None and now.replace(tzinfo=None) < newest:
+            detail["clockBehind"] = {"newestEntry": to_iso(newest.replace(tzinfo=dt.UTC))}
+        audit.append(tx, at=now, user=username, action="signIn", detail=detail)
+        row.last_sign_in = now.replace(tzinfo=None)
+        info = StaffInfo(row.username, row.full_name, row.role, row.must_change_password)
+    attempts.forget_pending(len(pending))
+    return info
+
+
+def clock_is_behind(session: DeskSession) -> bool:
+    """True when the last sign-in found the PC's clock earlier than the audit log."""
+    with session.db.transaction() as tx:
+        entry = tx.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.action == "signIn", AuditEntry.user == session.staff.username)
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
+        return entry is not None and "clockBehind" in entry.detail
+
+
+# -- first-run setup ----------------------------------------------------------------------
+def validate_username(value: str, field: str = "username") -> str:
+    import re
+
+    name = value.strip().lower()
+    if not re.fullmatch(USERNAME_PATTERN, name):
+        raise validation(
+            "Usernames are 2 to 32 characters: lowercase letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit.",
+            field,
+        )
+    return name
+
+
+def create_database(
+    files: DatabaseFiles,
+    *,
+    admin: str,
+    full_name: str,
+    password: str,
+    branch_name: str | None = None,
+    clock: Clock | None = None,
+    kdf: KdfParams = DEFAULT_KDF,
+    check_password: bool = True,
+) -> str:
+    """Create a new encrypted database with its first admin. Returns the recovery key.
+
+    Refuses, changing nothing, when a database (or its key file) is already there.
+    """
+    clock = clock or Clock()
+    if files.exists():
+        raise validation(
+            f"A PharmDesk database already exists at {files.db}; nothing was changed.", "db"
+        )
+    username = validate_username(admin, "admin")
+    name = clean_text(full_name or username)
+    if not 1 <= len(name) <= 120:
+        raise validation("The full name must be 1 to 120 characters.", "fullName")
+    if check_password:
+        check_new_password(password, username=username)
+    files.db.parent.mkdir(parents=True, exist_ok=True)
+    key = os.urandom(KEY_BYTES)
+    created: list[Any] = []
+    try:
+        engine = make_engine(files.db, key)
+        created.append(engine)
+        migrate.upgrade(engine)
+        db = Database(files.db, engine)
+        with db.transaction() as tx:
+            now = clock.now()
+            naive = now.replace(tzinfo=None)
+            settings = dict(DEFAULT_SETTINGS)
+            if branch_name:
+                settings["branchName"] = clean_text(branch_name)[:120]
+            save_settings(tx, settings)
+            tx.add(
+                Staff(
+                    username=username,
+                    full_name=name,
+                    role=ADMIN,
+                    disabled=False,
+                    must_change_password=False,
+                    created_at=naive,
+                )
+            )
+            audit.append(
+                tx,
+                at=now,
+                user=username,
+                action="staff",
+                entity_type="staff",
+                entity_id=username,
+                detail={"event": "init", "role": ADMIN},
+            )
+            head = audit.chain_head(tx)
+        recovery = Vault(files.vault, kdf).create(key, username, password)
+        if head is not None:
+            audit.write_checkpoint(files.checkpoint, head)
+        db.close()
+        return recovery
+    except BaseException:
+        for engine in created:
+            engine.dispose()
+        for path in files.all_files():
+            if path.exists():
+                path.unlink()
+        raise

@@ -1,0 +1,1 @@
+"""Everything that touches the database file. Knows nothing of Qt or controllers."""

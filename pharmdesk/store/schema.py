@@ -1,0 +1,217 @@
+"""The tables. Integer ids; the API's display ids (``CUST-12``) are made from them.
+
+Times are stored as naive UTC datetimes (to the second), dates as dates. Money is an
+integer number of the branch currency's units. Lists that segment queries search
+(conditions, allergies) have rows of their own with a search key beside the label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Setting(Base):
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_sign_in: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))
+    # Digits of the phone in its international and national forms, space separated:
+    # what a search for "0801 234" or "+234801234" matches against.
+    phone_search: Mapped[str] = mapped_column(String(48))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(300))
+    date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
+    allergy_status: Mapped[str] = mapped_column(String(12), default="unknown")
+    allergies_confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    allergies_confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    consent_recorded_by: Mapped[str | None] = mapped_column(String(64))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Counters kept current by the writes that change them, so lists never aggregate.
+    total_orders: Mapped[int] = mapped_column(Integer, default=0)
+    total_spent: Mapped[int] = mapped_column(Integer, default=0)
+    last_order: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    active_plans: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_customer_name", "archived", "name_key", "id"),
+        Index("ix_customer_created", "archived", "created_at", "id"),
+        Index("ix_customer_last_order", "archived", "last_order", "id"),
+        Index("ix_customer_total_orders", "archived", "total_orders", "id"),
+        Index("ix_customer_active_plans", "archived", "active_plans", "id"),
+        Index("ix_customer_total_spent", "archived", "total_spent", "name_key", "id"),
+        Index("ix_customer_phone", "phone"),
+        Index("ix_customer_duplicate", "name_key", "phone"),
+    )
+
+
+class CustomerAllergy(Base):
+    __tablename__ = "customer_allergy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(120))
+    label_key: Mapped[str] = mapped_column(String(120), index=True)
+
+
+class CustomerCondition(Base):
+    __tablename__ = "customer_condition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(120))
+    label_key: Mapped[str] = mapped_column(String(120), index=True)
+
+
+class ConsentEvent(Base):
+    """Every marketing-consent change, with who recorded it and when."""
+
+    __tablename__ = "consent_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    consent: Mapped[bool] = mapped_column(Boolean)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class Plan(Base):
+    __tablename__ = "plan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    medications: Mapped[list[str]] = mapped_column(JSON)
+    frequency: Mapped[str] = mapped_column(String(12))
+    price: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Subscription(Base):
+    """A customer's enrollment in a plan, with the plan's terms as they were enrolled."""
+
+    __tablename__ = "subscription"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    plan_name: Mapped[str] = mapped_column(String(120))
+    medications: Mapped[list[str]] = mapped_column(JSON)
+    frequency: Mapped[str] = mapped_column(String(12))
+    price: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    delivery_day: Mapped[str | None] = mapped_column(String(10))
+    delivery_time: Mapped[str | None] = mapped_column(String(10))
+    next_delivery: Mapped[dt.date | None] = mapped_column(Date)
+    resume_date: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_subscription_customer", "customer_id", "status"),
+        Index("ix_subscription_refill", "status", "next_delivery", "customer_id"),
+    )
+
+
+class SubscriptionEvent(Base):
+    """Status history of a subscription (enrolled, approved, paused, ...)."""
+
+    __tablename__ = "subscription_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Order(Base):
+    __tablename__ = "customer_order"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id"))
+    ordered_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    total: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_order_customer", "customer_id", "ordered_at", "id"),
+        Index("ix_order_subscription", "subscription_id"),
+    )
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained. No code path updates or deletes a row."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    user: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(24))
+    entity_type: Mapped[str | None] = mapped_column(String(24))
+    entity_id: Mapped[str | None] = mapped_column(String(24))
+    outcome: Mapped[str] = mapped_column(String(8), server_default=text("'success'"))
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_entity", "entity_type", "entity_id", "id"),
+        Index("ix_audit_user", "user", "id"),
+        Index("ix_audit_action", "action", "id"),
+        Index("ix_audit_at", "at", "id"),
+    )

@@ -1,0 +1,117 @@
+"""Shared fixtures: a fresh encrypted database per test, signed-in sessions, a still clock.
+
+Tests run headless (Qt offscreen) in the branch's time zone (Lagos).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["TZ"] = "Africa/Lagos"
+if hasattr(time, "tzset"):
+    time.tzset()
+
+import pytest
+
+from pharmdesk.clock import FixedClock
+from pharmdesk.controllers import api  # noqa: F401  (registers the operations)
+from pharmdesk.controllers.session import DeskSession, create_database, sign_in
+from pharmdesk.paths import DatabaseFiles
+
+ADMIN = "admin"
+ADMIN_PASSWORD = "correct horse staple battery 42"
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFiles:
+    """One freshly initialised database; each test gets its own copy of it."""
+    folder = tmp_path_factory.mktemp("template")
+    files = DatabaseFiles(folder / "pharmdesk.db")
+    create_database(
+        files,
+        admin=ADMIN,
+        full_name="Ada Admin",
+        password=ADMIN_PASSWORD,
+        branch_name="Lekki Branch",
+        clock=FixedClock(),
+    )
+    return files
+
+
+@pytest.fixture
+def db_files(template_db: DatabaseFiles, tmp_path: Path) -> DatabaseFiles:
+    target = DatabaseFiles(tmp_path / "db" / "pharmdesk.db")
+    target.db.parent.mkdir()
+    for source, dest in zip(template_db.all_files(), target.all_files(), strict=True):
+        if source.exists():
+            shutil.copy2(source, dest)
+    return target
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def no_sleep() -> list[float]:
+    """Collects the sign-in failure delays instead of sleeping them."""
+    return []
+
+
+@pytest.fixture
+def login(
+    db_files: DatabaseFiles, clock: FixedClock, no_sleep: list[float]
+) -> Iterator[Callable[[str, str], DeskSession]]:
+    opened: list[DeskSession] = []
+
+    def _login(username: str = ADMIN, password: str = ADMIN_PASSWORD) -> DeskSession:
+        desk = sign_in(db_files, username, password, clock=clock, sleep=no_sleep.append)
+        opened.append(desk)
+        return desk
+
+    yield _login
+    for desk in opened:
+        desk.close()
+
+
+@pytest.fixture
+def admin(login: Callable[..., DeskSession]) -> DeskSession:
+    return login()
+
+
+@pytest.fixture
+def make_staff(
+    admin: DeskSession, login: Callable[..., DeskSession]
+) -> Callable[[str, str], DeskSession]:
+    """Create a staff member with the given role and return their signed-in session."""
+
+    def _make(username: str, role: str) -> DeskSession:
+        password = f"{username} likes long walks 2026"
+        admin.call(
+            "addStaff",
+            {
+                "username": username,
+                "fullName": username.title(),
+                "role": role,
+                "password": password,
+            },
+        )
+        return login(username, password)
+
+    return _make
+
+
+@pytest.fixture
+def frontdesk(make_staff: Callable[[str, str], DeskSession]) -> DeskSession:
+    return make_staff("femi", "frontdesk")
+
+
+@pytest.fixture
+def pharmacist(make_staff: Callable[[str, str], DeskSession]) -> DeskSession:
+    return make_staff("ngozi", "pharmacist")
