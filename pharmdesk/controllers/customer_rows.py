@@ -46,7 +46,7 @@ def customer_row(row: Any) -> dict[str, Any]:
 
 def page_answer(
     tx: Session,
-    query: Select[Any],
+    query: Select,
     *,
     page: int,
     limit: int,

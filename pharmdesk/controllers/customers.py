@@ -13,7 +13,6 @@ from pharmdesk.clock import to_iso
 from pharmdesk.controllers.customer_rows import (
     CUSTOMER,
     ROW_COLUMNS,
-    customer_row,
     iso_or_none,
     page_answer,
 )
@@ -23,14 +22,13 @@ from pharmdesk.controllers.validation import (
     Param,
     boolean,
     choice,
+    customer_name,
     date_of_birth,
     date_value,
     email_address,
     entity_id,
     integer,
-    label_list,
     nullable,
-    parse_display_id,
     phone_e164,
     phone_search_forms,
     search_key,
@@ -143,7 +141,7 @@ def search_condition(search: str) -> Any:
     return or_(*clauses)
 
 
-def customer_list_query(search: str | None, sort: str) -> Select[Any]:
+def customer_list_query(search: str | None, sort: str) -> Select:
     descending = sort.startswith("-")
     key = SORT_COLUMNS[sort.lstrip("-")]
     query = select(*ROW_COLUMNS).where(Customer.archived == false())
@@ -210,8 +208,6 @@ def _normalise(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     """Field rules shared by create and update; only keys present in ``p`` are touched."""
     out = dict(p)
     if "name" in p:
-        from pharmdesk.controllers.validation import customer_name
-
         out["name"] = customer_name(p["name"])
     if "phone" in p:
         out["phone"] = phone_e164(p["phone"], op.region)
@@ -443,7 +439,7 @@ def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
 
     old_allergies = labels(op.tx, CustomerAllergy, customer.id)
     old_conditions = labels(op.tx, CustomerCondition, customer.id)
-    new_allergies = data["allergies"] if "allergies" in data else old_allergies
+    new_allergies = data.get("allergies", old_allergies)
     if "noKnownAllergies" in data:
         none_known = bool(data["noKnownAllergies"])
     elif "allergies" in data:
@@ -622,13 +618,3 @@ def export_customer_data(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         ],
         "exportedAt": to_iso(op.now),
     }
-
-
-__all__ = [
-    "customer_details",
-    "customer_list_query",
-    "customer_row",
-    "get_customer",
-    "label_list",
-    "parse_display_id",
-]

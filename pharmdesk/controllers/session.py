@@ -254,9 +254,9 @@ def _audit_sign_in(
             raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
         now = clock.now()
         for event in pending:
-            detail = {"at": event["at"]}
+            failure = {"at": event["at"]}
             if "until" in event:
-                detail["until"] = event["until"]
+                failure["until"] = event["until"]
             audit.append(
                 tx,
                 at=now,
@@ -265,7 +265,7 @@ def _audit_sign_in(
                 entity_type="staff",
                 entity_id=str(event["user"])[:24],
                 outcome="failed",
-                detail=detail,
+                detail=failure,
             )
         newest = tx.scalar(select(AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1))
         detail: dict[str, Any] = {}
