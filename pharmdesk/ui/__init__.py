@@ -1,0 +1,1 @@
+"""Qt widgets and models. They call controllers only, never the store."""

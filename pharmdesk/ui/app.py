@@ -1,0 +1,151 @@
+"""Starting the desktop app: first-run setup or demo creation, sign-in, main window."""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+from PySide6.QtCore import QObject, QSettings, Qt, QThread, Signal
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog
+
+from pharmdesk import __version__
+from pharmdesk.errors import PharmDeskError
+from pharmdesk.paths import APP_NAME, DatabaseFiles
+from pharmdesk.resources import resource_path
+from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.login import LoginDialog
+from pharmdesk.ui.main_window import MainWindow
+from pharmdesk.ui.setup_wizard import FirstRunWizard
+from pharmdesk.ui.widgets import icon
+
+PLATFORM_PLUGIN_ADVICE = (
+    "PharmDesk could not start its window: Qt's platform plugin did not load.\n"
+    "On Linux install the X11 libraries it needs, for example:\n"
+    "  sudo apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \\\n"
+    "       libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxkbcommon-x11-0\n"
+    "Without a screen, set QT_QPA_PLATFORM=offscreen."
+)
+
+
+X11_LIBRARIES = ("xcb-cursor", "xcb-icccm", "xcb-keysyms", "xkbcommon-x11")
+
+
+def missing_x11_libraries() -> list[str]:
+    """Libraries Qt's xcb plugin needs that this Linux PC lacks (Qt would abort without)."""
+    if not sys.platform.startswith("linux"):
+        return []
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith("xcb"):
+        return []
+    if not platform and os.environ.get("WAYLAND_DISPLAY"):
+        return []
+    return [name for name in X11_LIBRARIES if ctypes.util.find_library(name) is None]
+
+
+def user_settings() -> QSettings:
+    """Per-OS-user window preferences (sizes, column widths), grouped per staff member."""
+    folder = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(icon("pharmdesk"))
+    style = resource_path("style.qss")
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    return app
+
+
+class _DemoWorker(QObject):
+    progress = Signal(str, int, int)
+    finished = Signal(str)  # empty on success, else the error message
+
+    def __init__(self, files: DatabaseFiles) -> None:
+        super().__init__()
+        self.files = files
+
+    def run(self) -> None:
+        from pharmdesk.demo import DemoProgress, create_demo
+
+        def report(step: DemoProgress) -> None:
+            self.progress.emit(step.stage, step.done, step.total)
+
+        try:
+            create_demo(self.files, progress=report)
+        except PharmDeskError as exc:
+            self.finished.emit(exc.message)
+            return
+        self.finished.emit("")
+
+
+def create_demo_with_progress(files: DatabaseFiles) -> str:
+    """Build the demo database in a worker thread behind a progress dialog.
+
+    Returns an error message, or "" when the database is ready.
+    """
+    dialog = QProgressDialog("Creating the demo database…", "", 0, 100)
+    dialog.setWindowTitle("PharmDesk demo")
+    dialog.setCancelButton(None)  # type: ignore[arg-type]
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+    dialog.setMinimumDuration(0)
+    thread = QThread()
+    worker = _DemoWorker(files)
+    worker.moveToThread(thread)
+    outcome: list[str] = []
+
+    def on_progress(stage: str, done: int, total: int) -> None:
+        dialog.setLabelText(f"{stage}…")
+        dialog.setMaximum(max(1, total))
+        dialog.setValue(min(done, total))
+
+    def on_finished(message: str) -> None:
+        outcome.append(message)
+        thread.quit()
+        dialog.reset()
+
+    worker.progress.connect(on_progress)
+    worker.finished.connect(on_finished)
+    thread.started.connect(worker.run)
+    thread.start()
+    dialog.exec()
+    thread.wait()
+    return outcome[0] if outcome else "The demo database could not be created."
+
+
+def run_gui(db_path: Path, demo: bool = False) -> int:
+    """The desktop app. Returns the process exit code."""
+    missing = missing_x11_libraries()
+    if missing:
+        print(PLATFORM_PLUGIN_ADVICE, file=sys.stderr)
+        return 2
+    app = make_application()
+    files = DatabaseFiles(db_path)
+    username = ""
+    if demo and not files.exists():
+        message = create_demo_with_progress(files)
+        if message:
+            QMessageBox.critical(None, "PharmDesk demo", message)
+            return 1
+    if not files.exists():
+        wizard = FirstRunWizard(files)
+        if wizard.exec() != QDialog.DialogCode.Accepted and not files.exists():
+            return 0
+        username = wizard.admin_username
+    desk = DeskContext(files)
+    login = LoginDialog(desk, demo=demo, username=username)
+    if login.exec() != QDialog.DialogCode.Accepted:
+        return 0
+    window = MainWindow(desk, user_settings(), demo=demo)
+    window.start()
+    window.show()
+    return app.exec()

@@ -1,0 +1,226 @@
+"""The customer list as a lazy Qt model over ``fetchCustomers``.
+
+Rows arrive a page at a time as the view scrolls (``canFetchMore``/``fetchMore``), so a
+million customers cost no more memory than the rows seen. Sorting and searching are done
+by the database: the model only asks for a new first page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui.formatting import local_date, national_phone
+
+PAGE_SIZE = 100
+CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+Fetch = Callable[[dict[str, Any]], dict[str, Any]]
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    key: str
+    sort: str | None  # the fetchCustomers sort key, None when not sortable
+    numeric: bool = False
+
+
+COLUMNS = (
+    Column("ID", "id", "createdAt"),
+    Column("Name", "name", "name"),
+    Column("Phone", "phone", None),
+    Column("Email", "email", None),
+    Column("Address", "address", None),
+    Column("Plans", "planCount", "planCount", numeric=True),
+    Column("Orders", "totalOrders", "totalOrders", numeric=True),
+    Column("Last order", "lastOrder", "lastOrder"),
+    Column("Customer since", "createdAt", "createdAt"),
+)
+SORTABLE_COLUMNS = frozenset(i for i, c in enumerate(COLUMNS) if c.sort)
+
+
+class CustomerTableModel(QAbstractTableModel):
+    """Customers, one page at a time, in the order the database gives."""
+
+    failed = Signal(str)  # a message for the status bar
+    loaded = Signal()  # a new first page arrived (total/search may have changed)
+
+    def __init__(self, fetch: Fetch, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fetch = fetch
+        self._rows: list[dict[str, Any]] = []
+        self._total = 0
+        self._has_more = False
+        self._search = ""
+        self._sort_column = 1
+        self._descending = False
+        self._held = 0
+        self._dirty = False
+        self.region = "NG"
+
+    # -- state the window shows -------------------------------------------------------------
+    @property
+    def total(self) -> int:
+        return self._total
+
+    @property
+    def search_text(self) -> str:
+        return self._search
+
+    @property
+    def sort_column(self) -> int:
+        return self._sort_column
+
+    @property
+    def descending(self) -> bool:
+        return self._descending
+
+    def sort_key(self) -> str:
+        key = COLUMNS[self._sort_column].sort or "name"
+        return f"-{key}" if self._descending else key
+
+    def customer_id(self, row: int) -> str | None:
+        if 0 <= row < len(self._rows):
+            return str(self._rows[row]["id"])
+        return None
+
+    # -- loading -----------------------------------------------------------------------------
+    def _page(self, page: int) -> dict[str, Any] | None:
+        params: dict[str, Any] = {"page": page, "limit": PAGE_SIZE, "sort": self.sort_key()}
+        if self._search:
+            params["search"] = self._search
+        try:
+            return self._fetch(params)
+        except PharmDeskError as exc:
+            self.failed.emit(exc.message)
+            return None
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Change search and sort together and load the first page once, at the end."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if self._held == 0 and self._dirty:
+                self.reload()
+
+    def reload(self) -> None:
+        """Ask again for the first page with the current search and sort."""
+        if self._held:
+            self._dirty = True
+            return
+        self._dirty = False
+        answer = self._page(1)
+        self.beginResetModel()
+        if answer is None:
+            self._rows, self._total, self._has_more = [], 0, False
+        else:
+            self._rows = list(answer["customers"])
+            self._total = int(answer["total"])
+            self._has_more = bool(answer["hasMore"])
+        self.endResetModel()
+        self.loaded.emit()
+
+    def set_search(self, text: str) -> None:
+        self._search = text.strip()
+        self.reload()
+
+    def clear(self) -> None:
+        """Forget every row (the screen is locked): nothing of a patient stays in memory."""
+        self.beginResetModel()
+        self._rows, self._total, self._has_more = [], 0, False
+        self.endResetModel()
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008, N802
+        return not parent.isValid() and self._has_more
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008, N802
+        if parent.isValid() or not self._has_more:
+            return
+        next_page = len(self._rows) // PAGE_SIZE + 1
+        answer = self._page(next_page)
+        if answer is None:
+            self._has_more = False
+            return
+        new_rows = list(answer["customers"])
+        self._total = int(answer["total"])
+        self._has_more = bool(answer["hasMore"])
+        if not new_rows:
+            self._has_more = False
+            return
+        start = len(self._rows)
+        self.beginInsertRows(QModelIndex(), start, start + len(new_rows) - 1)
+        self._rows.extend(new_rows)
+        self.endInsertRows()
+
+    # -- Qt model interface ---------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column.key in ("address", "email", "name"):
+            return row.get(column.key) or None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == CUSTOMER_ID_ROLE:
+            return row["id"]
+        return None
+
+    def _display(self, row: dict[str, Any], column: Column) -> str:
+        value = row.get(column.key)
+        if column.key == "phone":
+            return national_phone(value, self.region)
+        if column.key in ("lastOrder", "createdAt"):
+            return local_date(value) if value else ("—" if column.key == "lastOrder" else "")
+        if value is None:
+            return ""
+        return str(value)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section].title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "Click to sort" if section in SORTABLE_COLUMNS else None
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by the database; columns the API cannot sort by keep the current order."""
+        if column not in SORTABLE_COLUMNS:
+            return
+        self._sort_column = column
+        self._descending = order == Qt.SortOrder.DescendingOrder
+        self.reload()

@@ -1,0 +1,103 @@
+"""The UI's view of who is signed in: one object every window is handed.
+
+Windows call operations through ``DeskContext.call`` so that the GUI goes through
+exactly the same checks and audit as the command line. Locking closes the database and
+drops the key; the windows are told through signals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from pharmdesk.clock import Clock
+from pharmdesk.controllers import api
+from pharmdesk.controllers.session import DeskSession, sign_in
+from pharmdesk.errors import AUTH_FAILED, PharmDeskError
+from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
+
+
+class DeskContext(QObject):
+    """Holds the current ``DeskSession`` (or none, while locked or signed out)."""
+
+    signed_in = Signal(str)  # username
+    locked = Signal()
+    signed_out = Signal(str)  # username
+
+    def __init__(
+        self,
+        files: DatabaseFiles,
+        clock: Clock | None = None,
+        kdf: KdfParams = DEFAULT_KDF,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.files = files
+        self.clock = clock or Clock()
+        self.kdf = kdf
+        self.session: DeskSession | None = None
+        self.last_delay = 0.0
+
+    # -- who -------------------------------------------------------------------------------
+    @property
+    def username(self) -> str | None:
+        return self.session.staff.username if self.session else None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.session is not None and self.session.staff.role == "admin"
+
+    def settings(self) -> dict[str, Any]:
+        if self.session is None:
+            raise PharmDeskError(AUTH_FAILED, "Sign in first.")
+        return self.session.settings()
+
+    # -- sign-in, lock, sign-out --------------------------------------------------------------
+    def sign_in(self, username: str, password: str) -> DeskSession:
+        """Sign in; a wrong password raises, and ``last_delay`` says how long to wait."""
+        self.last_delay = 0.0
+
+        def remember_delay(seconds: float) -> None:
+            # The dialog enforces the wait (button disabled with a countdown) instead of
+            # freezing the window.
+            self.last_delay = seconds
+
+        session = sign_in(
+            self.files, username, password, clock=self.clock, sleep=remember_delay, kdf=self.kdf
+        )
+        if self.session is not None:
+            self.session.close()
+        self.session = session
+        self.signed_in.emit(session.staff.username)
+        return session
+
+    def lock(self) -> None:
+        if self.session is None:
+            return
+        session, self.session = self.session, None
+        session.lock()
+        self.locked.emit()
+
+    def sign_out(self) -> None:
+        if self.session is None:
+            return
+        session, self.session = self.session, None
+        username = session.staff.username
+        session.sign_out()
+        self.signed_out.emit(username)
+
+    def close(self) -> None:
+        """Application exit: same as signing out."""
+        self.sign_out()
+
+    # -- operations -------------------------------------------------------------------------
+    def call(self, operation: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        if self.session is None:
+            raise PharmDeskError(AUTH_FAILED, "The screen is locked. Sign in to continue.")
+        return api.call(self.session, operation, params or {})
+
+    def caller(self, operation: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        return lambda params: self.call(operation, params)

@@ -1,0 +1,417 @@
+"""The window front-desk staff keep open all day: search box, customer table, status bar.
+
+The window composes panels; it holds no patient data itself. Locking (idle or Ctrl+L)
+swaps the work area for the sign-in form, empties the table model, hides every other
+window, and closes the database.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pharmdesk import __version__
+from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui.customer_table import COLUMNS, CustomerTableModel
+from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.idle_lock import IdleWatcher, LockCoordinator
+from pharmdesk.ui.login import SignInForm
+from pharmdesk.ui.widgets import icon
+
+SEARCH_DEBOUNCE_MS = 150
+DEFAULT_COLUMN_WIDTHS = (80, 200, 120, 190, 220, 55, 60, 105, 115)
+
+
+class CustomerTableView(QTableView):
+    """The table; Enter opens the current row."""
+
+    open_requested = Signal(QModelIndex)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("customerTable")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setAlternatingRowColors(True)
+        self.setSortingEnabled(True)
+        self.setWordWrap(False)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().hide()
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.horizontalHeader().setHighlightSections(False)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.doubleClicked.connect(self.open_requested.emit)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.open_requested.emit(self.currentIndex())
+            return
+        super().keyPressEvent(event)
+
+
+class SearchBox(QLineEdit):
+    """Search as you type; Escape clears, Down moves into the table."""
+
+    move_down = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("search")
+        self.setPlaceholderText("Find a customer: a few letters of the name, phone digits, or CUST-id")
+        self.setClearButtonEnabled(True)
+        self.setAccessibleName("Search customers")
+        self.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.clear()
+            return
+        if event.key() == Qt.Key.Key_Down:
+            self.move_down.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        desk: DeskContext,
+        settings: QSettings,
+        *,
+        demo: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.settings = settings
+        self.lock_coordinator = LockCoordinator(self)
+        self._last_user: str | None = None
+        self._remembered_search = ""
+        self.setWindowTitle("PharmDesk")
+        self.setWindowIcon(icon("pharmdesk"))
+
+        self.model = CustomerTableModel(desk.caller("fetchCustomers"), self)
+        self.table = CustomerTableView()
+        self.table.setModel(self.model)
+        self.search = SearchBox()
+        self.empty_state = QLabel()
+        self.empty_state.setObjectName("emptyState")
+        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_state.setWordWrap(True)
+        self.results = QStackedWidget()
+        self.results.addWidget(self.table)
+        self.results.addWidget(self.empty_state)
+
+        work = QWidget()
+        work_layout = QVBoxLayout(work)
+        work_layout.setContentsMargins(12, 12, 12, 6)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search)
+        work_layout.addLayout(search_row)
+        work_layout.addWidget(self.results, 1)
+
+        self.sign_in_form = SignInForm(
+            desk,
+            title="PharmDesk is locked",
+            subtitle="Patient data is hidden. Sign in to continue (the same or another "
+            "staff member).",
+            demo=demo,
+        )
+        lock_page = QWidget()
+        lock_page.setObjectName("lockPage")
+        lock_layout = QVBoxLayout(lock_page)
+        lock_layout.addStretch(1)
+        holder = QHBoxLayout()
+        holder.addStretch(1)
+        self.sign_in_form.setFixedWidth(440)
+        holder.addWidget(self.sign_in_form)
+        holder.addStretch(1)
+        lock_layout.addLayout(holder)
+        lock_layout.addStretch(2)
+
+        self.pages = QStackedWidget()
+        self.pages.addWidget(work)
+        self.pages.addWidget(lock_page)
+        self.setCentralWidget(self.pages)
+
+        self.count_label = QLabel()
+        self.count_label.setObjectName("countLabel")
+        self.user_label = QLabel()
+        self.user_label.setObjectName("userLabel")
+        self.branch_label = QLabel()
+        self.branch_label.setObjectName("branchLabel")
+        self.statusBar().addWidget(self.count_label, 1)
+        self.statusBar().addPermanentWidget(self.user_label)
+        self.statusBar().addPermanentWidget(self.branch_label)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._run_search)
+
+        idle_minutes = 5.0
+        self.idle = IdleWatcher(idle_minutes, self)
+        self.idle.idle.connect(self.lock)
+
+        self._build_actions()
+        self._connect()
+
+    # -- building ------------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        def action(text: str, icon_name: str, shortcut: str | QKeySequence | None, tip: str) -> QAction:
+            act = QAction(icon(icon_name), text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.setStatusTip(tip)
+            act.setToolTip(f"{tip} ({act.shortcut().toString()})" if shortcut else tip)
+            return act
+
+        self.find_action = action("&Find", "search", "Ctrl+F", "Find a customer")
+        self.open_action = action("&Open profile", "profile", None, "Open the selected customer's profile")
+        self.lock_action = action("&Lock", "lock", "Ctrl+L", "Lock the screen now")
+        self.sign_out_action = action("Sign &out", "sign-out", None, "Sign out of PharmDesk")
+        self.quit_action = action("&Quit", "quit", QKeySequence.StandardKey.Quit, "Close PharmDesk")
+        self.about_action = QAction("&About PharmDesk", self)
+
+        self.toolbar = QToolBar("Main")
+        self.toolbar.setObjectName("mainToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(self.toolbar)
+        self.toolbar.addAction(self.find_action)
+        self.toolbar.addAction(self.open_action)
+        self.toolbar.addSeparator()
+        self.customer_actions_anchor = self.toolbar.addSeparator()
+        self.toolbar.addAction(self.lock_action)
+        self.toolbar.addAction(self.sign_out_action)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.lock_action)
+        file_menu.addAction(self.sign_out_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        self.customers_menu = menu.addMenu("&Customers")
+        self.customers_menu.addAction(self.find_action)
+        self.customers_menu.addAction(self.open_action)
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+        # Everything that shows patient data is disabled while locked.
+        self.session_actions = [self.find_action, self.open_action, self.lock_action, self.sign_out_action]
+
+    def _connect(self) -> None:
+        self.search.textChanged.connect(lambda _text: self._debounce.start())
+        self.search.returnPressed.connect(self._open_from_search)
+        self.search.move_down.connect(self._focus_table)
+        self.table.open_requested.connect(self._open_index)
+        self.model.loaded.connect(self._update_count)
+        self.model.rowsInserted.connect(lambda *_: self._update_count())
+        self.model.failed.connect(lambda message: self.statusBar().showMessage(message, 8000))
+        self.find_action.triggered.connect(self.focus_search)
+        self.open_action.triggered.connect(lambda: self._open_index(self.table.currentIndex()))
+        self.lock_action.triggered.connect(self.lock)
+        self.sign_out_action.triggered.connect(self.sign_out)
+        self.quit_action.triggered.connect(self.close)
+        self.about_action.triggered.connect(self._about)
+        self.sign_in_form.signed_in.connect(self._after_sign_in)
+
+    # -- session -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Called once the first sign-in has succeeded."""
+        if self.desk.username is None:
+            self._show_lock_page()
+            return
+        self._after_sign_in(self.desk.username)
+
+    def _after_sign_in(self, username: str) -> None:
+        same_person = username == self._last_user
+        if self._last_user is not None and not same_person:
+            self._save_view_state(self._last_user)
+        self._last_user = username
+        settings = self.desk.settings()
+        self.model.region = str(settings.get("defaultRegion", "NG"))
+        self.idle.set_minutes(float(settings.get("idleLockMinutes", 5)))
+        self.branch_label.setText(str(settings.get("branchName", "")))
+        if self.desk.session is not None:
+            staff = self.desk.session.staff
+            self.user_label.setText(f"{staff.full_name} ({staff.role})")
+        for act in self.session_actions:
+            act.setEnabled(True)
+        self.pages.setCurrentIndex(0)
+        self.search.blockSignals(True)
+        self.search.setText(self._remembered_search if same_person else "")
+        self.search.blockSignals(False)
+        with self.model.hold():
+            self._restore_view_state(username)
+            self.model.set_search(self.search.text())
+        self.lock_coordinator.restore_for(username)
+        self.idle.start()
+        self.focus_search()
+
+    def lock(self) -> None:
+        if self.desk.session is None:
+            return
+        username = self.desk.username
+        if username:
+            self._save_view_state(username)
+        self._remembered_search = self.search.text()
+        self._debounce.stop()
+        self.idle.stop()
+        self.lock_coordinator.hide_all()
+        self.model.clear()
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.desk.lock()
+        self._show_lock_page(username or "")
+
+    def sign_out(self) -> None:
+        username = self.desk.username
+        if username is None:
+            return
+        self._save_view_state(username)
+        self.lock_coordinator.close_for(username)
+        self._remembered_search = ""
+        self._last_user = None
+        self.idle.stop()
+        self.model.clear()
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.desk.sign_out()
+        self._show_lock_page("")
+        self.sign_in_form.title.setText("Signed out")
+        self.sign_in_form.subtitle.setText("Sign in to continue.")
+
+    def _show_lock_page(self, username: str = "") -> None:
+        for act in self.session_actions:
+            act.setEnabled(False)
+        self.user_label.setText("")
+        self.count_label.setText("")
+        self.sign_in_form.title.setText("PharmDesk is locked")
+        self.sign_in_form.subtitle.setText(
+            "Patient data is hidden. Sign in to continue (the same or another staff member)."
+        )
+        self.pages.setCurrentIndex(1)
+        self.sign_in_form.reset(username)
+
+    # -- searching and opening --------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _run_search(self) -> None:
+        if self.desk.session is None:
+            return
+        self.model.set_search(self.search.text())
+        if self.model.rowCount() > 0:
+            self.table.selectRow(0)
+
+    def flush_search(self) -> None:
+        """Run a pending debounced search now (Enter pressed before the pause ended)."""
+        if self._debounce.isActive():
+            self._debounce.stop()
+            self._run_search()
+
+    def _focus_table(self) -> None:
+        self.flush_search()
+        if self.model.rowCount() > 0:
+            self.table.setFocus()
+            if not self.table.currentIndex().isValid():
+                self.table.selectRow(0)
+
+    def _open_from_search(self) -> None:
+        self.flush_search()
+        index = self.table.currentIndex()
+        if not index.isValid() and self.model.rowCount() > 0:
+            index = self.model.index(0, 0)
+        self._open_index(index)
+
+    def _open_index(self, index: QModelIndex) -> None:
+        customer_id = self.model.customer_id(index.row()) if index.isValid() else None
+        if customer_id is None:
+            return
+        self.open_profile(customer_id)
+
+    def open_profile(self, customer_id: str) -> None:
+        from pharmdesk.ui.profile_dialog import ProfileDialog
+
+        try:
+            dialog = ProfileDialog(self.desk, customer_id, self)
+        except PharmDeskError as exc:
+            self.statusBar().showMessage(exc.message, 8000)
+            return
+        if self.desk.username:
+            self.lock_coordinator.register(dialog, self.desk.username)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    def _update_count(self) -> None:
+        total = self.model.total
+        text = self.model.search_text
+        noun = "customer" if total == 1 else "customers"
+        if text:
+            self.count_label.setText(f"{total:,} matching '{text}'")
+            self.empty_state.setText(
+                f"No customer matches '{text}'.\nCheck the spelling, try fewer letters, or "
+                "type part of the phone number."
+            )
+        else:
+            self.count_label.setText(f"{total:,} {noun}")
+            self.empty_state.setText("No customers yet.\nRegistered customers will be listed here.")
+        self.results.setCurrentIndex(0 if self.model.rowCount() > 0 else 1)
+
+    # -- remembered per user -------------------------------------------------------------------
+    def _save_view_state(self, username: str) -> None:
+        self.settings.beginGroup(f"users/{username}")
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("header", self.table.horizontalHeader().saveState())
+        self.settings.endGroup()
+        self.settings.sync()
+
+    def _restore_view_state(self, username: str) -> None:
+        self.settings.beginGroup(f"users/{username}")
+        geometry = self.settings.value("geometry")
+        header = self.settings.value("header")
+        self.settings.endGroup()
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        view_header = self.table.horizontalHeader()
+        if isinstance(header, QByteArray) and not header.isEmpty():
+            view_header.restoreState(header)
+        else:
+            for column, width in enumerate(DEFAULT_COLUMN_WIDTHS[: len(COLUMNS)]):
+                self.table.setColumnWidth(column, width)
+            view_header.setSortIndicator(1, Qt.SortOrder.AscendingOrder)
+        self.model.sort(view_header.sortIndicatorSection(), view_header.sortIndicatorOrder())
+
+    # -- misc ---------------------------------------------------------------------------------
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About PharmDesk",
+            f"<b>PharmDesk {__version__}</b><p>The customer desk for pharmacy branches. "
+            "Patient data stays on this PC, encrypted.</p>",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.desk.username:
+            self._save_view_state(self.desk.username)
+        self.lock_coordinator.hide_all()
+        self.model.clear()
+        self.desk.close()
+        event.accept()

@@ -1,0 +1,263 @@
+"""A customer's profile: allergies first, then identity, stats, plans, orders, notes.
+
+Opening it calls ``viewProviderCustomerDetails`` once, which writes one ``view`` audit
+entry. The dialog keeps only what that call returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.formatting import ago, day, local_date, money, national_phone
+from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
+
+PLAN_STATUS = {
+    "active": "Active",
+    "pendingReview": "Awaiting pharmacist review",
+    "paused": "Paused",
+    "cancelled": "Cancelled",
+}
+
+
+def age_on(birth: dt.date, today: dt.date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def allergy_banner_text(details: dict[str, Any]) -> tuple[str, str]:
+    """(state, text) of the allergy banner: the first thing anyone reads."""
+    status = details["allergyStatus"]
+    confirmed = ""
+    if details.get("allergiesConfirmedAt"):
+        confirmed = (
+            f" — confirmed {local_date(details['allergiesConfirmedAt'])}"
+            f" by {details.get('allergiesConfirmedBy') or 'unknown'}"
+        )
+    if status == "recorded":
+        return "recorded", "⚠ ALLERGIES: " + ", ".join(details["allergies"]) + confirmed
+    if status == "noneKnown":
+        return "noneKnown", "No known allergies" + confirmed
+    return "unknown", "Allergies not yet asked — ask the customer before dispensing"
+
+
+class StatCard(QFrame):
+    def __init__(self, title: str, value: str, detail: str = "") -> None:
+        super().__init__()
+        self.setObjectName("statCard")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        caption = QLabel(title)
+        caption.setObjectName("statTitle")
+        self.value = QLabel(value)
+        self.value.setObjectName("statValue")
+        layout.addWidget(caption)
+        layout.addWidget(self.value)
+        if detail:
+            extra = QLabel(detail)
+            extra.setObjectName("statDetail")
+            layout.addWidget(extra)
+
+
+def _table(model: RecordTableModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.verticalHeader().hide()
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.setAlternatingRowColors(True)
+    rows = max(1, min(model.rowCount(), 5))
+    view.setMinimumHeight(view.horizontalHeader().sizeHint().height() + rows * 30 + 4)
+    return view
+
+
+class ProfileDialog(QDialog):
+    """Everything about one customer, read from one audited ``view``."""
+
+    def __init__(self, desk: DeskContext, customer_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.customer_id = customer_id
+        self.details = desk.call("viewProviderCustomerDetails", {"customerId": customer_id})
+        settings = desk.settings()
+        self.currency = str(settings.get("currency", "NGN"))
+        self.region = str(settings.get("defaultRegion", "NG"))
+        self.setObjectName("profileDialog")
+        self.setWindowTitle(f"{self.details['name']} — {self.details['id']}")
+        self.resize(820, 720)
+        self._build()
+
+    # -- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        d = self.details
+        today = self.desk.clock.today()
+        layout = QVBoxLayout(self)
+        layout.setSpacing(10)
+
+        state, text = allergy_banner_text(d)
+        self.allergy_banner = QLabel(text)
+        self.allergy_banner.setObjectName("allergyBanner")
+        self.allergy_banner.setProperty("state", state)
+        self.allergy_banner.setWordWrap(True)
+        layout.addWidget(self.allergy_banner)
+
+        header = QGridLayout()
+        self.name_label = QLabel(d["name"])
+        self.name_label.setObjectName("profileName")
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        header.addWidget(self.name_label, 0, 0, 1, 2)
+        ident = [d["id"]]
+        if d.get("archived"):
+            ident.append("ARCHIVED")
+        if d.get("dateOfBirth"):
+            birth = dt.date.fromisoformat(d["dateOfBirth"])
+            ident.append(f"{age_on(birth, today)} years (born {day(d['dateOfBirth'])})")
+        else:
+            ident.append("date of birth not recorded")
+        id_label = QLabel(" · ".join(ident))
+        id_label.setObjectName("profileIdent")
+        header.addWidget(id_label, 1, 0, 1, 2)
+
+        self.phone_text = national_phone(d["phone"], self.region)
+        phone_row = QHBoxLayout()
+        phone_label = QLabel(f"Phone: {self.phone_text}")
+        phone_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_phone = QPushButton("Copy")
+        self.copy_phone.setObjectName("copyPhone")
+        self.copy_phone.setToolTip("Copy the phone number")
+        self.copy_phone.clicked.connect(self._copy_phone)
+        phone_row.addWidget(phone_label)
+        phone_row.addWidget(self.copy_phone)
+        phone_row.addStretch(1)
+        header.addLayout(phone_row, 2, 0)
+        contact = QLabel(
+            "\n".join(
+                [
+                    f"Email: {d['email']}" if d.get("email") else "Email: not given",
+                    f"Address: {d['address']}" if d.get("address") else "Address: not given",
+                ]
+            )
+        )
+        contact.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        contact.setWordWrap(True)
+        header.addWidget(contact, 3, 0, 1, 2)
+        layout.addLayout(header)
+
+        conditions = d.get("medicalConditions") or []
+        self.conditions_label = QLabel(
+            "Conditions: " + (", ".join(conditions) if conditions else "none recorded")
+        )
+        self.conditions_label.setObjectName("conditions")
+        self.conditions_label.setWordWrap(True)
+        layout.addWidget(self.conditions_label)
+
+        stats = d["stats"]
+        cards = QHBoxLayout()
+        last = stats.get("lastOrder")
+        now = self.desk.clock.now()
+        self.cards = [
+            StatCard("Orders", f"{stats['totalOrders']:,}"),
+            StatCard("Total spent", money(stats["totalSpent"], self.currency)),
+            StatCard("Active plans", str(stats["activePlans"])),
+            StatCard("Last order", local_date(last) if last else "none", ago(last, now)),
+        ]
+        for card in self.cards:
+            cards.addWidget(card)
+        layout.addLayout(cards)
+
+        plan_columns = [
+            RecordColumn("Plan", lambda r: r["name"]),
+            RecordColumn("Medications", lambda r: ", ".join(r["medications"])),
+            RecordColumn("Status", lambda r: PLAN_STATUS.get(r["status"], r["status"])),
+            RecordColumn(
+                "Next delivery",
+                lambda r: (day(r["nextDelivery"]) + (" (overdue)" if self._overdue(r) else ""))
+                if r.get("nextDelivery")
+                else "",
+            ),
+        ]
+        self.plans_model = RecordTableModel(plan_columns, d["plans"], highlight=self._overdue, parent=self)
+        layout.addWidget(self._section("Plans"))
+        layout.addWidget(_table(self.plans_model) if d["plans"] else self._empty("Not enrolled in any plan."))
+
+        order_columns = [
+            RecordColumn("Order", lambda r: r["orderId"]),
+            RecordColumn("Date", lambda r: local_date(r["date"])),
+            RecordColumn("Total", lambda r: money(r["total"], self.currency), numeric=True),
+            RecordColumn("Status", lambda r: str(r["status"]).capitalize()),
+        ]
+        self.orders_model = RecordTableModel(order_columns, d["recentOrders"], parent=self)
+        layout.addWidget(self._section("Recent orders"))
+        layout.addWidget(
+            _table(self.orders_model) if d["recentOrders"] else self._empty("No orders yet.")
+        )
+
+        notes = QLabel(d.get("notes") or "No notes.")
+        notes.setObjectName("notes")
+        notes.setWordWrap(True)
+        layout.addWidget(self._section("Notes"))
+        layout.addWidget(notes)
+
+        self.consent_label = QLabel(self._consent_text())
+        self.consent_label.setObjectName("consent")
+        layout.addWidget(self.consent_label)
+
+        layout.addStretch(1)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def _overdue(self, plan: dict[str, Any]) -> bool:
+        nxt = plan.get("nextDelivery")
+        return (
+            plan.get("status") == "active"
+            and bool(nxt)
+            and dt.date.fromisoformat(str(nxt)) < self.desk.clock.today()
+        )
+
+    def _consent_text(self) -> str:
+        d = self.details
+        if d.get("marketingConsentRecordedAt"):
+            state = "gave" if d["marketingConsent"] else "withdrew"
+            return (
+                f"Marketing consent: customer {state} consent "
+                f"({local_date(d['marketingConsentRecordedAt'])}, recorded by "
+                f"{d.get('marketingConsentRecordedBy')})"
+            )
+        return "Marketing consent: not given (never asked)"
+
+    @staticmethod
+    def _section(title: str) -> QLabel:
+        label = QLabel(title)
+        label.setObjectName("sectionTitle")
+        return label
+
+    @staticmethod
+    def _empty(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setObjectName("emptySection")
+        return label
+
+    def _copy_phone(self) -> None:
+        clipboard = QGuiApplication.clipboard()
+        clipboard.setText(self.phone_text)
+        self.copy_phone.setText("Copied")

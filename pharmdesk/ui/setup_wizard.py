@@ -1,0 +1,267 @@
+"""First run on a PC with no database: branch, first admin, password, recovery key.
+
+The database is created when the password page is accepted; the recovery key is then
+shown exactly once, and the wizard cannot finish until the person confirms they have
+written it down (or printed/saved it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QTextDocument
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+from zxcvbn import zxcvbn
+
+from pharmdesk.clock import Clock
+from pharmdesk.controllers.passwords import MIN_LENGTH, RULE, check_new_password
+from pharmdesk.controllers.session import create_database, validate_username
+from pharmdesk.errors import PharmDeskError
+from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store.files import write_bytes_atomic
+from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
+from pharmdesk.ui.widgets import error_label
+
+STRENGTH_WORDS = ("Very weak", "Weak", "Fair", "Strong", "Very strong")
+
+
+def strength_hint(password: str, context: list[str]) -> tuple[int, str]:
+    """A 0..4 score and a short hint for the strength bar (zxcvbn's estimate)."""
+    if not password:
+        return 0, f"At least {MIN_LENGTH} characters."
+    result = zxcvbn(password[:200], user_inputs=context)
+    score = int(result["score"])
+    suggestion = " ".join(result["feedback"].get("suggestions") or [])
+    if len(password) < MIN_LENGTH:
+        return min(score, 1), f"{MIN_LENGTH - len(password)} more characters needed."
+    return score, f"{STRENGTH_WORDS[score]}. {suggestion}".strip()
+
+
+class BranchPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Welcome to PharmDesk")
+        self.setSubTitle(
+            "No database was found on this PC, so let's create one. You will be its first "
+            "administrator; you can add the rest of the staff afterwards."
+        )
+        self.branch = QLineEdit()
+        self.branch.setObjectName("branchName")
+        self.branch.setPlaceholderText("e.g. Lekki Phase 1 branch")
+        self.username = QLineEdit()
+        self.username.setObjectName("adminUsername")
+        self.username.setPlaceholderText("e.g. ada")
+        self.full_name = QLineEdit()
+        self.full_name.setObjectName("adminFullName")
+        self.full_name.setPlaceholderText("e.g. Ada Okonkwo")
+        self.error = error_label()
+        form = QFormLayout(self)
+        form.addRow("&Branch name", self.branch)
+        form.addRow("Your &username", self.username)
+        form.addRow("Your &full name", self.full_name)
+        form.addRow(self.error)
+        self.registerField("branchName*", self.branch)
+        self.registerField("adminUsername*", self.username)
+        self.registerField("adminFullName*", self.full_name)
+
+    def validatePage(self) -> bool:  # noqa: N802
+        try:
+            validate_username(self.username.text())
+        except PharmDeskError as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            self.username.setFocus()
+            return False
+        self.error.hide()
+        return True
+
+
+class PasswordPage(QWizardPage):
+    def __init__(self, wizard: FirstRunWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle("Choose your password")
+        self.setSubTitle(RULE)
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat = QLineEdit()
+        self.repeat.setObjectName("passwordRepeat")
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.meter = QProgressBar()
+        self.meter.setRange(0, 4)
+        self.meter.setTextVisible(False)
+        self.meter.setMaximumHeight(8)
+        self.hint = QLabel(f"At least {MIN_LENGTH} characters.")
+        self.hint.setObjectName("strengthHint")
+        self.hint.setWordWrap(True)
+        self.error = error_label()
+        form = QFormLayout(self)
+        form.addRow("&Password", self.password)
+        form.addRow("", self.meter)
+        form.addRow("", self.hint)
+        form.addRow("&Type it again", self.repeat)
+        form.addRow(self.error)
+        self.password.textChanged.connect(self._update_hint)
+
+    def _update_hint(self, text: str) -> None:
+        context = [self.field("adminUsername") or "", "pharmdesk", "pharmacy"]
+        score, hint = strength_hint(text, context)
+        self.meter.setValue(score)
+        self.hint.setText(hint)
+
+    def validatePage(self) -> bool:  # noqa: N802
+        password = self.password.text()
+        try:
+            if password != self.repeat.text():
+                raise PharmDeskError(
+                    "VALIDATION_ERROR", "The two passwords are different. Type them again."
+                )
+            check_new_password(password, username=str(self.field("adminUsername")))
+            self._wizard.create(password)
+        except PharmDeskError as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            self.password.setFocus()
+            return False
+        finally:
+            self.password.clear()
+            self.repeat.clear()
+        return True
+
+
+class RecoveryPage(QWizardPage):
+    def __init__(self, wizard: FirstRunWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle("Your recovery key")
+        self.setSubTitle(
+            "If every administrator forgets their password, this key is the only way back "
+            "into the database. It is shown only now. Write it down or print it, and keep "
+            "it somewhere safe away from this PC."
+        )
+        self.key_label = QLabel()
+        self.key_label.setObjectName("recoveryKey")
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setWeight(QFont.Weight.Bold)
+        self.key_label.setFont(font)
+        self.key_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.print_button = QPushButton("Print…")
+        self.save_button = QPushButton("Save to file…")
+        self.confirm = QCheckBox("I have written down (or printed) the recovery key")
+        self.confirm.setObjectName("confirmWritten")
+        self.registerField("recoveryConfirmed*", self.confirm)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.addSpacing(12)
+        layout.addWidget(self.key_label)
+        layout.addSpacing(12)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        layout.addWidget(self.confirm)
+        self.print_button.clicked.connect(self._print)
+        self.save_button.clicked.connect(self._save)
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.key_label.setText(self._wizard.recovery_key)
+
+    def _document(self) -> QTextDocument:
+        doc = QTextDocument()
+        branch = self.field("branchName")
+        doc.setHtml(
+            "<h2>PharmDesk recovery key</h2>"
+            f"<p>Branch: {branch}</p>"
+            f"<p style='font-size:20pt;font-family:monospace'><b>{self._wizard.recovery_key}"
+            "</b></p><p>Keep this paper locked away from the PC. Anyone holding it and the "
+            "database file can open the database.</p>"
+        )
+        return doc
+
+    def _print(self) -> None:
+        printer = QPrinter()
+        if QPrintDialog(printer, self).exec():
+            self._document().print_(printer)
+
+    def _save(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save recovery key", "pharmdesk-recovery-key.txt", "Text files (*.txt)"
+        )
+        if name:
+            text = (
+                "PharmDesk recovery key\n"
+                f"Branch: {self.field('branchName')}\n\n{self._wizard.recovery_key}\n\n"
+                "Keep this file on a USB stick locked away from the PC, not on the PC.\n"
+            )
+            write_bytes_atomic(Path(name), text.encode("utf-8"))
+
+
+class FirstRunWizard(QWizard):
+    def __init__(
+        self,
+        files: DatabaseFiles,
+        *,
+        clock: Clock | None = None,
+        kdf: KdfParams = DEFAULT_KDF,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.files = files
+        self._clock = clock
+        self._kdf = kdf
+        self.recovery_key = ""
+        self.setWindowTitle("PharmDesk — First-time setup")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        self.branch_page = BranchPage()
+        self.password_page = PasswordPage(self)
+        self.recovery_page = RecoveryPage(self)
+        self.addPage(self.branch_page)
+        self.addPage(self.password_page)
+        self.addPage(self.recovery_page)
+        # Once the database exists there is no going back to change the password page.
+        self.password_page.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "&Create database")
+        self.setMinimumSize(560, 440)
+
+    @property
+    def admin_username(self) -> str:
+        return str(self.field("adminUsername")).strip().lower()
+
+    def create(self, password: str) -> None:
+        """Create the database (called once the password page is accepted)."""
+        if self.recovery_key:
+            return
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.recovery_key = create_database(
+                self.files,
+                admin=self.admin_username,
+                full_name=str(self.field("adminFullName")),
+                password=password,
+                branch_name=str(self.field("branchName")),
+                clock=self._clock,
+                kdf=self._kdf,
+            )
+        finally:
+            QGuiApplication.restoreOverrideCursor()
