@@ -95,7 +95,7 @@ def create_demo_with_progress(files: DatabaseFiles) -> str:
     """
     dialog = QProgressDialog("Creating the demo database…", "", 0, 100)
     dialog.setWindowTitle("PharmDesk demo")
-    dialog.setCancelButton(None)  # type: ignore[arg-type]
+    dialog.setCancelButton(None)
     dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
     dialog.setMinimumDuration(0)
     thread = QThread()

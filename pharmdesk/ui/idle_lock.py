@@ -8,9 +8,9 @@ and are closed when they sign out.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -57,7 +57,7 @@ class IdleWatcher(QObject):
     def active(self) -> bool:
         return self._timer.isActive()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in ACTIVITY_EVENTS and self._timer.isActive():
             self._timer.start()
         return False
@@ -65,7 +65,7 @@ class IdleWatcher(QObject):
 
 @dataclass
 class _Registered:
-    widget: weakref.ref[QWidget]
+    widget: QWidget
     owner: str
     was_visible: bool = False
 
@@ -78,16 +78,16 @@ class LockCoordinator(QObject):
         self._windows: list[_Registered] = []
 
     def register(self, widget: QWidget, owner: str) -> None:
-        self._windows.append(_Registered(weakref.ref(widget), owner))
+        entry = _Registered(widget, owner)
+        self._windows.append(entry)
+        widget.destroyed.connect(lambda *_: self._forget(entry))
+
+    def _forget(self, entry: _Registered) -> None:
+        self._windows = [e for e in self._windows if e is not entry]
 
     def _alive(self) -> list[tuple[_Registered, QWidget]]:
-        alive = []
-        for entry in self._windows:
-            widget = entry.widget()
-            if widget is not None:
-                alive.append((entry, widget))
-        self._windows = [entry for entry, _ in alive]
-        return alive
+        self._windows = [e for e in self._windows if shiboken6.isValid(e.widget)]
+        return [(entry, entry.widget) for entry in self._windows]
 
     def hide_all(self) -> None:
         for entry, widget in self._alive():

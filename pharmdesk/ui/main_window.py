@@ -56,7 +56,7 @@ class CustomerTableView(QTableView):
         self.horizontalHeader().setStretchLastSection(True)
         self.doubleClicked.connect(self.open_requested.emit)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self.open_requested.emit(self.currentIndex())
             return
@@ -71,12 +71,14 @@ class SearchBox(QLineEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("search")
-        self.setPlaceholderText("Find a customer: a few letters of the name, phone digits, or CUST-id")
+        self.setPlaceholderText(
+            "Find a customer: a few letters of the name, phone digits, or CUST-id"
+        )
         self.setClearButtonEnabled(True)
         self.setAccessibleName("Search customers")
         self.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape and self.text():
             self.clear()
             return
@@ -172,7 +174,9 @@ class MainWindow(QMainWindow):
 
     # -- building ------------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        def action(text: str, icon_name: str, shortcut: str | QKeySequence | None, tip: str) -> QAction:
+        def action(
+            text: str, icon_name: str, shortcut: str | QKeySequence | None, tip: str
+        ) -> QAction:
             act = QAction(icon(icon_name), text, self)
             if shortcut is not None:
                 act.setShortcut(QKeySequence(shortcut))
@@ -181,10 +185,16 @@ class MainWindow(QMainWindow):
             return act
 
         self.find_action = action("&Find", "search", "Ctrl+F", "Find a customer")
-        self.open_action = action("&Open profile", "profile", None, "Open the selected customer's profile")
+        self.open_action = action(
+            "&Open profile", "profile", None, "Open the selected customer's profile"
+        )
         self.lock_action = action("&Lock", "lock", "Ctrl+L", "Lock the screen now")
+        # Ctrl+L locks from any PharmDesk window, not only when the main window has focus.
+        self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.sign_out_action = action("Sign &out", "sign-out", None, "Sign out of PharmDesk")
-        self.quit_action = action("&Quit", "quit", QKeySequence.StandardKey.Quit, "Close PharmDesk")
+        self.quit_action = action(
+            "&Quit", "quit", QKeySequence(QKeySequence.StandardKey.Quit), "Close PharmDesk"
+        )
         self.about_action = QAction("&About PharmDesk", self)
 
         self.toolbar = QToolBar("Main")
@@ -211,7 +221,12 @@ class MainWindow(QMainWindow):
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.about_action)
         # Everything that shows patient data is disabled while locked.
-        self.session_actions = [self.find_action, self.open_action, self.lock_action, self.sign_out_action]
+        self.session_actions = [
+            self.find_action,
+            self.open_action,
+            self.lock_action,
+            self.sign_out_action,
+        ]
 
     def _connect(self) -> None:
         self.search.textChanged.connect(lambda _text: self._debounce.start())
@@ -408,7 +423,7 @@ class MainWindow(QMainWindow):
             "Patient data stays on this PC, encrypted.</p>",
         )
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.desk.username:
             self._save_view_state(self.desk.username)
         self.lock_coordinator.hide_all()

@@ -190,14 +190,20 @@ class ProfileDialog(QDialog):
             RecordColumn("Status", lambda r: PLAN_STATUS.get(r["status"], r["status"])),
             RecordColumn(
                 "Next delivery",
-                lambda r: (day(r["nextDelivery"]) + (" (overdue)" if self._overdue(r) else ""))
-                if r.get("nextDelivery")
-                else "",
+                lambda r: (
+                    (day(r["nextDelivery"]) + (" (overdue)" if self._overdue(r) else ""))
+                    if r.get("nextDelivery")
+                    else ""
+                ),
             ),
         ]
-        self.plans_model = RecordTableModel(plan_columns, d["plans"], highlight=self._overdue, parent=self)
+        self.plans_model = RecordTableModel(
+            plan_columns, d["plans"], highlight=self._overdue, parent=self
+        )
         layout.addWidget(self._section("Plans"))
-        layout.addWidget(_table(self.plans_model) if d["plans"] else self._empty("Not enrolled in any plan."))
+        layout.addWidget(
+            _table(self.plans_model) if d["plans"] else self._empty("Not enrolled in any plan.")
+        )
 
         order_columns = [
             RecordColumn("Order", lambda r: r["orderId"]),

@@ -79,7 +79,7 @@ class BranchPage(QWizardPage):
         self.registerField("adminUsername*", self.username)
         self.registerField("adminFullName*", self.full_name)
 
-    def validatePage(self) -> bool:  # noqa: N802
+    def validatePage(self) -> bool:
         try:
             validate_username(self.username.text())
         except PharmDeskError as exc:
@@ -125,7 +125,7 @@ class PasswordPage(QWizardPage):
         self.meter.setValue(score)
         self.hint.setText(hint)
 
-    def validatePage(self) -> bool:  # noqa: N802
+    def validatePage(self) -> bool:
         password = self.password.text()
         try:
             if password != self.repeat.text():
@@ -133,7 +133,7 @@ class PasswordPage(QWizardPage):
                     "VALIDATION_ERROR", "The two passwords are different. Type them again."
                 )
             check_new_password(password, username=str(self.field("adminUsername")))
-            self._wizard.create(password)
+            self._wizard.create_now(password)
         except PharmDeskError as exc:
             self.error.setText(exc.message)
             self.error.show()
@@ -182,7 +182,7 @@ class RecoveryPage(QWizardPage):
         self.print_button.clicked.connect(self._print)
         self.save_button.clicked.connect(self._save)
 
-    def initializePage(self) -> None:  # noqa: N802
+    def initializePage(self) -> None:
         self.key_label.setText(self._wizard.recovery_key)
 
     def _document(self) -> QTextDocument:
@@ -248,7 +248,7 @@ class FirstRunWizard(QWizard):
     def admin_username(self) -> str:
         return str(self.field("adminUsername")).strip().lower()
 
-    def create(self, password: str) -> None:
+    def create_now(self, password: str) -> None:
         """Create the database (called once the password page is accepted)."""
         if self.recovery_key:
             return
