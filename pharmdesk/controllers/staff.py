@@ -1,1 +1,304 @@
-"""(in progress)"""
+"""Staff accounts: who may sign in, with which role, and their keyslots.
+
+A staff member is two things kept in step: a row in the ``staff`` table (name, role,
+disabled flag, must-change-password flag) and a keyslot in the vault file beside the
+database (their password wrapping the database key). Sign-in needs both: the slot to
+unlock the database, then an active row (``session._audit_sign_in``).
+
+Order of writes. The row and the vault file cannot be one transaction. Every handler
+here makes its database changes and its audit entry first (flushed, so constraint
+errors surface), and writes the vault file last, still inside the transaction; the
+commit follows when the handler returns. So a vault write that fails rolls the database
+back and nothing changed. The one window left is "vault written, commit lost" (a crash
+or a full disk at commit), and each operation is arranged so that window errs safe:
+- addStaff / enableStaff: a new slot without its row, or while the row still says
+  disabled, signs nobody in (sign-in also requires an active row);
+- disableStaff: the slot is gone, so the person is already shut out even though the row
+  still says active (the revocation takes effect first);
+- resetStaffPassword / changeMyPassword: the new password works; at worst the
+  must-change flag is stale and the person is asked for one more change.
+In every case, running the same operation again completes it.
+"""
+
+from __future__ import annotations
+
+import errno
+import unicodedata
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import false, func, select
+
+from pharmdesk.controllers.customer_rows import iso_or_none
+from pharmdesk.controllers.passwords import check_new_password
+from pharmdesk.controllers.registry import ADMIN, ADMINS, EVERYONE, ROLES, Op, operation
+from pharmdesk.controllers.session import validate_username
+from pharmdesk.controllers.validation import Param, boolean, choice, clean_text, string
+from pharmdesk.errors import (
+    DATABASE_ERROR,
+    DISK_FULL,
+    DUPLICATE,
+    PharmDeskError,
+    not_found,
+    validation,
+)
+from pharmdesk.store.attempts import SignInAttempts
+from pharmdesk.store.schema import Staff
+
+MAX_PASSWORD_INPUT = 4096  # the rule allows 1,024 after NFKC; refuse absurd input early
+
+
+def _username(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise validation(f"{name} must be text.", name)
+    return validate_username(value, name)
+
+
+def _full_name(name: str, value: Any) -> str:
+    text = clean_text(string(1, 120)(name, value))
+    if not text:
+        raise validation(f"{name} cannot be empty.", name)
+    return text
+
+
+USERNAME = Param(_username, required=True)
+PASSWORD = Param(string(1, MAX_PASSWORD_INPUT, strip=False), required=True)
+MUST_CHANGE = Param(boolean(), default=False)
+
+
+# -- shared helpers -------------------------------------------------------------------------
+def _get_staff(op: Op, username: str) -> Staff:
+    row = op.tx.scalar(select(Staff).where(Staff.username == username))
+    if row is None:
+        raise not_found(f"No staff account named '{username}'. Check the username.", "username")
+    return row
+
+
+def _active_admins(op: Op) -> int:
+    return int(
+        op.tx.scalar(
+            select(func.count(Staff.id)).where(Staff.role == ADMIN, Staff.disabled == false())
+        )
+        or 0
+    )
+
+
+def _refuse_losing_last_admin(op: Op, row: Staff, field: str, action: str) -> None:
+    """Someone must always be able to manage staff, so the last active admin stays one."""
+    if row.role == ADMIN and not row.disabled and _active_admins(op) <= 1:
+        raise validation(
+            f"'{row.username}' is the only active admin and cannot be {action}. "
+            "Make another account an admin first.",
+            field,
+        )
+
+
+def _write_vault(change: Callable[[], None]) -> None:
+    """Run one vault-file write; a file-system failure becomes an error a person can act on."""
+    try:
+        change()
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise PharmDeskError(
+                DISK_FULL,
+                "The disk is full: nothing was saved. Free some space on this PC and try again.",
+            ) from None
+        raise PharmDeskError(
+            DATABASE_ERROR,
+            "The key file beside the database could not be written; nothing was saved. "
+            "Check that the folder is writable and try again.",
+        ) from None
+
+
+def _set_password(op: Op, username: str, password: str) -> None:
+    _write_vault(lambda: op.desk.vault.set_staff_password(username, password, op.desk.key))
+
+
+def _audit_staff(op: Op, username: str | None, event: str, **detail: Any) -> None:
+    """One ``staff`` entry per operation; passwords never reach it."""
+    op.audit("staff", "staff", username, {"event": event, **detail})
+
+
+# -- listStaff ------------------------------------------------------------------------------
+@operation("listStaff", params={}, roles=ADMINS)
+def list_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    locked = SignInAttempts(op.desk.files.attempts).locked_out_users(op.now)
+    rows = op.tx.scalars(select(Staff).order_by(Staff.username)).all()
+    staff = [
+        {
+            "username": row.username,
+            "fullName": row.full_name,
+            "role": row.role,
+            "disabled": row.disabled,
+            "lockedOut": row.username in locked,
+            "lastSignIn": iso_or_none(row.last_sign_in),
+        }
+        for row in rows
+    ]
+    _audit_staff(op, None, "list", shown=len(staff))
+    return {"staff": staff}
+
+
+# -- addStaff -------------------------------------------------------------------------------
+@operation(
+    "addStaff",
+    params={
+        "username": USERNAME,
+        "fullName": Param(_full_name, required=True),
+        "role": Param(choice(*ROLES), required=True),
+        "password": PASSWORD,
+        "mustChangePassword": MUST_CHANGE,
+    },
+    roles=ADMINS,
+)
+def add_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    username = p["username"]
+    password = check_new_password(p["password"], username=username)
+    if op.tx.scalar(select(Staff.id).where(Staff.username == username)) is not None:
+        raise PharmDeskError(
+            DUPLICATE,
+            f"A staff account named '{username}' already exists. Choose another username, "
+            "or enable that account.",
+            "username",
+        )
+    op.tx.add(
+        Staff(
+            username=username,
+            full_name=p["fullName"],
+            role=p["role"],
+            disabled=False,
+            must_change_password=p["mustChangePassword"],
+            created_at=op.naive_now,
+        )
+    )
+    _audit_staff(op, username, "add", role=p["role"], mustChangePassword=p["mustChangePassword"])
+    # Vault last (see the module docstring): a slot without its row opens nothing.
+    _set_password(op, username, password)
+    return {"success": True}
+
+
+# -- disableStaff / enableStaff -----------------------------------------------------------
+@operation("disableStaff", params={"username": USERNAME}, roles=ADMINS)
+def disable_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    row = _get_staff(op, p["username"])
+    if row.username == op.user:
+        raise validation(
+            "You cannot disable your own account. Ask another admin to do it.", "username"
+        )
+    if row.disabled:
+        raise validation(f"'{row.username}' is already disabled.", "username")
+    _refuse_losing_last_admin(op, row, "username", "disabled")
+    row.disabled = True
+    _audit_staff(op, row.username, "disable")
+    op.tx.flush()
+    # Removing the slot is what shuts the person out; done last (inside the transaction),
+    # a lost commit still leaves them unable to sign in.
+    _write_vault(lambda: op.desk.vault.remove_staff(row.username))
+    return {"success": True}
+
+
+@operation(
+    "enableStaff",
+    params={"username": USERNAME, "password": PASSWORD, "mustChangePassword": MUST_CHANGE},
+    roles=ADMINS,
+)
+def enable_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    password = check_new_password(p["password"], username=p["username"])
+    row = _get_staff(op, p["username"])
+    if not row.disabled:
+        raise validation(
+            f"'{row.username}' is not disabled. To give them a new password, use "
+            "resetStaffPassword.",
+            "username",
+        )
+    row.disabled = False
+    row.must_change_password = p["mustChangePassword"]
+    _audit_staff(op, row.username, "enable", mustChangePassword=p["mustChangePassword"])
+    op.tx.flush()
+    # A slot written while the row still says disabled opens nothing.
+    _set_password(op, row.username, password)
+    return {"success": True}
+
+
+# -- unlockStaff ----------------------------------------------------------------------------
+@operation("unlockStaff", params={"username": USERNAME}, roles=ADMINS)
+def unlock_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    row = _get_staff(op, p["username"])
+    attempts = SignInAttempts(op.desk.files.attempts)
+    was_locked = row.username in attempts.locked_out_users(op.now)
+    _audit_staff(op, row.username, "unlock", wasLockedOut=was_locked)
+    op.tx.flush()
+    attempts.clear(row.username)
+    return {"success": True}
+
+
+# -- setStaffRole ---------------------------------------------------------------------------
+@operation(
+    "setStaffRole",
+    params={"username": USERNAME, "role": Param(choice(*ROLES), required=True)},
+    roles=ADMINS,
+)
+def set_staff_role(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    row = _get_staff(op, p["username"])
+    old = row.role
+    if old == ADMIN and p["role"] != ADMIN:
+        _refuse_losing_last_admin(op, row, "role", "demoted")
+    row.role = p["role"]
+    _audit_staff(op, row.username, "setRole", old=old, new=p["role"])
+    if row.username == op.user:
+        # An admin who demotes themself loses the rights now, not at the next sign-in.
+        op.desk.staff = replace(op.desk.staff, role=p["role"])
+    return {"success": True}
+
+
+# -- resetStaffPassword ---------------------------------------------------------------------
+@operation(
+    "resetStaffPassword",
+    params={"username": USERNAME, "password": PASSWORD, "mustChangePassword": MUST_CHANGE},
+    roles=ADMINS,
+)
+def reset_staff_password(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    password = check_new_password(p["password"], username=p["username"])
+    row = _get_staff(op, p["username"])
+    if row.disabled:
+        raise validation(
+            f"'{row.username}' is disabled. Use enableStaff, which sets a new password too.",
+            "username",
+        )
+    row.must_change_password = p["mustChangePassword"]
+    _audit_staff(op, row.username, "resetPassword", mustChangePassword=p["mustChangePassword"])
+    op.tx.flush()
+    _set_password(op, row.username, password)
+    return {"success": True}
+
+
+# -- changeMyPassword -----------------------------------------------------------------------
+@operation(
+    "changeMyPassword",
+    params={
+        "oldPassword": Param(string(1, MAX_PASSWORD_INPUT, strip=False), required=True),
+        "newPassword": PASSWORD,
+    },
+    roles=EVERYONE,
+    allowed_before_password_change=True,
+)
+def change_my_password(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    new = check_new_password(p["newPassword"], username=op.user, field="newPassword")
+    if new == unicodedata.normalize("NFKC", p["oldPassword"]):
+        raise validation("The new password must be different from the current one.", "newPassword")
+    # Checking the old password costs one key derivation, like a sign-in.
+    if op.desk.vault.unlock_staff(op.user, p["oldPassword"]) is None:
+        raise validation(
+            "The current password is not right. Nothing was changed; try again.", "oldPassword"
+        )
+    row = _get_staff(op, op.user)
+    row.must_change_password = False
+    _audit_staff(op, op.user, "changePassword")
+    op.tx.flush()
+    # The new slot replaces the old in one atomic file write: the old password or the
+    # new one works, never neither. A lost commit leaves the new one working and, at
+    # worst, the must-change flag set, so the person is asked once more.
+    _set_password(op, op.user, new)
+    op.desk.mark_password_changed()
+    return {"success": True}

@@ -20,6 +20,7 @@ from typing import Any
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from filelock import FileLock
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 from pharmdesk.store.files import read_json, write_json_atomic
@@ -133,6 +134,9 @@ class Vault:
     def __init__(self, path: Path, kdf: KdfParams = DEFAULT_KDF) -> None:
         self.path = path
         self.kdf = kdf
+        # Read-modify-write of the slots happens under a file lock, so that two
+        # processes (the window and a command) changing staff at once both count.
+        self._lock = FileLock(str(path) + ".lock", timeout=30)
 
     # -- reading -------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -219,18 +223,25 @@ class Vault:
     def set_staff_password(self, username: str, password: str, db_key: bytes) -> None:
         """Add or replace a staff slot in one atomic write (old or new works, never neither)."""
         slot = make_slot(STAFF, username, normalize_password(password), db_key, self.kdf)
-        kept = [s for s in self.slots() if not (s["kind"] == STAFF and s["owner"] == username)]
-        self._write([*kept, slot])
+        with self._lock:
+            kept = [
+                s for s in self.slots() if not (s["kind"] == STAFF and s["owner"] == username)
+            ]
+            self._write([*kept, slot])
 
     def remove_staff(self, username: str) -> None:
-        kept = [s for s in self.slots() if not (s["kind"] == STAFF and s["owner"] == username)]
-        self._write(kept)
+        with self._lock:
+            kept = [
+                s for s in self.slots() if not (s["kind"] == STAFF and s["owner"] == username)
+            ]
+            self._write(kept)
 
     def replace_recovery(self, db_key: bytes) -> str:
         recovery = new_recovery_key()
         slot = make_slot(
             RECOVERY, RECOVERY, normalize_recovery_key(recovery).encode("ascii"), db_key, self.kdf
         )
-        kept = [s for s in self.slots() if s["kind"] != RECOVERY]
-        self._write([*kept, slot])
+        with self._lock:
+            kept = [s for s in self.slots() if s["kind"] != RECOVERY]
+            self._write([*kept, slot])
         return recovery

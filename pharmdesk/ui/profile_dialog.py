@@ -103,8 +103,8 @@ class ProfileDialog(QDialog):
         self.region = str(settings.get("defaultRegion", "NG"))
         self.setObjectName("profileDialog")
         self.setWindowTitle(f"{self.details['name']} — {self.details['id']}")
-        self.resize(820, 720)
         self._build()
+        self.resize(820, min(760, max(520, self.sizeHint().height())))
 
     # -- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
