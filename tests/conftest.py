@@ -22,9 +22,13 @@ from pharmdesk.clock import FixedClock
 from pharmdesk.controllers import api  # noqa: F401  (registers the operations)
 from pharmdesk.controllers.session import DeskSession, create_database, sign_in
 from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store.vault import KdfParams
 
 ADMIN = "admin"
 ADMIN_PASSWORD = "correct horse staple battery 42"
+# Key slots store their own Argon2id cost. The shared test database uses a cheap one so
+# that hundreds of sign-ins stay fast; tests/unit/test_vault.py checks the real defaults.
+TEST_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +43,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFiles:
         password=ADMIN_PASSWORD,
         branch_name="Lekki Branch",
         clock=FixedClock(),
+        kdf=TEST_KDF,
     )
     return files
 
@@ -71,7 +76,9 @@ def login(
     opened: list[DeskSession] = []
 
     def _login(username: str = ADMIN, password: str = ADMIN_PASSWORD) -> DeskSession:
-        desk = sign_in(db_files, username, password, clock=clock, sleep=no_sleep.append)
+        desk = sign_in(
+            db_files, username, password, clock=clock, sleep=no_sleep.append, kdf=TEST_KDF
+        )
         opened.append(desk)
         return desk
 

@@ -495,10 +495,17 @@ def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         customer.phone_search = phone_search_forms(new_phone)
     if "allergies" in changes:
         _replace_labels(op.tx, CustomerAllergy, customer.id, new_allergies)
+    sent_back: list[str] = []
     if "allergies" in changes or "noKnownAllergies" in changes:
         customer.allergy_status = new_status
         customer.allergies_confirmed_at = op.naive_now if new_status != UNKNOWN else None
         customer.allergies_confirmed_by = op.user if new_status != UNKNOWN else None
+    if "allergies" in changes:
+        # A new allergy may conflict with a plan already running: a pharmacist reviews it
+        # before the next delivery. (Imported here: plans builds on this module.)
+        from pharmdesk.controllers.plans import review_after_allergy_change
+
+        sent_back = review_after_allergy_change(op, customer, new_allergies)
     if "medicalConditions" in changes:
         _replace_labels(op.tx, CustomerCondition, customer.id, data["medicalConditions"])
     if "marketingConsent" in changes:
@@ -506,16 +513,12 @@ def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     customer.version += 1
     customer.updated_at = op.naive_now
     fields = sorted(changes)
-    op.audit(
-        "update",
-        "customer",
-        cust_id(customer.id),
-        {
-            "changes": {
-                f: {"old": _jsonable(o), "new": _jsonable(n)} for f, (o, n) in changes.items()
-            }
-        },
-    )
+    detail: dict[str, Any] = {
+        "changes": {f: {"old": _jsonable(o), "new": _jsonable(n)} for f, (o, n) in changes.items()}
+    }
+    if sent_back:
+        detail["sentForReview"] = sent_back
+    op.audit("update", "customer", cust_id(customer.id), detail)
     return {
         "success": True,
         "customerId": cust_id(customer.id),

@@ -177,6 +177,35 @@ def complete_delivery(op: Op, sub: Subscription, customer: Customer) -> None:
             )
 
 
+def review_after_allergy_change(op: Op, customer: Customer, allergies: list[str]) -> list[str]:
+    """Send active or paused subscriptions that now conflict with a recorded allergy back
+    to a pharmacist (``pendingReview``). Returns the subscription ids sent back.
+    """
+    if not allergies:
+        return []
+    sent_back = []
+    subs = op.tx.scalars(
+        select(Subscription).where(
+            Subscription.customer_id == customer.id,
+            Subscription.status.in_((ACTIVE, PAUSED)),
+        )
+    ).all()
+    for sub in subs:
+        conflicts = allergy_conflicts(allergies, list(sub.medications))
+        if conflicts:
+            set_status(
+                op,
+                sub,
+                customer,
+                PENDING_REVIEW,
+                "A newly recorded allergy conflicts with "
+                + ", ".join(dict.fromkeys(c["medication"] for c in conflicts))
+                + ".",
+            )
+            sent_back.append(sub_id(sub.id))
+    return sent_back
+
+
 # -- listPlans ----------------------------------------------------------------------------
 @operation("listPlans", params={"includeRetired": Param(boolean(), default=False)})
 def list_plans(op: Op, p: dict[str, Any]) -> dict[str, Any]:

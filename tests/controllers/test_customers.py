@@ -614,3 +614,38 @@ def test_unknown_operation(admin: DeskSession) -> None:
 
 def test_params_must_be_an_object(admin: DeskSession) -> None:
     assert error_of(admin, "fetchCustomers", ["x"]).code == "VALIDATION_ERROR"
+
+
+def test_new_allergy_sends_conflicting_plan_back_for_review(admin: DeskSession) -> None:
+    plan = admin.call(
+        "addPlan",
+        {
+            "name": "Chest Infection Course",
+            "medications": ["Amoxicillin 500mg"],
+            "frequency": "weekly",
+            "price": 4500,
+        },
+    )["planId"]
+    other = admin.call(
+        "addPlan",
+        {
+            "name": "Vitamins",
+            "medications": ["Folic acid 5mg"],
+            "frequency": "monthly",
+            "price": 900,
+        },
+    )["planId"]
+    cid = add(admin, noKnownAllergies=True)
+    conflicting = admin.call("addCustomerPlan", {"customerId": cid, "planId": plan})
+    harmless = admin.call("addCustomerPlan", {"customerId": cid, "planId": other})
+    assert conflicting["status"] == harmless["status"] == "active"
+    admin.call("updateProviderCustomer", {"customerId": cid, "allergies": ["Penicillin"]})
+    details = admin.call("viewProviderCustomerDetails", {"customerId": cid})
+    statuses = {p["subscriptionId"]: p["status"] for p in details["plans"]}
+    assert statuses == {
+        conflicting["subscriptionId"]: "pendingReview",
+        harmless["subscriptionId"]: "active",
+    }
+    assert details["stats"]["activePlans"] == 1
+    detail = json.loads(audit_entries(admin, "update")[-1].detail)
+    assert detail["sentForReview"] == [conflicting["subscriptionId"]]

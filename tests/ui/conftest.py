@@ -12,7 +12,7 @@ from pharmdesk.clock import FixedClock
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.main_window import MainWindow
-from tests.conftest import ADMIN, ADMIN_PASSWORD
+from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def window_settings(tmp_path: Path) -> QSettings:
 
 @pytest.fixture
 def desk_context(db_files: DatabaseFiles, clock: FixedClock) -> Iterator[DeskContext]:
-    desk = DeskContext(db_files, clock)
+    desk = DeskContext(db_files, clock, kdf=TEST_KDF)
     yield desk
     desk.close()
 
