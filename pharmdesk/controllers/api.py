@@ -11,6 +11,7 @@ from typing import Any
 from pharmdesk.controllers import (  # noqa: F401
     auditlog,
     customers,
+    lookups,
     orders,
     plans,
     segments,
