@@ -1,9 +1,9 @@
 """The idle lock: notice when nobody has touched the PC for N minutes, and lock.
 
-Every window and dialog registers with the ``LockCoordinator``; on lock each is hidden
-(remembering who had it open), and after sign-in only that person's windows come back,
-with whatever they had typed. Another person's windows stay hidden until they return,
-and are closed when they sign out.
+On lock the ``LockCoordinator`` hides every other window (remembering who had it open);
+after sign-in only that person's windows come back, with whatever they had typed.
+Another person's windows stay hidden until they return, and are closed when they sign
+out.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
 ACTIVITY_EVENTS = frozenset(
@@ -64,48 +64,60 @@ class IdleWatcher(QObject):
 
 
 @dataclass
-class _Registered:
+class _Hidden:
     widget: QWidget
     owner: str
-    was_visible: bool = False
 
 
 class LockCoordinator(QObject):
-    """Hides every registered window on lock and gives each back to its owner only."""
+    """On lock, hides every other PharmDesk window (profiles, forms, wizards) and
+    remembers whose it was; after sign-in only that person's windows come back.
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    Working on all top-level windows makes it a rule for every screen: a new dialog
+    needs no registration to be covered by the lock.
+    """
+
+    def __init__(self, keep: QWidget, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._windows: list[_Registered] = []
+        self._keep = keep  # the main window, which shows its own lock page
+        self._hidden: list[_Hidden] = []
 
-    def register(self, widget: QWidget, owner: str) -> None:
-        entry = _Registered(widget, owner)
-        self._windows.append(entry)
-        widget.destroyed.connect(lambda *_: self._forget(entry))
+    def _alive(self) -> list[_Hidden]:
+        self._hidden = [h for h in self._hidden if shiboken6.isValid(h.widget)]
+        return self._hidden
 
-    def _forget(self, entry: _Registered) -> None:
-        self._windows = [e for e in self._windows if e is not entry]
-
-    def _alive(self) -> list[tuple[_Registered, QWidget]]:
-        self._windows = [e for e in self._windows if shiboken6.isValid(e.widget)]
-        return [(entry, entry.widget) for entry in self._windows]
-
-    def hide_all(self) -> None:
-        for entry, widget in self._alive():
-            entry.was_visible = entry.was_visible or widget.isVisible()
+    def hide_all(self, owner: str) -> None:
+        for widget in QApplication.topLevelWidgets():
+            if widget is self._keep or not widget.isVisible():
+                continue
+            if widget.windowType() in (Qt.WindowType.Popup, Qt.WindowType.ToolTip):
+                widget.hide()
+                continue
+            self._hidden.append(_Hidden(widget, owner))
             widget.hide()
 
     def restore_for(self, username: str) -> None:
-        for entry, widget in self._alive():
-            if entry.owner == username and entry.was_visible:
-                entry.was_visible = False
-                widget.show()
-                widget.raise_()
+        keep = []
+        for hidden in self._alive():
+            if hidden.owner == username:
+                hidden.widget.show()
+                hidden.widget.raise_()
+            else:
+                keep.append(hidden)
+        self._hidden = keep
 
     def close_for(self, username: str) -> None:
-        for entry, widget in self._alive():
-            if entry.owner == username:
-                entry.was_visible = False
+        """Sign-out: that person's hidden windows are closed, their input discarded."""
+        keep = []
+        for hidden in self._alive():
+            if hidden.owner == username:
+                hidden.widget.close()
+            else:
+                keep.append(hidden)
+        self._hidden = keep
+        for widget in QApplication.topLevelWidgets():
+            if widget is not self._keep and widget.isVisible():
                 widget.close()
 
-    def count_for(self, username: str) -> int:
-        return sum(1 for entry, _ in self._alive() if entry.owner == username)
+    def hidden_count(self, username: str) -> int:
+        return sum(1 for h in self._alive() if h.owner == username)

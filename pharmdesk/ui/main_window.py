@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.desk = desk
         self.settings = settings
-        self.lock_coordinator = LockCoordinator(self)
+        self.lock_coordinator = LockCoordinator(self, self)
         self._last_user: str | None = None
         self._remembered_search = ""
         self.setWindowTitle("PharmDesk")
@@ -184,6 +184,9 @@ class MainWindow(QMainWindow):
             act.setToolTip(f"{tip} ({act.shortcut().toString()})" if shortcut else tip)
             return act
 
+        self.new_action = action(
+            "&New customer", "new-customer", "Ctrl+N", "Register a new customer"
+        )
         self.find_action = action("&Find", "search", "Ctrl+F", "Find a customer")
         self.open_action = action(
             "&Open profile", "profile", None, "Open the selected customer's profile"
@@ -202,6 +205,7 @@ class MainWindow(QMainWindow):
         self.toolbar.setMovable(False)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(self.toolbar)
+        self.toolbar.addAction(self.new_action)
         self.toolbar.addAction(self.find_action)
         self.toolbar.addAction(self.open_action)
         self.toolbar.addSeparator()
@@ -216,12 +220,14 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.customers_menu = menu.addMenu("&Customers")
+        self.customers_menu.addAction(self.new_action)
         self.customers_menu.addAction(self.find_action)
         self.customers_menu.addAction(self.open_action)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.about_action)
         # Everything that shows patient data is disabled while locked.
         self.session_actions = [
+            self.new_action,
             self.find_action,
             self.open_action,
             self.lock_action,
@@ -236,6 +242,7 @@ class MainWindow(QMainWindow):
         self.model.loaded.connect(self._update_count)
         self.model.rowsInserted.connect(lambda *_: self._update_count())
         self.model.failed.connect(lambda message: self.statusBar().showMessage(message, 8000))
+        self.new_action.triggered.connect(self.new_customer)
         self.find_action.triggered.connect(self.focus_search)
         self.open_action.triggered.connect(lambda: self._open_index(self.table.currentIndex()))
         self.lock_action.triggered.connect(self.lock)
@@ -286,7 +293,7 @@ class MainWindow(QMainWindow):
         self._remembered_search = self.search.text()
         self._debounce.stop()
         self.idle.stop()
-        self.lock_coordinator.hide_all()
+        self.lock_coordinator.hide_all(username or "")
         self.model.clear()
         self.search.blockSignals(True)
         self.search.clear()
@@ -362,6 +369,19 @@ class MainWindow(QMainWindow):
             return
         self.open_profile(customer_id)
 
+    def new_customer(self) -> None:
+        from pharmdesk.ui.customer_form import CustomerForm
+
+        form = CustomerForm(self.desk, None, self)
+        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        form.saved.connect(self._customer_saved)
+        form.open_existing.connect(self.open_profile)
+        form.show()
+
+    def _customer_saved(self, customer_id: str) -> None:
+        self.model.reload()
+        self.open_profile(customer_id)
+
     def open_profile(self, customer_id: str) -> None:
         from pharmdesk.ui.profile_dialog import ProfileDialog
 
@@ -370,8 +390,6 @@ class MainWindow(QMainWindow):
         except PharmDeskError as exc:
             self.statusBar().showMessage(exc.message, 8000)
             return
-        if self.desk.username:
-            self.lock_coordinator.register(dialog, self.desk.username)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
 
@@ -426,7 +444,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.desk.username:
             self._save_view_state(self.desk.username)
-        self.lock_coordinator.hide_all()
+        self.lock_coordinator.close_for(self.desk.username or "")
         self.model.clear()
         self.desk.close()
         event.accept()

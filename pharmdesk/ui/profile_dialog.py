@@ -7,14 +7,18 @@ entry. The dialog keeps only what that call returned.
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QTextDocument
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -56,6 +60,36 @@ def allergy_banner_text(details: dict[str, Any]) -> tuple[str, str]:
     if status == "noneKnown":
         return "noneKnown", "No known allergies" + confirmed
     return "unknown", "Allergies not yet asked — ask the customer before dispensing"
+
+
+def profile_html(d: dict[str, Any], currency: str, region: str) -> str:
+    """The printable profile: what a pharmacist would file or hand over."""
+    _state, allergy = allergy_banner_text(d)
+    rows = [
+        ("Customer", f"{escape(d['name'])} ({d['id']})"),
+        ("Phone", escape(national_phone(d["phone"], region))),
+        ("Email", escape(d.get("email") or "—")),
+        ("Address", escape(d.get("address") or "—")),
+        ("Date of birth", day(d.get("dateOfBirth")) or "—"),
+        ("Conditions", escape(", ".join(d.get("medicalConditions") or []) or "none recorded")),
+        ("Orders", f"{d['stats']['totalOrders']:,} ({money(d['stats']['totalSpent'], currency)})"),
+        ("Notes", escape(d.get("notes") or "—")),
+    ]
+    table = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows)
+    plans = "".join(
+        f"<li>{escape(p['name'])}: {escape(', '.join(p['medications']))} — "
+        f"{PLAN_STATUS.get(p['status'], p['status'])}"
+        + (f", next delivery {day(p['nextDelivery'])}" if p.get("nextDelivery") else "")
+        + "</li>"
+        for p in d["plans"]
+    )
+    return (
+        f"<h2>{escape(d['name'])}</h2>"
+        f"<p style='background:#fde8e6;padding:6px'><b>{escape(allergy)}</b></p>"
+        f"<table cellpadding='4'>{table}</table>"
+        f"<h3>Plans</h3><ul>{plans or '<li>none</li>'}</ul>"
+        "<p style='color:#555'>Confidential patient information — printed from PharmDesk.</p>"
+    )
 
 
 class StatCard(QFrame):
@@ -102,15 +136,47 @@ class ProfileDialog(QDialog):
         self.currency = str(settings.get("currency", "NGN"))
         self.region = str(settings.get("defaultRegion", "NG"))
         self.setObjectName("profileDialog")
-        self.setWindowTitle(f"{self.details['name']} — {self.details['id']}")
-        self._build()
+        self.body = QWidget()
+        self.edit_button = QPushButton("&Edit…")
+        self.edit_button.setObjectName("edit")
+        self.print_button = QPushButton("&Print…")
+        self.print_button.setObjectName("print")
+        self.pdf_button = QPushButton("Save as P&DF…")
+        self.pdf_button.setObjectName("savePdf")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        for button in (self.edit_button, self.print_button, self.pdf_button):
+            self.buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.rejected.connect(self.reject)
+        self.edit_button.clicked.connect(self.edit)
+        self.print_button.clicked.connect(self.print_profile)
+        self.pdf_button.clicked.connect(self.save_pdf)
+        self._outer = QVBoxLayout(self)
+        self._outer.addWidget(self.body, 1)
+        self._outer.addWidget(self.buttons)
+        self._show_details()
         self.resize(820, min(760, max(520, self.sizeHint().height())))
 
     # -- layout ------------------------------------------------------------------------------
-    def _build(self) -> None:
+    def _show_details(self) -> None:
+        self.setWindowTitle(f"{self.details['name']} — {self.details['id']}")
+        old, self.body = self.body, QWidget()
+        self._outer.replaceWidget(old, self.body)
+        old.deleteLater()
+        self.edit_button.setEnabled(not self.details.get("archived"))
+        self._build(self.body)
+
+    def refresh(self) -> None:
+        """Read the customer again (another audited view) and redraw."""
+        self.details = self.desk.call(
+            "viewProviderCustomerDetails", {"customerId": self.customer_id}
+        )
+        self._show_details()
+
+    def _build(self, body: QWidget) -> None:
         d = self.details
         today = self.desk.clock.today()
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(10)
 
         state, text = allergy_banner_text(d)
@@ -228,9 +294,6 @@ class ProfileDialog(QDialog):
         layout.addWidget(self.consent_label)
 
         layout.addStretch(1)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
 
     def _overdue(self, plan: dict[str, Any]) -> bool:
         nxt = plan.get("nextDelivery")
@@ -262,6 +325,43 @@ class ProfileDialog(QDialog):
         label = QLabel(text)
         label.setObjectName("emptySection")
         return label
+
+    # -- actions -----------------------------------------------------------------------------
+    def edit(self) -> None:
+        from pharmdesk.ui.customer_form import CustomerForm
+
+        form = CustomerForm(self.desk, self.details, self)
+        form.saved.connect(lambda _cid: self.refresh())
+        form.setWindowModality(Qt.WindowModality.WindowModal)
+        form.show()
+        self.form = form
+
+    def document(self) -> QTextDocument:
+        doc = QTextDocument()
+        doc.setHtml(profile_html(self.details, self.currency, self.region))
+        return doc
+
+    def print_profile(self) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if QPrintDialog(printer, self).exec():
+            self._print_to(printer, "profile")
+
+    def save_pdf(self) -> None:
+        suggested = f"{self.details['id']}-profile.pdf"
+        name, _ = QFileDialog.getSaveFileName(self, "Save profile as PDF", suggested, "PDF (*.pdf)")
+        if name:
+            self.write_pdf(Path(name))
+
+    def write_pdf(self, path: Path) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(path))
+        self._print_to(printer, "profilePdf")
+
+    def _print_to(self, printer: QPrinter, document: str) -> None:
+        # Audited first: if the audit entry cannot be written, nothing is printed.
+        self.desk.call("recordPrint", {"customerId": self.customer_id, "document": document})
+        self.document().print_(printer)
 
     def _copy_phone(self) -> None:
         clipboard = QGuiApplication.clipboard()

@@ -17,17 +17,17 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget, QWizard  # noqa: E402
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QWidget, QWizard
 
-from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER, create_demo  # noqa: E402
-from pharmdesk.paths import DatabaseFiles  # noqa: E402
-from pharmdesk.ui.app import make_application  # noqa: E402
-from pharmdesk.ui.desk import DeskContext  # noqa: E402
-from pharmdesk.ui.login import LoginDialog  # noqa: E402
-from pharmdesk.ui.main_window import MainWindow  # noqa: E402
-from pharmdesk.ui.profile_dialog import ProfileDialog  # noqa: E402
-from pharmdesk.ui.setup_wizard import FirstRunWizard  # noqa: E402
+from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER, create_demo
+from pharmdesk.paths import DatabaseFiles
+from pharmdesk.ui.app import make_application
+from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.login import LoginDialog
+from pharmdesk.ui.main_window import MainWindow
+from pharmdesk.ui.profile_dialog import ProfileDialog
+from pharmdesk.ui.setup_wizard import FirstRunWizard
 
 
 def _save(widget: QWidget, out: Path, name: str) -> Path:
@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         _save(login, out, "login")
         login.close()
         desk.sign_in(DEMO_USER, DEMO_PASSWORD)
-        window = MainWindow(desk, QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat), demo=True)
+        settings = QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(desk, settings, demo=True)
         window.resize(1280, 760)
         window.start()
         window.show()

@@ -202,3 +202,37 @@ def test_wrong_password_on_the_lock_screen(qtbot, main_window: MainWindow) -> No
     assert form.error.text() == "Wrong username or password. Check both and try again."
     assert form.password.text() == ""
     assert main_window.desk.session is None
+
+
+def test_lock_keeps_unsaved_form_input_for_the_same_person(qtbot, main_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    from pharmdesk.ui.customer_form import CustomerForm
+
+    main_window.start()
+    main_window.show()
+    main_window.new_customer()
+    form = next(w for w in QApplication.topLevelWidgets() if isinstance(w, CustomerForm))
+    qtbot.keyClicks(form.name, "Half Typed Name")
+    main_window.lock()
+    assert not form.isVisible()
+    form_visible_for_other = []
+    password = "femi likes long walks 2026"
+    # someone else signs in and out: they never see the form
+    main_window.desk.sign_in(ADMIN, ADMIN_PASSWORD)
+    main_window.desk.call(
+        "addStaff",
+        {"username": "femi", "fullName": "Femi", "role": "frontdesk", "password": password},
+    )
+    main_window.desk.lock()
+    form_visible_for_other.append(form.isVisible())
+    main_window.sign_in_form.username.setText("femi")
+    qtbot.keyClicks(main_window.sign_in_form.password, password)
+    qtbot.keyClick(main_window.sign_in_form.password, Qt.Key.Key_Return)
+    form_visible_for_other.append(form.isVisible())
+    main_window.lock()
+    assert form_visible_for_other == [False, False]
+    main_window.sign_in_form.username.setText(ADMIN)
+    qtbot.keyClicks(main_window.sign_in_form.password, ADMIN_PASSWORD)
+    qtbot.keyClick(main_window.sign_in_form.password, Qt.Key.Key_Return)
+    assert form.isVisible()
+    assert form.name.text() == "Half Typed Name"
+    form.done(0)
