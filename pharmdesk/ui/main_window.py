@@ -7,6 +7,8 @@ window, and closes the database.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QStackedWidget,
     QTableView,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -88,6 +91,16 @@ class SearchBox(QLineEdit):
         super().keyPressEvent(event)
 
 
+class Panel(Protocol):
+    """What a tab in the main window offers so that lock and sign-in reach it."""
+
+    def activate(self) -> None:
+        """Signed in (again): load what the panel shows."""
+
+    def clear(self) -> None:
+        """Locked or signed out: forget every patient row."""
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -118,13 +131,21 @@ class MainWindow(QMainWindow):
         self.results.addWidget(self.table)
         self.results.addWidget(self.empty_state)
 
-        work = QWidget()
-        work_layout = QVBoxLayout(work)
+        customers_page = QWidget()
+        work_layout = QVBoxLayout(customers_page)
         work_layout.setContentsMargins(12, 12, 12, 6)
         search_row = QHBoxLayout()
         search_row.addWidget(self.search)
         work_layout.addLayout(search_row)
         work_layout.addWidget(self.results, 1)
+        # The work area: the customer list first; other panels (refill queue, segments, ...)
+        # plug in as further tabs through add_panel().
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("panels")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(customers_page, "Customers")
+        self.panels: list[Panel] = []
+        work = self.tabs
 
         self.sign_in_form = SignInForm(
             desk,
@@ -280,6 +301,8 @@ class MainWindow(QMainWindow):
         with self.model.hold():
             self._restore_view_state(username)
             self.model.set_search(self.search.text())
+        for panel in self.panels:
+            panel.activate()
         self.lock_coordinator.restore_for(username)
         self.idle.start()
         self.focus_search()
@@ -295,6 +318,8 @@ class MainWindow(QMainWindow):
         self.idle.stop()
         self.lock_coordinator.hide_all(username or "")
         self.model.clear()
+        for panel in self.panels:
+            panel.clear()
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
@@ -311,6 +336,8 @@ class MainWindow(QMainWindow):
         self._last_user = None
         self.idle.stop()
         self.model.clear()
+        for panel in self.panels:
+            panel.clear()
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
@@ -368,6 +395,12 @@ class MainWindow(QMainWindow):
         if customer_id is None:
             return
         self.open_profile(customer_id)
+
+    def add_panel(self, panel: QWidget, title: str) -> int:
+        """Add a tab; ``panel`` must also implement ``Panel`` (activate/clear)."""
+        assert hasattr(panel, "activate") and hasattr(panel, "clear")
+        self.panels.append(panel)
+        return self.tabs.addTab(panel, title)
 
     def new_customer(self) -> None:
         from pharmdesk.ui.customer_form import CustomerForm

@@ -1,0 +1,725 @@
+"""The command line: the GUI by default, and JSON for scripts and IT staff.
+
+Every command prints one JSON value on stdout (``call --batch``: one per line) and says
+what went wrong in one line on stderr. A person's mistake (wrong password, missing or
+damaged file, bad JSON) is a PharmDesk error object and exit code 1, never a traceback;
+a usage error is exit code 2 (argparse's); a bug is a generic message and exit code 3,
+with no patient data. Operations run through the same controllers, checks and audit as
+the GUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import importlib
+import json
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pharmdesk import __version__
+from pharmdesk.clock import Clock, to_iso
+from pharmdesk.controllers import api, audit
+from pharmdesk.controllers.registry import ADMIN, PHARMACISTS
+from pharmdesk.controllers.session import (
+    WRONG_PASSWORD,
+    DeskSession,
+    create_database,
+    open_database,
+    sign_in,
+)
+from pharmdesk.errors import (
+    AUTH_FAILED,
+    DATABASE_ERROR,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    VALIDATION_ERROR,
+    PharmDeskError,
+    validation,
+)
+from pharmdesk.paths import DatabaseFiles, demo_db_path, resolve_db_path
+from pharmdesk.store import backup
+from pharmdesk.store.schema import Staff
+from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_BUG = 3
+PASSWORD_ENV = "PHARMDESK_PASSWORD"
+USER_ENV = "PHARMDESK_USER"
+NO_GUI_MESSAGE = (
+    "The desktop window is not part of this build yet; use the commands: "
+    "pharmdesk init | demo | call | backup | restore | audit verify | self-test "
+    "(pharmdesk --help explains each)."
+)
+UNEXPECTED = (
+    "Something went wrong inside PharmDesk and the command stopped; nothing more was "
+    "changed. Try again; if it happens again, run 'pharmdesk self-test' and contact your "
+    "IT person."
+)
+
+
+@dataclass
+class Context:
+    """What every command gets: the parsed options and where to write."""
+
+    args: argparse.Namespace
+    out: IO[str]
+    err: IO[str]
+    stdin: IO[str]
+    clock: Clock
+    kdf: KdfParams
+
+    @property
+    def files(self) -> DatabaseFiles:
+        return DatabaseFiles(resolve_db_path(self.args.db).absolute())
+
+    def emit(self, value: Any) -> None:
+        self.out.write(json.dumps(value, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def say(self, message: str) -> None:
+        self.err.write(f"pharmdesk: {message}\n")
+        self.err.flush()
+
+
+# -- arguments ----------------------------------------------------------------------------
+def _common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # On subcommands the defaults are SUPPRESS, so "pharmdesk --db X call ..." keeps X.
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=default,
+        help="the database file (else $PHARMDESK_DB, else the PC's default location)",
+    )
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        default=default,
+        help=f"the staff username to sign in as (else ${USER_ENV})",
+    )
+    parser.add_argument(
+        "--password-file",
+        metavar="FILE",
+        default=default,
+        help=f"read the password from FILE's first line (else ${PASSWORD_ENV}, else a prompt)",
+    )
+
+
+class JsonArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is also a JSON error object on stdout (exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        error = PharmDeskError(VALIDATION_ERROR, f"{message}. See pharmdesk --help.")
+        sys.stdout.write(json.dumps(error.to_json()) + "\n")
+        sys.stdout.flush()
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = JsonArgumentParser(
+        prog="pharmdesk",
+        description="PharmDesk: the offline, encrypted customer desk for pharmacy branches. "
+        "Without a command it opens the desktop window.",
+    )
+    parser.add_argument("--version", action="version", version=f"pharmdesk {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the window on the demo database (created on first use)",
+    )
+    _common_options(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _common_options(sub, top=False)
+        return sub
+
+    init = command("init", "create a new encrypted database with its first admin")
+    init.add_argument("--admin", required=True, metavar="NAME", help="the admin's username")
+    init.add_argument("--full-name", metavar="TEXT", help="the admin's full name")
+    init.add_argument("--branch-name", metavar="TEXT", help="the branch's name")
+
+    demo = command("demo", "create a demo database with realistic sample data")
+    demo.add_argument("--customers", type=int, default=None, metavar="N")
+    demo.add_argument("--seed", type=int, default=None, metavar="S")
+
+    call = command("call", "run one operation (or a batch) and print the answer as JSON")
+    call.add_argument("operation", nargs="?", help="an operation name, e.g. fetchCustomers")
+    call.add_argument("params", nargs="?", help="its params as JSON, or - to read stdin")
+    call.add_argument(
+        "--batch", metavar="FILE", help='JSON Lines of {"operation", "params"} (- for stdin)'
+    )
+
+    backup_cmd = command("backup", "write an encrypted, verified backup to FILE")
+    backup_cmd.add_argument("file", metavar="FILE")
+
+    restore = command("restore", "restore a backup FILE into --db")
+    restore.add_argument("file", metavar="FILE")
+    restore.add_argument(
+        "--replace",
+        action="store_true",
+        help="move the current database aside (never deleted) and restore in its place",
+    )
+
+    audit_cmd = command("audit", "check the audit log")
+    audit_cmd.add_argument("action", choices=["verify"])
+
+    command("self-test", "check this installation end to end in a temporary folder")
+    return parser
+
+
+# -- who is signing in --------------------------------------------------------------------
+def _username(ctx: Context) -> str:
+    name = getattr(ctx.args, "user", None) or os.environ.get(USER_ENV)
+    if name:
+        return str(name)
+    if ctx.stdin.isatty():
+        ctx.err.write("Username: ")
+        ctx.err.flush()
+        typed = ctx.stdin.readline().strip()
+        if typed:
+            return typed
+    raise validation(f"Give the staff username with --user NAME or ${USER_ENV}.", "user")
+
+
+def _has_terminal() -> bool:
+    if sys.stdin.isatty():
+        return True
+    try:
+        with open("/dev/tty"):
+            return True
+    except OSError:
+        return False
+
+
+def _password(ctx: Context, username: str, *, confirm: bool = False) -> str:
+    source = getattr(ctx.args, "password_file", None)
+    if source:
+        try:
+            with open(source, encoding="utf-8") as handle:
+                return handle.readline().rstrip("\r\n")
+        except OSError:
+            raise validation(
+                f"The password file {source} cannot be read. Check the path.", "passwordFile"
+            ) from None
+    env = os.environ.get(PASSWORD_ENV)
+    if env is not None:
+        return env
+    if not _has_terminal():
+        raise validation(
+            f"No password given: use --password-file FILE or ${PASSWORD_ENV}, or run the "
+            "command in a terminal to be asked.",
+            "password",
+        )
+    password = getpass.getpass(f"Password for {username}: ")
+    if confirm and getpass.getpass("Type it again: ") != password:
+        raise validation("The two passwords differ. Nothing was changed.", "password")
+    return password
+
+
+def _sign_in(ctx: Context) -> DeskSession:
+    username = _username(ctx)
+    password = _password(ctx, username)
+    return sign_in(ctx.files, username, password, clock=ctx.clock, kdf=ctx.kdf)
+
+
+def _require_role(desk: DeskSession, roles: Iterable[str], action: str) -> None:
+    """Refuse (and audit the refusal) as an operation would."""
+    if desk.staff.role in roles:
+        return
+    with desk.db.transaction() as tx:
+        audit.append(
+            tx,
+            at=desk.clock.now(),
+            user=desk.staff.username,
+            action="denied",
+            outcome="denied",
+            detail={"operation": action},
+        )
+    raise PharmDeskError(
+        PERMISSION_DENIED, f"Your role ({desk.staff.role}) may not run {action}. Ask an admin."
+    )
+
+
+# -- progress on the terminal ----------------------------------------------------------------
+class TerminalProgress:
+    """One updating line on a terminal; a line per stage and per tenth otherwise."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.stage = ""
+        self.tenth = -1
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        if self.live:
+            end = "\n" if done >= total else ""
+            self.stream.write(f"\r{stage}: {done:,} / {total:,} ({percent}%)   {end}")
+        elif stage != self.stage or percent // 10 != self.tenth:
+            self.stream.write(f"{stage}: {done:,} / {total:,} ({percent}%)\n")
+        self.stage, self.tenth = stage, percent // 10
+        self.stream.flush()
+
+
+# -- commands ----------------------------------------------------------------------------------
+def cmd_init(ctx: Context) -> int:
+    files = ctx.files
+    if files.exists():
+        raise validation(
+            f"A PharmDesk database already exists at {files.db}; nothing was changed.", "db"
+        )
+    admin = ctx.args.admin
+    password = _password(ctx, admin, confirm=True)
+    recovery = create_database(
+        files,
+        admin=admin,
+        full_name=ctx.args.full_name or admin,
+        password=password,
+        branch_name=ctx.args.branch_name,
+        clock=ctx.clock,
+        kdf=ctx.kdf,
+    )
+    ctx.emit(
+        {
+            "success": True,
+            "database": str(files.db),
+            "admin": admin.strip().lower(),
+            "recoveryKey": recovery,
+            "notice": "Write down the recovery key now and keep it somewhere safe, away from "
+            "this PC. It is shown only this once. It opens the database if every admin "
+            "password is lost.",
+        }
+    )
+    ctx.say(
+        "database created. Write down the recoveryKey above now, on paper kept away from "
+        "this PC: it will not be shown again."
+    )
+    return EXIT_OK
+
+
+def cmd_demo(ctx: Context) -> int:
+    from pharmdesk.demo import DEFAULT_CUSTOMERS, DEFAULT_SEED, DemoProgress, create_demo
+
+    path = Path(ctx.args.db).expanduser() if getattr(ctx.args, "db", None) else demo_db_path()
+    show = TerminalProgress(ctx.err)
+
+    def report(step: DemoProgress) -> None:
+        show(step.stage, step.done, step.total)
+
+    customers = DEFAULT_CUSTOMERS if ctx.args.customers is None else ctx.args.customers
+    result = create_demo(
+        DatabaseFiles(path),
+        customers=customers,
+        seed=DEFAULT_SEED if ctx.args.seed is None else ctx.args.seed,
+        clock=ctx.clock,
+        progress=report,
+        kdf=ctx.kdf,
+    )
+    ctx.emit(result.to_json())
+    ctx.say(
+        f"demo database ready in {result.seconds:.1f} s. Sign in as '{result.username}' "
+        f"with the password '{result.password}'."
+    )
+    return EXIT_OK
+
+
+def _read_text(ctx: Context, source: str) -> str:
+    if source == "-":
+        return ctx.stdin.read()
+    return source
+
+
+def _parse_json(text: str, what: str) -> Any:
+    """``what`` names the input in the message: "The params are", "Batch line 3 is"."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise validation(
+            f"{what} not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}). "
+            "Check quotes and brackets.",
+            "params",
+        ) from None
+    except RecursionError:
+        raise validation(f"{what} nested too deeply to read.", "params") from None
+
+
+def cmd_call(ctx: Context) -> int:
+    args = ctx.args
+    if args.batch is not None:
+        if args.operation is not None:
+            raise validation("Give either an operation or --batch FILE, not both.", "operation")
+        return _call_batch(ctx, args.batch)
+    if not args.operation:
+        raise validation(
+            "Name the operation to run, e.g. pharmdesk call fetchCustomers '{\"page\": 1}'.",
+            "operation",
+        )
+    text = _read_text(ctx, args.params) if args.params is not None else None
+    desk = _sign_in(ctx)
+    try:
+        params = _parse_json(text, "The params are") if text is not None and text.strip() else None
+        ctx.emit(api.call(desk, args.operation, params))
+    finally:
+        desk.close()
+    return EXIT_OK
+
+
+def _batch_lines(ctx: Context, source: str) -> Iterator[str]:
+    if source == "-":
+        yield from ctx.stdin
+        return
+    try:
+        handle = open(source, encoding="utf-8")  # noqa: SIM115  (closed below, streamed)
+    except OSError:
+        raise PharmDeskError(
+            NOT_FOUND, f"The batch file {source} cannot be read. Check the path.", "batch"
+        ) from None
+    with handle:
+        yield from handle
+
+
+def _batch_request(line: str, number: int) -> tuple[str, Any]:
+    request = _parse_json(line, f"Batch line {number} is")
+    if not isinstance(request, dict) or not isinstance(request.get("operation"), str):
+        raise validation(
+            f'Batch line {number} must be an object such as {{"operation": '
+            '"fetchCustomers", "params": {}}.',
+            "operation",
+        )
+    unknown = sorted(set(request) - {"operation", "params"})
+    if unknown:
+        raise validation(
+            f"Unknown key '{str(unknown[0])[:40]}' in batch line {number}. Accepted: "
+            "operation, params.",
+            str(unknown[0])[:40],
+        )
+    return request["operation"], request.get("params")
+
+
+def _call_batch(ctx: Context, source: str) -> int:
+    if source != "-" and not Path(source).is_file():
+        raise PharmDeskError(
+            NOT_FOUND, f"The batch file {source} cannot be read. Check the path.", "batch"
+        )
+    desk = _sign_in(ctx)
+    failures = 0
+    try:
+        for number, line in enumerate(_batch_lines(ctx, source), start=1):
+            if not line.strip():
+                continue
+            try:
+                name, params = _batch_request(line, number)
+                answer = api.call(desk, name, params)
+            except PharmDeskError as exc:
+                failures += 1
+                answer = exc.to_json()
+            ctx.emit(answer)  # written and flushed once the operation has committed
+    finally:
+        desk.close()
+    if failures:
+        ctx.say(f"{failures} line(s) of the batch failed; see their answers.")
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+def chain_check(tx: Session, checkpoint: dict[str, Any] | None) -> str | None:
+    """The audit chain check that backups and restores run on their copies."""
+    stored = audit.Checkpoint.from_json(checkpoint) if checkpoint else None
+    report = audit.verify_chain(tx, stored)
+    return None if report.ok else (report.reason or "the chain does not verify")
+
+
+def run_backup(
+    desk: DeskSession, target: Path, progress: backup.Progress | None = None
+) -> dict[str, Any]:
+    """Back up the signed-in desk's database to ``target``; audited with its outcome."""
+    _require_role(desk, PHARMACISTS, "backup")
+    desk.write_checkpoint()
+    stored = audit.read_checkpoint(desk.files.checkpoint)
+    started = desk.clock.now()
+    try:
+        manifest = backup.create_backup(
+            desk.db.engine,
+            desk.files,
+            desk.key,
+            target,
+            created_at=to_iso(started),
+            app_version=__version__,
+            chain_check=chain_check,
+            stored_checkpoint=stored.to_json() if stored else None,
+            progress=progress or (lambda _s, _d, _t: None),
+        )
+    except PharmDeskError as exc:
+        _audit_backup(desk, target, "failed", {"error": exc.code})
+        raise
+    except OSError:
+        _audit_backup(desk, target, "failed", {"error": DATABASE_ERROR})
+        raise PharmDeskError(
+            DATABASE_ERROR,
+            f"The backup could not be written to {target}. Check that the drive is "
+            "plugged in, writable and has free space.",
+        ) from None
+    code = audit.Checkpoint.from_json(manifest.checkpoint).code() if manifest.checkpoint else None
+    _audit_backup(
+        desk,
+        target,
+        "success",
+        {"bytes": target.stat().st_size, "checkpoint": code, "rows": manifest.row_counts},
+    )
+    desk.write_checkpoint()
+    return {
+        "success": True,
+        "file": str(target),
+        "bytes": target.stat().st_size,
+        "createdAt": manifest.created_at,
+        "schemaRevision": manifest.schema_revision,
+        "rowCounts": manifest.row_counts,
+        "checkpoint": code,
+    }
+
+
+def _audit_backup(desk: DeskSession, target: Path, outcome: str, detail: dict[str, Any]) -> None:
+    with desk.db.transaction() as tx:
+        audit.append(
+            tx,
+            at=desk.clock.now(),
+            user=desk.staff.username,
+            action="backup",
+            entity_type="database",
+            outcome=outcome,
+            detail={"file": str(target), **detail},
+        )
+
+
+def cmd_backup(ctx: Context) -> int:
+    target = Path(ctx.args.file).expanduser().absolute()
+    if target.exists():
+        raise validation(
+            f"{target} already exists; a backup never overwrites a file. Choose a new name.",
+            "file",
+        )
+    desk = _sign_in(ctx)
+    try:
+        ctx.emit(run_backup(desk, target, TerminalProgress(ctx.err)))
+    finally:
+        desk.close()
+    ctx.say(f"backup written and verified: {target}")
+    return EXIT_OK
+
+
+def run_restore(
+    files: DatabaseFiles,
+    source: Path,
+    username: str,
+    password: str,
+    *,
+    replace: bool,
+    clock: Clock,
+    kdf: KdfParams = DEFAULT_KDF,
+    progress: backup.Progress | None = None,
+) -> dict[str, Any]:
+    """Restore ``source`` into ``files``: unlocked with an admin account of the backup,
+    verified, audited in the restored database, then put in place."""
+    if backup.target_in_use(files) and not replace:
+        raise validation(
+            f"A database already exists at {files.db}; nothing was changed. Restore into "
+            "another --db, or add --replace to move the current one aside first.",
+            "db",
+        )
+    report = progress or (lambda _s, _d, _t: None)
+    username = username.strip().lower()
+    folder_existed = files.db.parent.exists()
+    try:
+        with backup.staging_folder(files.db) as staging:
+            archive = backup.BackupArchive(source, staging)
+            key = archive.unlock(username, password, kdf)
+            if key is None:
+                raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
+            archive.extract_database(report)
+            archive.verify(key, chain_check, report)
+            now = clock.now()
+            db = open_database(archive.files, key)  # upgrades an older schema
+            try:
+                with db.transaction() as tx:
+                    staff = tx.scalar(select(Staff).where(Staff.username == username))
+                    if staff is None or staff.disabled:
+                        raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
+                    if staff.role != ADMIN:
+                        raise PharmDeskError(
+                            PERMISSION_DENIED,
+                            "Only an admin account of the backup can restore it. Sign in "
+                            "with one (--user).",
+                        )
+                    audit.append(
+                        tx,
+                        at=now,
+                        user=username,
+                        action="restore",
+                        entity_type="database",
+                        detail={
+                            "file": str(source),
+                            "backupCreatedAt": archive.manifest.created_at,
+                            "backupAppVersion": archive.manifest.app_version,
+                            "replace": replace,
+                        },
+                    )
+                    head = audit.chain_head(tx)
+            finally:
+                db.close()
+            if head is not None:
+                audit.write_checkpoint(archive.files.checkpoint, head)
+            moved = backup.install(archive.files, files, replace=replace, now=now)
+    except BaseException:
+        if not folder_existed:
+            with contextlib.suppress(OSError):
+                files.db.parent.rmdir()  # only if this call created it and it is empty
+        raise
+    return {
+        "success": True,
+        "restoredTo": str(files.db),
+        "backupCreatedAt": archive.manifest.created_at,
+        "schemaRevision": archive.manifest.schema_revision,
+        "rowCounts": archive.manifest.row_counts,
+        "movedAside": [str(path) for path in moved],
+    }
+
+
+def cmd_restore(ctx: Context) -> int:
+    files = ctx.files
+    source = Path(ctx.args.file).expanduser().absolute()
+    if backup.target_in_use(files) and not ctx.args.replace:
+        raise validation(
+            f"A database already exists at {files.db}; nothing was changed. Restore into "
+            "another --db, or add --replace to move the current one aside first.",
+            "db",
+        )
+    if not source.is_file():
+        raise PharmDeskError(
+            NOT_FOUND, f"No backup file at {source}. Check the path and the drive.", "file"
+        )
+    username = _username(ctx)
+    password = _password(ctx, username)
+    answer = run_restore(
+        files,
+        source,
+        username,
+        password,
+        replace=ctx.args.replace,
+        clock=ctx.clock,
+        kdf=ctx.kdf,
+        progress=TerminalProgress(ctx.err),
+    )
+    ctx.emit(answer)
+    ctx.say(f"restored into {files.db}")
+    return EXIT_OK
+
+
+def cmd_audit(ctx: Context) -> int:
+    desk = _sign_in(ctx)
+    try:
+        answer = desk.call("verifyAuditLog", {})
+    finally:
+        desk.close()
+    ctx.emit(answer)
+    if not answer.get("ok"):
+        ctx.say(
+            f"the audit log does NOT verify (first bad entry: {answer.get('firstBadEntry')}). "
+            "Keep this PC as it is and contact your IT person."
+        )
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+def cmd_self_test(ctx: Context) -> int:
+    from pharmdesk.selftest import run_self_test
+
+    report = run_self_test(ctx.err)
+    ctx.emit(report.to_json())
+    return EXIT_OK if report.ok else EXIT_REFUSED
+
+
+def open_gui(ctx: Context) -> int:
+    """The desktop window, imported only when wanted (the CLI needs no Qt)."""
+    demo = bool(ctx.args.demo)
+    if demo:
+        path = Path(ctx.args.db).expanduser() if ctx.args.db else demo_db_path()
+    else:
+        path = resolve_db_path(ctx.args.db)
+    try:
+        module = importlib.import_module("pharmdesk.ui.app")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("pharmdesk.ui", "pharmdesk.ui.app"):
+            raise
+        ctx.err.write(NO_GUI_MESSAGE + "\n")
+        return EXIT_USAGE
+    run_gui: Callable[[Path, bool], int] | None = getattr(module, "run_gui", None)
+    if run_gui is None:
+        ctx.err.write(NO_GUI_MESSAGE + "\n")
+        return EXIT_USAGE
+    return int(run_gui(path, demo))
+
+
+COMMANDS: dict[str, Callable[[Context], int]] = {
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "call": cmd_call,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
+    "audit": cmd_audit,
+    "self-test": cmd_self_test,
+}
+
+
+def quiet_sqlcipher() -> None:
+    """SQLCipher logs decryption failures ("ERROR CORE ...") straight to stderr; on a
+    damaged file the person would see those lines around the one message meant for them.
+    The level is process-wide and set through any connection."""
+    with contextlib.closing(sqlcipher.connect(":memory:")) as conn:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    clock: Clock | None = None,
+    kdf: KdfParams = DEFAULT_KDF,
+) -> int:
+    """Run one command; returns the process exit code."""
+    multiprocessing.freeze_support()  # the frozen app's demo workers start here
+    quiet_sqlcipher()
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error (already reported)
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    ctx = Context(args, sys.stdout, sys.stderr, sys.stdin, clock or Clock(), kdf)
+    try:
+        if args.command is None:
+            return open_gui(ctx)
+        return COMMANDS[args.command](ctx)
+    except PharmDeskError as exc:
+        ctx.emit(exc.to_json())
+        ctx.say(exc.message)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        ctx.say("stopped.")
+        return 130
+    except Exception as exc:  # a bug: say so without data or a trace
+        ctx.emit(PharmDeskError(DATABASE_ERROR, UNEXPECTED).to_json())
+        ctx.say(f"{UNEXPECTED} (internal error: {type(exc).__name__})")
+        return EXIT_BUG

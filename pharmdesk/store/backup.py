@@ -1,0 +1,515 @@
+"""Encrypted, verified backups in one file, and restoring them.
+
+A backup is one zip archive, stored rather than compressed (an encrypted database is
+noise that does not compress), holding:
+
+- ``manifest.json``: format, app version, schema revision, time, row counts, the
+  database copy's size and SHA-256, the audit checkpoint. Counts only: no patient data.
+- ``database.sqlcipher``: a page-by-page copy made with SQLite's online backup API into a
+  new SQLCipher file keyed with the same database key (``sqlcipher_export`` works too,
+  but rebuilds every table and index; the backup API copies pages and reports
+  progress). The copy is never plaintext: SQLCipher encrypts every page it writes, and
+  the copy is checked not to start with SQLite's plaintext header.
+- ``vault.json``: the keyslots, so the same passwords and recovery key open the copy.
+- ``checkpoint.json``: the audit chain's head at the moment of the copy.
+
+Every copy is verified before it counts as a backup (opened with the key,
+``integrity_check``, ``cipher_integrity_check``, row counts equal to the source's in the
+same snapshot, audit chain checked by the caller's ``ChainCheck``), and a restore verifies
+the same things again before it touches the target. Files are written beside their
+destination and renamed into place, so a crash leaves the old state or the new one.
+
+This module knows files and SQLCipher; signing in and the audit chain are the caller's
+(the controllers'), handed in as callbacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select, table
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from pharmdesk.errors import DATABASE_ERROR, NOT_FOUND, PharmDeskError, validation
+from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store import migrate
+from pharmdesk.store.engine import execute_pragma, make_engine, open_engine
+from pharmdesk.store.files import fsync_dir
+from pharmdesk.store.schema import AuditEntry, Base
+from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
+
+FORMAT = "pharmdesk-backup"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DATABASE = "database.sqlcipher"
+VAULT = "vault.json"
+CHECKPOINT = "checkpoint.json"
+MEMBERS = (MANIFEST, DATABASE, VAULT, CHECKPOINT)
+SQLITE_PLAINTEXT_HEADER = b"SQLite format 3\x00"
+COPY_STEP_PAGES = 4096  # 16 MiB per backup step: progress without holding locks for long
+READ_BLOCK = 1 << 20
+
+# (stage, done, total): a GUI can show a bar, the CLI a line on stderr.
+Progress = Callable[[str, int, int], None]
+# Checks the audit chain of an open copy against a checkpoint ({"id", "hash"} or None);
+# returns why it fails, or None when it holds.
+ChainCheck = Callable[[Session, dict[str, Any] | None], str | None]
+
+
+def _no_progress(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
+def damaged(detail: str) -> PharmDeskError:
+    return PharmDeskError(
+        DATABASE_ERROR,
+        f"The backup file is damaged or is not a PharmDesk backup ({detail}). Nothing was "
+        "changed. Use another backup copy.",
+    )
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a backup holds, readable without the key (and without patient data)."""
+
+    app_version: str
+    schema_revision: str | None
+    created_at: str
+    row_counts: dict[str, int]
+    database_bytes: int
+    database_sha256: str
+    checkpoint: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "formatVersion": FORMAT_VERSION,
+            "appVersion": self.app_version,
+            "schemaRevision": self.schema_revision,
+            "createdAt": self.created_at,
+            "rowCounts": self.row_counts,
+            "databaseBytes": self.database_bytes,
+            "databaseSha256": self.database_sha256,
+            "checkpoint": self.checkpoint,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Manifest:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise damaged("no PharmDesk manifest")
+        if data.get("formatVersion") != FORMAT_VERSION:
+            raise PharmDeskError(
+                DATABASE_ERROR,
+                "This backup was made by a newer PharmDesk. Install that version to restore "
+                "it; nothing was changed.",
+            )
+        try:
+            counts = {str(k): int(v) for k, v in dict(data["rowCounts"]).items()}
+            checkpoint = data.get("checkpoint")
+            if checkpoint is not None:
+                checkpoint = {"id": int(checkpoint["id"]), "hash": str(checkpoint["hash"])}
+            revision = data.get("schemaRevision")
+            return cls(
+                app_version=str(data["appVersion"]),
+                schema_revision=None if revision is None else str(revision),
+                created_at=str(data["createdAt"]),
+                row_counts=counts,
+                database_bytes=int(data["databaseBytes"]),
+                database_sha256=str(data["databaseSha256"]),
+                checkpoint=checkpoint,
+            )
+        except (KeyError, TypeError, ValueError):
+            raise damaged("the manifest is incomplete") from None
+
+
+# -- helpers -------------------------------------------------------------------------------
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Rows per application table (what a copy must match)."""
+    with engine.connect() as conn:
+        return {
+            name: int(conn.scalar(select(func.count()).select_from(table(name))) or 0)
+            for name in sorted(Base.metadata.tables)
+        }
+
+
+def chain_head(engine: Engine) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        head = conn.execute(
+            select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+        ).first()
+    return {"id": int(head[0]), "hash": str(head[1])} if head else None
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(READ_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _is_plaintext_sqlite(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(len(SQLITE_PLAINTEXT_HEADER)) == SQLITE_PLAINTEXT_HEADER
+
+
+@contextlib.contextmanager
+def staging_folder(beside: Path) -> Iterator[Path]:
+    """A private temp folder beside ``beside`` (same file system, so renames are atomic);
+    removed with everything in it at the end, whatever happens."""
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{beside.name}.", suffix=".tmp", dir=beside.parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def place_new_file(source: Path, target: Path) -> None:
+    """Move ``source`` to ``target`` only if ``target`` does not exist (no overwrite)."""
+    try:
+        os.link(source, target)  # atomic: fails if target appeared meanwhile
+    except FileExistsError:
+        raise validation(
+            f"{target} already exists; a backup never overwrites a file. Choose a new name.",
+            "file",
+        ) from None
+    except OSError:
+        # File systems without hard links (FAT32 USB sticks): check, then rename.
+        if target.exists():
+            raise validation(
+                f"{target} already exists; a backup never overwrites a file. Choose a new name.",
+                "file",
+            ) from None
+        os.replace(source, target)
+    else:
+        source.unlink()
+    fsync_dir(target.parent)
+
+
+# -- copying and verifying ----------------------------------------------------------------
+def copy_database(
+    source: Engine, key: bytes, target: Path, progress: Progress = _no_progress
+) -> dict[str, int]:
+    """Copy the open database page by page into a new file under the same key.
+
+    The row counts are taken in the same read transaction as the copy, so they describe
+    exactly the snapshot copied even while another window keeps writing.
+    """
+    dest_engine = make_engine(target, key)
+    try:
+        dest_raw = dest_engine.raw_connection()
+        source_raw = source.raw_connection()
+        try:
+            src = source_raw.driver_connection
+            dst = dest_raw.driver_connection
+            assert src is not None and dst is not None
+            src.execute("BEGIN")  # a read snapshot: counts and copy see the same rows
+            try:
+                counts = {
+                    name: int(src.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+                    for name in sorted(Base.metadata.tables)
+                }
+
+                def report(_status: int, remaining: int, total: int) -> None:
+                    progress("Copying the encrypted database", total - remaining, total)
+
+                src.backup(dst, pages=COPY_STEP_PAGES, progress=report)
+            finally:
+                src.execute("COMMIT")
+            dst.execute("PRAGMA journal_mode = DELETE").fetchone()
+        finally:
+            source_raw.close()
+            dest_raw.close()
+    finally:
+        dest_engine.dispose()
+    if _is_plaintext_sqlite(target):
+        raise PharmDeskError(DATABASE_ERROR, "The copy was not encrypted; it was discarded.")
+    return counts
+
+
+@dataclass(frozen=True)
+class VerifiedCopy:
+    row_counts: dict[str, int]
+    head: dict[str, Any] | None  # the audit chain's newest entry
+    schema_revision: str | None
+
+
+def verify_copy(
+    path: Path,
+    key: bytes,
+    *,
+    expected_counts: dict[str, int] | None,
+    checkpoint: dict[str, Any] | None,
+    chain_check: ChainCheck,
+    progress: Progress = _no_progress,
+) -> VerifiedCopy:
+    """Open the copy with the key and prove it whole."""
+    if _is_plaintext_sqlite(path):
+        raise damaged("the database inside is not encrypted")
+    try:
+        engine = open_engine(path, key)
+    except PharmDeskError:
+        raise damaged("the database inside does not open with its key") from None
+    try:
+        progress("Checking the copy", 0, 4)
+        if [row[0] for row in execute_pragma(engine, "integrity_check")] != ["ok"]:
+            raise damaged("the database copy fails its integrity check")
+        progress("Checking the copy", 1, 4)
+        if execute_pragma(engine, "cipher_integrity_check"):
+            raise damaged("pages of the encrypted copy fail their integrity check")
+        progress("Checking the copy", 2, 4)
+        counts = row_counts(engine)
+        if expected_counts is not None and counts != expected_counts:
+            raise damaged("the copy does not hold the same number of rows")
+        progress("Checking the copy", 3, 4)
+        with Session(engine) as tx, tx.begin():
+            reason = chain_check(tx, checkpoint)
+        if reason is not None:
+            raise damaged(f"the audit log in the copy does not verify: {reason}")
+        progress("Checking the copy", 4, 4)
+        return VerifiedCopy(counts, chain_head(engine), migrate.current_revision(engine))
+    except DBAPIError:
+        raise damaged("the database copy is malformed") from None
+    finally:
+        engine.dispose()
+
+
+def create_backup(
+    source: Engine,
+    files: DatabaseFiles,
+    key: bytes,
+    target: Path,
+    *,
+    created_at: str,
+    app_version: str,
+    chain_check: ChainCheck,
+    stored_checkpoint: dict[str, Any] | None,
+    progress: Progress = _no_progress,
+) -> Manifest:
+    """Write a verified backup of the open database to ``target`` (never overwriting)."""
+    if target.exists():
+        raise validation(
+            f"{target} already exists; a backup never overwrites a file. Choose a new name.",
+            "file",
+        )
+    if not target.parent.is_dir():
+        raise validation(
+            f"The folder {target.parent} does not exist. Plug in the backup drive or choose "
+            "another folder.",
+            "file",
+        )
+    with staging_folder(target) as staging:
+        copy = staging / DATABASE
+        counts = copy_database(source, key, copy, progress)
+        # The chain must contain the checkpoint kept beside the database (a lagging one is
+        # fine); the backup then carries the chain's head as its own checkpoint.
+        verified = verify_copy(
+            copy,
+            key,
+            expected_counts=counts,
+            checkpoint=stored_checkpoint,
+            chain_check=chain_check,
+            progress=progress,
+        )
+        _fsync_file(copy)
+        manifest = Manifest(
+            app_version=app_version,
+            schema_revision=verified.schema_revision,
+            created_at=created_at,
+            row_counts=counts,
+            database_bytes=copy.stat().st_size,
+            database_sha256=sha256_file(copy),
+            checkpoint=verified.head,
+        )
+        archive = staging / "backup.zip"
+        progress("Writing the backup file", 0, 1)
+        with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.writestr(MANIFEST, json.dumps(manifest.to_json(), indent=1, sort_keys=True))
+            zf.write(copy, DATABASE)
+            zf.write(files.vault, VAULT)
+            zf.writestr(CHECKPOINT, json.dumps(verified.head))
+        _fsync_file(archive)
+        with zipfile.ZipFile(archive) as zf:
+            if zf.testzip() is not None or sorted(zf.namelist()) != sorted(MEMBERS):
+                raise PharmDeskError(
+                    DATABASE_ERROR,
+                    "The backup file could not be written correctly (the disk may be "
+                    "failing). Nothing was kept; try another drive.",
+                )
+        place_new_file(archive, target)
+        progress("Writing the backup file", 1, 1)
+    return manifest
+
+
+# -- restoring ------------------------------------------------------------------------------
+class BackupArchive:
+    """An opened backup file, unpacked piece by piece into a private staging folder."""
+
+    def __init__(self, path: Path, staging: Path) -> None:
+        self.path = path
+        self.staging = staging
+        self.files = DatabaseFiles(staging / "restored.db")
+        if not path.is_file():
+            raise PharmDeskError(
+                NOT_FOUND, f"No backup file at {path}. Check the path and the drive.", "file"
+            )
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                if not set(MEMBERS) <= names:
+                    raise damaged("parts of it are missing")
+                self.manifest = Manifest.from_json(json.loads(zf.read(MANIFEST)))
+                bad = zf.testzip()
+                if bad is not None:
+                    raise damaged(f"{bad} does not match its checksum")
+                self._vault = zf.read(VAULT)
+                self._checkpoint = json.loads(zf.read(CHECKPOINT))
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+            raise damaged("it cannot be read as a backup archive") from None
+        revision = self.manifest.schema_revision
+        if revision is not None and revision not in migrate.known_revisions():
+            raise PharmDeskError(
+                DATABASE_ERROR,
+                "This backup was made by a newer PharmDesk. Install that version (or newer) "
+                "to restore it; nothing was changed.",
+            )
+
+    @property
+    def checkpoint(self) -> dict[str, Any] | None:
+        data = self._checkpoint
+        if data is None:
+            return None
+        try:
+            return {"id": int(data["id"]), "hash": str(data["hash"])}
+        except (KeyError, TypeError, ValueError):
+            raise damaged("its audit checkpoint is unreadable") from None
+
+    def unlock(self, username: str, password: str, kdf: KdfParams = DEFAULT_KDF) -> bytes | None:
+        """The database key from the backup's own keyslots, or None (wrong sign-in)."""
+        self.files.vault.write_bytes(self._vault)
+        return Vault(self.files.vault, kdf).unlock_staff(username, password)
+
+    def extract_database(self, progress: Progress = _no_progress) -> Path:
+        target = self.files.db
+        progress("Unpacking the backup", 0, self.manifest.database_bytes)
+        try:
+            with (
+                zipfile.ZipFile(self.path) as zf,
+                zf.open(DATABASE) as src,
+                target.open("wb") as dst,
+            ):
+                shutil.copyfileobj(src, dst, READ_BLOCK)
+                dst.flush()
+                os.fsync(dst.fileno())
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            raise damaged("the database inside cannot be read") from None
+        if target.stat().st_size != self.manifest.database_bytes or (
+            sha256_file(target) != self.manifest.database_sha256
+        ):
+            raise damaged("the database inside does not match its manifest")
+        progress("Unpacking the backup", self.manifest.database_bytes, self.manifest.database_bytes)
+        return target
+
+    def verify(
+        self, key: bytes, chain_check: ChainCheck, progress: Progress = _no_progress
+    ) -> VerifiedCopy:
+        return verify_copy(
+            self.files.db,
+            key,
+            expected_counts=self.manifest.row_counts,
+            checkpoint=self.checkpoint,
+            chain_check=chain_check,
+            progress=progress,
+        )
+
+
+def aside_name(db: Path, stamp: dt.datetime) -> DatabaseFiles:
+    """Where ``--replace`` moves the current files: same folder, a timestamped name whose
+    sidecars still pair up (so the moved database opens with its own WAL and vault)."""
+    label = stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    candidate = db.with_name(f"{db.stem}.replaced-{label}{db.suffix}")
+    counter = 1
+    while DatabaseFiles(candidate).exists():
+        counter += 1
+        candidate = db.with_name(f"{db.stem}.replaced-{label}-{counter}{db.suffix}")
+    return DatabaseFiles(candidate)
+
+
+def _moving_pairs(current: DatabaseFiles, aside: DatabaseFiles) -> list[tuple[Path, Path]]:
+    return [
+        (current.db, aside.db),
+        (current.wal, aside.wal),
+        (current.shm, aside.shm),
+        (current.vault, aside.vault),
+        (current.checkpoint, aside.checkpoint),
+    ]
+
+
+def target_in_use(target: DatabaseFiles) -> bool:
+    return any(
+        path.exists()
+        for path in (target.db, target.wal, target.shm, target.vault, target.checkpoint)
+    )
+
+
+def install(
+    staged: DatabaseFiles, target: DatabaseFiles, *, replace: bool, now: dt.datetime
+) -> list[Path]:
+    """Put a verified staged database in place; with ``replace``, first move the current
+    files aside (never deleted). Returns the moved-aside paths."""
+    if target_in_use(target) and not replace:
+        raise validation(
+            f"A database already exists at {target.db}; nothing was changed. Restore into "
+            "another --db, or add --replace to move the current one aside first.",
+            "db",
+        )
+    target.db.parent.mkdir(parents=True, exist_ok=True)
+    moved: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
+    try:
+        if target_in_use(target):
+            aside = aside_name(target.db, now)
+            for current, away in _moving_pairs(target, aside):
+                if current.exists():
+                    os.rename(current, away)
+                    moved.append((current, away))
+        for source, dest in (
+            (staged.db, target.db),
+            (staged.vault, target.vault),
+            (staged.checkpoint, target.checkpoint),
+        ):
+            if source.exists():
+                os.replace(source, dest)
+                placed.append(dest)
+        fsync_dir(target.db.parent)
+    except OSError:
+        for dest in placed:
+            with contextlib.suppress(OSError):
+                dest.unlink()
+        for current, away in reversed(moved):
+            with contextlib.suppress(OSError):
+                os.rename(away, current)
+        raise PharmDeskError(
+            DATABASE_ERROR,
+            f"The restored database could not be put in place at {target.db}; the current "
+            "files were left as they were. Check the folder's permissions and free space.",
+        ) from None
+    return [away for _, away in moved]
