@@ -22,12 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.widgets import error_label, heading
-
-DEMO_USER = "demo"
-DEMO_PASSWORD = "pharmdesk-demo-2026"
 
 
 class SignInForm(QWidget):
