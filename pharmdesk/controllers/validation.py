@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 
 from pharmdesk.clock import parse_iso
 from pharmdesk.errors import validation
@@ -95,6 +94,10 @@ def phone_display(e164: str) -> str:
 
 
 def email_address(value: str, field_name: str = "email") -> str:
+    # Imported here: it compiles large patterns at import, and most operations never
+    # see an email (this keeps every `pharmdesk call` start-up shorter).
+    from email_validator import EmailNotValidError, validate_email
+
     text = value.strip()
     try:
         result = validate_email(text, check_deliverability=False)
