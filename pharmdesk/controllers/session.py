@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -292,8 +293,6 @@ def clock_is_behind(session: DeskSession) -> bool:
 
 # -- first-run setup ----------------------------------------------------------------------
 def validate_username(value: str, field: str = "username") -> str:
-    import re
-
     name = value.strip().lower()
     if not re.fullmatch(USERNAME_PATTERN, name):
         raise validation(
