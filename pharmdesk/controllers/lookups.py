@@ -69,9 +69,7 @@ def find_likely_duplicates(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             found[row.id] = {**customer_row(row), "reason": "samePhone"}
     if p.get("dateOfBirth") is not None:
         candidates = op.tx.execute(
-            base.where(Customer.date_of_birth == p["dateOfBirth"])
-            .order_by(Customer.id)
-            .limit(500)
+            base.where(Customer.date_of_birth == p["dateOfBirth"]).order_by(Customer.id).limit(500)
         )
         for row in candidates:
             if row.id not in found and names_look_alike(name, row.name):

@@ -224,16 +224,12 @@ class Vault:
         """Add or replace a staff slot in one atomic write (old or new works, never neither)."""
         slot = make_slot(STAFF, username, normalize_password(password), db_key, self.kdf)
         with self._lock:
-            kept = [
-                s for s in self.slots() if not (s["kind"] == STAFF and s["owner"] == username)
-            ]
+            kept = [s for s in self.slots() if not (s["kind"] == STAFF and s["owner"] == username)]
             self._write([*kept, slot])
 
     def remove_staff(self, username: str) -> None:
         with self._lock:
-            kept = [
-                s for s in self.slots() if not (s["kind"] == STAFF and s["owner"] == username)
-            ]
+            kept = [s for s in self.slots() if not (s["kind"] == STAFF and s["owner"] == username)]
             self._write(kept)
 
     def replace_recovery(self, db_key: bytes) -> str:

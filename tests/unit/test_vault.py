@@ -47,9 +47,9 @@ def test_unlock_right_and_wrong(tmp_path: Path) -> None:
 
 def test_unicode_passwords_are_normalised(tmp_path: Path) -> None:
     vault = Vault(tmp_path / "db.vault")
-    composed = "Adéwálé's key; \\ \"quoted\" 🔑 ok"
+    composed = 'Adéwálé\'s key; \\ "quoted" 🔑 ok'
     vault.create(KEY, "ada", composed)
-    decomposed = "Ade\u0301wa\u0301le\u0301's key; \\ \"quoted\" 🔑 ok"
+    decomposed = 'Ade\u0301wa\u0301le\u0301\'s key; \\ "quoted" 🔑 ok'
     assert vault.unlock_staff("ada", decomposed) == KEY
 
 
