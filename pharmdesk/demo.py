@@ -730,11 +730,15 @@ class _Generator:
             band = rng.choices((0, 1, 2, 3), (35, 42, 19, 4))[0]
             count = (0, rng.randint(1, 3), rng.randint(4, 8), rng.randint(9, 25))[band]
         first_day, days = created.date(), (job.today - created.date()).days
+        pending_seen = False
         for _ in range(count):
             when = min(self.day_time(first_day + dt.timedelta(days=rng.randint(0, days))), job.now)
             when = max(when, created)
             status = rng.choices(("completed", "cancelled", "pending"), (92, 5, 3))[0]
+            if status == "pending" and pending_seen:
+                status = "completed"  # a real customer has at most one order still open
             if status == "pending":
+                pending_seen = True
                 when = self.moment_between(max(created, job.now - dt.timedelta(days=5)), job.now)
             self.order(number, None, when, rng.randint(8, 900) * 50, status)
 
