@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -192,6 +192,8 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._connect()
+        self._add_segments_panel()
+        self._add_plan_actions()
 
     # -- building ------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -401,6 +403,94 @@ class MainWindow(QMainWindow):
         assert hasattr(panel, "activate") and hasattr(panel, "clear")
         self.panels.append(panel)
         return self.tabs.addTab(panel, title)
+
+    def _add_segments_panel(self) -> None:
+        """The Segments tab and the action (Ctrl+G) that shows it."""
+        from pharmdesk.ui.segments_panel import SegmentsPanel
+
+        self.segments_panel = SegmentsPanel(self.desk)
+        self.segments_panel.open_profile.connect(self.open_profile)
+        self.add_panel(self.segments_panel, "Segments")
+        self.segments_action = QAction("&Segments", self)
+        self.segments_action.setShortcut(QKeySequence("Ctrl+G"))
+        self.segments_action.setStatusTip("Customers by condition, upcoming refills, high value")
+        self.segments_action.setToolTip("Customer segments and campaign export (Ctrl+G)")
+        self.segments_action.triggered.connect(
+            lambda: self.tabs.setCurrentWidget(self.segments_panel)
+        )
+        self.toolbar.insertAction(self.lock_action, self.segments_action)
+        self.toolbar.insertSeparator(self.lock_action)
+        self.customers_menu.addAction(self.segments_action)
+        self.session_actions.append(self.segments_action)
+
+    def _add_plan_actions(self) -> None:
+        """Plans: "Enroll in plan", the admins' "Plans" catalog, the Refills tab, and
+        "Enroll in plan" on a customer row's context menu."""
+        from pharmdesk.ui.refill_panel import RefillPanel
+
+        self.refill_panel = RefillPanel(self.desk)
+        self.refill_panel.delivery_recorded.connect(lambda _cid: self.model.reload())
+        self.add_panel(self.refill_panel, "Refills")
+        self.enroll_action = QAction(icon("enroll"), "&Enroll in plan", self)
+        self.enroll_action.setStatusTip("Enroll a customer in a plan")
+        self.enroll_action.setToolTip("Enroll a customer in a plan")
+        self.enroll_action.triggered.connect(lambda: self.enroll_in_plan(None))
+        self.plans_action = QAction(icon("plans"), "&Plans", self)
+        self.plans_action.setStatusTip("The plan catalog: add, change or retire plans (admins)")
+        self.plans_action.setToolTip("The plan catalog (admins)")
+        self.plans_action.triggered.connect(self.open_plan_catalog)
+        self.toolbar.insertAction(self.customer_actions_anchor, self.enroll_action)
+        self.toolbar.insertAction(self.customer_actions_anchor, self.plans_action)
+        self.customers_menu.addAction(self.enroll_action)
+        self.customers_menu.addAction(self.plans_action)
+        self.session_actions.extend([self.enroll_action, self.plans_action])
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._customer_row_menu)
+        self.desk.signed_in.connect(lambda _user: self._show_admin_plan_actions())
+        self._show_admin_plan_actions()
+
+    def _show_admin_plan_actions(self) -> None:
+        self.plans_action.setVisible(self.desk.is_admin)
+
+    def _customer_row_menu(self, pos: QPoint) -> None:
+        from PySide6.QtWidgets import QMenu
+
+        index = self.table.indexAt(pos)
+        customer_id = self.model.customer_id(index.row()) if index.isValid() else None
+        if customer_id is None or self.desk.session is None:
+            return
+        menu = QMenu(self.table)
+        menu.addAction("&Open profile", lambda: self.open_profile(customer_id))
+        menu.addAction("&Enroll in plan…", lambda: self.enroll_in_plan(customer_id))
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+        self.row_menu = menu
+
+    def enroll_in_plan(self, customer_id: str | None) -> None:
+        from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+
+        try:
+            wizard = EnrollmentWizard(self.desk, customer_id, self)
+        except PharmDeskError as exc:
+            self.statusBar().showMessage(exc.message, 8000)
+            return
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.enrolled.connect(lambda _cid: self.model.reload())
+        wizard.enrolled.connect(lambda _cid: self.refill_panel.activate())
+        wizard.profile_requested.connect(self.open_profile)
+        wizard.show()
+        self.enrollment_wizard = wizard
+
+    def open_plan_catalog(self) -> None:
+        from pharmdesk.ui.plan_catalog import PlanCatalogDialog
+
+        try:
+            dialog = PlanCatalogDialog(self.desk, parent=self)
+        except PharmDeskError as exc:
+            self.statusBar().showMessage(exc.message, 8000)
+            return
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.plan_catalog = dialog
 
     def new_customer(self) -> None:
         from pharmdesk.ui.customer_form import CustomerForm

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import ago, day, local_date, money, national_phone
+from pharmdesk.ui.order_dialog import OrderDialog
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
 
 PLAN_STATUS = {
@@ -153,6 +154,7 @@ class ProfileDialog(QDialog):
         self._outer = QVBoxLayout(self)
         self._outer.addWidget(self.body, 1)
         self._outer.addWidget(self.buttons)
+        self._add_plan_buttons()
         self._show_details()
         self.resize(820, min(760, max(520, self.sizeHint().height())))
 
@@ -292,6 +294,11 @@ class ProfileDialog(QDialog):
         self.consent_label = QLabel(self._consent_text())
         self.consent_label.setObjectName("consent")
         layout.addWidget(self.consent_label)
+        from pharmdesk.ui.consent import ConsentToggle
+
+        self.consent_toggle = ConsentToggle(self.desk, d, parent=body)
+        self.consent_toggle.changed.connect(lambda _consent: self.refresh())
+        layout.addWidget(self.consent_toggle)
 
         layout.addStretch(1)
 
@@ -362,6 +369,54 @@ class ProfileDialog(QDialog):
         # Audited first: if the audit entry cannot be written, nothing is printed.
         self.desk.call("recordPrint", {"customerId": self.customer_id, "document": document})
         self.document().print_(printer)
+
+    def _add_plan_buttons(self) -> None:
+        """The Enroll in plan and Record order buttons; both re-read the profile after."""
+        self.enroll_button = QPushButton("Enroll in p&lan…")
+        self.enroll_button.setObjectName("enrollInPlan")
+        self.order_button = QPushButton("&Record order…")
+        self.order_button.setObjectName("openOrder")
+        for button in (self.enroll_button, self.order_button):
+            self.buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+            button.setEnabled(not self.details.get("archived"))
+        self.enroll_button.clicked.connect(self.enroll_in_plan)
+        self.order_button.clicked.connect(self.record_order)
+
+    def enroll_in_plan(self) -> None:
+        from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+
+        wizard = EnrollmentWizard(self.desk, self.customer_id, self)
+        wizard.enrolled.connect(lambda _cid: self.refresh())
+        # "Open profile" at the end: this dialog is that profile.
+        wizard.profile_requested.connect(lambda _cid: self.raise_())
+        wizard.setWindowModality(Qt.WindowModality.WindowModal)
+        wizard.show()
+        self.wizard = wizard
+
+    def order_dialog(self) -> OrderDialog:
+        """The order dialog for this customer, its plans offered (the earliest due first)."""
+        subscriptions = [
+            {
+                "subscriptionId": p["subscriptionId"],
+                "planId": p["id"],
+                "planName": p["name"],
+                "nextDelivery": p.get("nextDelivery"),
+            }
+            for p in self.details["plans"]
+            if p["status"] in ("active", "paused")
+        ]
+        due = next((s["subscriptionId"] for s in subscriptions if s["nextDelivery"]), None)
+        dialog = OrderDialog(
+            self.desk, self.customer_id, self.details["name"], subscriptions, due, self
+        )
+        dialog.recorded.connect(lambda _answer: self.refresh())
+        return dialog
+
+    def record_order(self) -> None:
+        dialog = self.order_dialog()
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.show()
+        self.order = dialog
 
     def _copy_phone(self) -> None:
         clipboard = QGuiApplication.clipboard()

@@ -1,0 +1,139 @@
+"""Every operation of the contract answers through `pharmdesk call --batch`, in one sign-in."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pharmdesk.controllers.registry import REGISTRY
+from tests.cli.conftest import Run
+
+NEW_PASSWORD = "a brand new password for bola 2026"
+
+# A working day, in order: each line's answer is checked for success.
+SCRIPT: list[tuple[str, dict[str, Any]]] = [
+    ("getSettings", {}),
+    ("updateSettings", {"branchName": "Lekki Phase 1", "idleLockMinutes": 10}),
+    (
+        "addStaff",
+        {
+            "username": "bola",
+            "fullName": "Bola Ade",
+            "role": "frontdesk",
+            "password": "bola's first long password",
+            "mustChangePassword": False,
+        },
+    ),
+    ("listStaff", {}),
+    ("setStaffRole", {"username": "bola", "role": "pharmacist"}),
+    (
+        "resetStaffPassword",
+        {"username": "bola", "password": NEW_PASSWORD, "mustChangePassword": True},
+    ),
+    ("unlockStaff", {"username": "bola"}),
+    ("disableStaff", {"username": "bola"}),
+    ("enableStaff", {"username": "bola", "password": NEW_PASSWORD, "mustChangePassword": False}),
+    (
+        "addProviderCustomer",
+        {
+            "name": "John Doe",
+            "phone": "08012345678",
+            "allergies": ["Penicillin"],
+            "medicalConditions": ["Hypertension"],
+            "marketingConsent": True,
+        },
+    ),
+    (
+        "addProviderCustomer",
+        {"name": "Ada Eze", "phone": "0803 111 2222", "noKnownAllergies": True},
+    ),
+    ("fetchCustomers", {"search": "john"}),
+    ("viewProviderCustomerDetails", {"customerId": "CUST-1"}),
+    (
+        "updateProviderCustomer",
+        {"customerId": "CUST-1", "email": "john@example.com", "expectedVersion": 1},
+    ),
+    ("setMarketingConsent", {"customerId": "CUST-2", "consent": True}),
+    ("findLikelyDuplicates", {"name": "John Doe", "phone": "08012345678"}),
+    ("listRecordedLabels", {"kind": "conditions"}),
+    ("recordPrint", {"customerId": "CUST-1", "document": "profile"}),
+    (
+        "addPlan",
+        {
+            "name": "Hypertension Care",
+            "medications": ["Amlodipine 5mg"],
+            "frequency": "monthly",
+            "price": 15000,
+        },
+    ),
+    (
+        "addPlan",
+        {
+            "name": "Chest Course",
+            "medications": ["Amoxicillin 500mg"],
+            "frequency": "weekly",
+            "price": 4000,
+        },
+    ),
+    ("updatePlan", {"planId": "PLAN-1", "price": 16000}),
+    ("listPlans", {"includeRetired": True}),
+    ("checkPlanConflicts", {"customerId": "CUST-1", "planId": "PLAN-2"}),
+    ("acknowledgePlanConflicts", {"customerId": "CUST-1", "planId": "PLAN-2"}),
+    (
+        "addCustomerPlan",
+        {
+            "customerId": "CUST-1",
+            "planId": "PLAN-1",
+            "preferences": {"deliveryDay": "Monday", "deliveryTime": "morning"},
+        },
+    ),
+    ("addCustomerPlan", {"customerId": "CUST-1", "planId": "PLAN-2"}),
+    (
+        "reviewCustomerPlan",
+        {"subscriptionId": "SUB-2", "approve": False, "reason": "Penicillin allergy"},
+    ),
+    ("pauseCustomerPlan", {"subscriptionId": "SUB-1"}),
+    ("resumeCustomerPlan", {"subscriptionId": "SUB-1"}),
+    ("recordOrder", {"customerId": "CUST-1", "total": 16000, "subscriptionId": "SUB-1"}),
+    ("recordOrder", {"customerId": "CUST-2", "total": 2500, "status": "pending"}),
+    ("updateOrderStatus", {"orderId": "ORD-2", "status": "completed"}),
+    ("getCustomersByCondition", {"condition": "hyper"}),
+    ("getCustomersWithUpcomingRefills", {"days": 60}),
+    ("getRefillRunSheet", {"days": 60}),
+    ("getHighValueCustomers", {"minSpend": 1000}),
+    ("getSegmentSummary", {"segment": "highValue", "minSpend": 1000}),
+    ("getCampaignAudience", {"segment": "highValue", "minSpend": 1000}),
+    ("exportCustomerData", {"customerId": "CUST-1"}),
+    ("cancelCustomerPlan", {"subscriptionId": "SUB-1"}),
+    ("archiveCustomer", {"customerId": "CUST-2"}),
+    ("fetchAuditLog", {"limit": 5}),
+    ("verifyAuditLog", {}),
+    (
+        "changeMyPassword",
+        {
+            "oldPassword": "correct horse staple battery 42",
+            "newPassword": "an admin's second long password",
+        },
+    ),
+]
+
+
+def test_the_script_covers_every_operation() -> None:
+    assert {name for name, _ in SCRIPT} == set(REGISTRY)
+
+
+def test_every_operation_succeeds_through_the_command_line(run: Run, db_arg: str) -> None:
+    batch = "\n".join(json.dumps({"operation": op, "params": params}) for op, params in SCRIPT)
+    result = run("call", db_arg, "--batch", "-", stdin=batch)
+    answers = result.lines
+    assert len(answers) == len(SCRIPT)
+    failures = [
+        (op, answer)
+        for (op, _), answer in zip(SCRIPT, answers, strict=True)
+        if answer.get("success") is False
+    ]
+    assert failures == []
+    assert result.code == 0
+    by_op = dict(zip([op for op, _ in SCRIPT], answers, strict=False))
+    assert by_op["verifyAuditLog"]["ok"] is True
+    assert by_op["getCampaignAudience"]["total"] == 2
