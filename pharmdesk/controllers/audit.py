@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from sqlalchemy.orm import Session
 from pharmdesk.clock import to_iso
 from pharmdesk.store.files import read_json, write_json_atomic
 from pharmdesk.store.schema import AuditEntry
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 VERIFY_BATCH = 5000
@@ -141,12 +144,26 @@ def read_checkpoint(path: Path) -> Checkpoint | None:
         return None
 
 
-def write_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
-    """Keep the newer of the stored and the given checkpoint (never move it backwards)."""
+def write_checkpoint(path: Path, checkpoint: Checkpoint) -> bool:
+    """Keep the newer of the stored and the given checkpoint (never move it backwards).
+
+    Best effort: it runs after the operation's commit (and at sign-out), and a checkpoint
+    that lags the chain is fine, so a full or read-only disk must not turn a saved
+    operation into an error. The old checkpoint stays; the next one catches up.
+    Returns whether the file now holds this checkpoint (or a newer one).
+    """
     stored = read_checkpoint(path)
     if stored is not None and stored.entry_id >= checkpoint.entry_id:
-        return
-    write_json_atomic(path, checkpoint.to_json())
+        return True
+    try:
+        write_json_atomic(path, checkpoint.to_json())
+    except OSError as exc:
+        log.warning(
+            "the audit checkpoint could not be written (%s); the previous one is kept",
+            exc.strerror or type(exc).__name__,
+        )
+        return False
+    return True
 
 
 @dataclass(frozen=True)

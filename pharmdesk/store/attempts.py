@@ -7,6 +7,7 @@ pending events are entered into the audit log at the next successful sign-in by 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from typing import Any
 from filelock import FileLock
 
 from pharmdesk.clock import parse_iso, to_iso
+from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError
+from pharmdesk.store.engine import DISK_FULL_MESSAGE
 from pharmdesk.store.files import read_json, write_json_atomic
 
 MAX_FAILURES = 5
@@ -28,6 +31,22 @@ def failure_delay(failures: int) -> float:
     if failures <= 0:
         return 0.0
     return float(min(MAX_DELAY_SECONDS, 0.5 * 2 ** (failures - 1)))
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """Fail closed: an attempt that cannot be counted is refused, never let through."""
+    try:
+        write_json_atomic(path, data)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            # The very answer a right password gets on a full disk (the database cannot
+            # record the sign-in either), so the disk being full tells nothing.
+            raise PharmDeskError(DISK_FULL, DISK_FULL_MESSAGE) from None
+        raise PharmDeskError(
+            DATABASE_ERROR,
+            "The sign-in counter file beside the database cannot be written, so nobody "
+            "can sign in. Check that the folder is writable, then try again.",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -56,7 +75,7 @@ class SignInAttempts:
             before = repr(data)
             yield data
             if repr(data) != before:
-                write_json_atomic(self.path, data)
+                _write(self.path, data)
 
     def state(self, username: str, now: dt.datetime) -> AttemptState:
         with self._locked() as data:

@@ -1,4 +1,9 @@
-"""Atomic small-file writes: a crash leaves the old file or the new one, never half of one."""
+"""Atomic small-file writes: a crash leaves the old file or the new one, never half of one.
+
+A write killed before its rename leaves its temp file behind. For the key file that temp
+file is a whole keyslot file (perhaps with a slot that was never committed, or one that
+was revoked since), so the next write of the same file removes such leftovers.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,32 @@ import contextlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
+
+# A temp file this old belongs to a write that died: live writes take milliseconds.
+STALE_TEMP_SECONDS = 60.0
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def remove_stale_temps(path: Path, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Delete temp files left beside ``path`` by earlier, interrupted writes."""
+    removed: list[Path] = []
+    cutoff = time.time() - older_than
+    try:
+        candidates = list(path.parent.glob(f"{_temp_prefix(path)}*.tmp"))
+    except OSError:
+        return removed
+    for leftover in candidates:
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime <= cutoff:
+                leftover.unlink()
+                removed.append(leftover)
+    return removed
 
 
 def fsync_dir(folder: Path) -> None:
@@ -23,7 +52,8 @@ def fsync_dir(folder: Path) -> None:
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write to a temp file beside ``path``, fsync, rename over it, fsync the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temps(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
