@@ -714,7 +714,10 @@ def main(
         return COMMANDS[args.command](ctx)
     except PharmDeskError as exc:
         ctx.emit(exc.to_json())
-        ctx.say(exc.message)
+        # Only the code on stderr: messages may quote what was typed (a mistyped phone or
+        # email), and stderr ends up in automation logs. The JSON answer has the message.
+        where = f" ({exc.field})" if exc.field else ""
+        ctx.say(f"refused: {exc.code}{where}; the message is in the JSON answer above.")
         return EXIT_REFUSED
     except KeyboardInterrupt:
         ctx.say("stopped.")

@@ -22,7 +22,15 @@ from pharmdesk.controllers.customer_rows import (
 )
 from pharmdesk.controllers.plans import ACTIVE
 from pharmdesk.controllers.registry import EVERYONE, PHARMACISTS, Op, operation
-from pharmdesk.controllers.validation import PAGING, Param, choice, integer, search_key, string
+from pharmdesk.controllers.validation import (
+    MAX_MONEY,
+    PAGING,
+    Param,
+    choice,
+    integer,
+    search_key,
+    string,
+)
 from pharmdesk.errors import validation
 from pharmdesk.store.schema import Customer, CustomerCondition, Subscription
 
@@ -158,7 +166,7 @@ def _run_segment(op: Op, segment: Segment, p: dict[str, Any]) -> dict[str, Any]:
 # -- the operations -------------------------------------------------------------------------
 CONDITION = Param(string(1, 120))
 DAYS = Param(integer(0, MAX_REFILL_DAYS))
-MIN_SPEND = Param(integer(0))
+MIN_SPEND = Param(integer(0, MAX_MONEY))
 
 
 def _required(param: Param) -> Param:

@@ -313,7 +313,11 @@ def parse_params(raw: Any, spec: Mapping[str, Param], *, prefix: str = "") -> di
     return result
 
 
+# Far beyond any real page or amount, far below SQLite's 64-bit integers.
+MAX_PAGE = 10**9
+MAX_MONEY = 10**15
+
 PAGING: dict[str, Param] = {
-    "page": Param(integer(1), default=1),
+    "page": Param(integer(1, MAX_PAGE), default=1),
     "limit": Param(integer(1, 100), default=20),
 }

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -38,11 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Engine, func, select, table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from pharmdesk.errors import DATABASE_ERROR, NOT_FOUND, PharmDeskError, validation
+from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, NOT_FOUND, PharmDeskError, validation
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import migrate
 from pharmdesk.store.engine import execute_pragma, make_engine, open_engine
@@ -292,6 +294,32 @@ def verify_copy(
         engine.dispose()
 
 
+@contextlib.contextmanager
+def _writing_to(target: Path) -> Iterator[None]:
+    """A full or failing backup drive as a message a person can act on."""
+    try:
+        yield
+    except (sqlcipher.DatabaseError, DBAPIError) as exc:
+        full = "full" in str(exc).lower()
+        raise PharmDeskError(
+            DISK_FULL if full else DATABASE_ERROR,
+            f"The backup to {target.parent} failed"
+            + (
+                ": the drive is full. Free space or use another drive."
+                if full
+                else ". Check that the drive is plugged in and writable, then try again."
+            ),
+        ) from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise PharmDeskError(
+                DISK_FULL,
+                f"The backup to {target.parent} failed: the drive is full. Free space or "
+                "use another drive.",
+            ) from None
+        raise
+
+
 def create_backup(
     source: Engine,
     files: DatabaseFiles,
@@ -316,7 +344,7 @@ def create_backup(
             "another folder.",
             "file",
         )
-    with staging_folder(target) as staging:
+    with _writing_to(target), staging_folder(target) as staging:
         copy = staging / DATABASE
         counts = copy_database(source, key, copy, progress)
         # The chain must contain the checkpoint kept beside the database (a lagging one is

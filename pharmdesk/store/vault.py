@@ -177,12 +177,21 @@ class Vault:
 
     def unlock_staff(self, username: str, password: str) -> bytes | None:
         """The database key, or None. An unknown user costs the same derivation."""
-        slot = self._find(STAFF, username)
+        slots = self.slots()
+        slot = next((s for s in slots if s["kind"] == STAFF and s["owner"] == username), None)
         secret = normalize_password(password)
         if slot is None:
-            derive(secret, os.urandom(16), self.kdf)
+            derive(secret, os.urandom(16), self._decoy_cost(slots))
             return None
         return open_slot(slot, secret)
+
+    def _decoy_cost(self, slots: list[dict]) -> KdfParams:
+        """The cost a real staff slot here has, so an unknown name takes as long to refuse
+        as a wrong password (slots keep their own cost when the default changes)."""
+        for slot in slots:
+            if slot["kind"] == STAFF:
+                return KdfParams.from_json(slot["kdf"])
+        return self.kdf
 
     def unlock_recovery(self, recovery_key: str) -> bytes | None:
         slot = self._find(RECOVERY, RECOVERY)

@@ -270,14 +270,6 @@ def test_a_real_full_disk(db_files: DatabaseFiles, small_disks: tuple[Path, Path
     assert [p.name for p in pc.iterdir() if p.name.endswith(".tmp")] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backup.py copy_database/verify_copy let sqlcipher3's OperationalError ('database "
-    "or disk is full') escape, and cli.run_backup only catches PharmDeskError and OSError: "
-    "the person gets 'Something went wrong' (exit 3) and the failed backup is not audited. "
-    "Fix: translate sqlcipher3 errors in backup.py into DISK_FULL (a full backup drive) or "
-    "DATABASE_ERROR, e.g. by catching sqlcipher.DatabaseError around the copy and verify.",
-)
 def test_a_full_backup_drive(db_files: DatabaseFiles, small_disks: tuple[Path, Path]) -> None:
     pc, usb = small_disks
     files = _copy_database(db_files, pc)

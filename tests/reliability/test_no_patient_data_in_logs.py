@@ -241,15 +241,6 @@ def test_a_day_through_the_command_line(db_files: DatabaseFiles, tmp_path: Path)
     assert "Traceback" not in stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.main repeats every refusal's message on stderr (ctx.say(exc.message)), and "
-    "validation messages quote what was typed ('Phone number 0803 135 79 is not a valid "
-    "number', \"'x@@example.com' is not a valid email address\"): a customer's mistyped "
-    "phone or email ends up wherever automation keeps stderr. The JSON answer on stdout "
-    "already carries the message. Fix (cli.py, main): on stderr say only the code and "
-    "field, e.g. 'pharmdesk: refused (VALIDATION_ERROR on phone); the answer says why.'",
-)
 def test_a_refused_call_does_not_repeat_typed_data_on_stderr(
     admin: DeskSession,
     db_files: DatabaseFiles,

@@ -122,13 +122,6 @@ def test_unknown_user_and_wrong_password_do_the_same_work(
     assert delays == [0.5, 0.5]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vault.py: an unknown user is derived with the app's default Argon2 cost, a known "
-    "one with its slot's stored cost; once the defaults are raised (slots keep their old "
-    "cost) the two answers take different times. Fix: Vault.unlock_staff derives unknown "
-    "users with the parameters of an existing staff slot.",
-)
 def test_unknown_user_costs_what_a_real_slot_costs_after_the_defaults_change(
     db_files: DatabaseFiles, clock: FixedClock, derivations: list[KdfParams]
 ) -> None:
