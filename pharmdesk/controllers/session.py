@@ -7,6 +7,7 @@ open database and the key; locking or signing out closes the one and forgets the
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import time
@@ -37,6 +38,8 @@ from pharmdesk.store.attempts import SignInAttempts, failure_delay
 from pharmdesk.store.engine import KEY_BYTES, Database, make_engine, open_engine
 from pharmdesk.store.schema import AuditEntry, Staff
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY = dt.timedelta(minutes=5)
 WRONG_PASSWORD = "Wrong username or password. Check both and try again."
@@ -159,6 +162,10 @@ class DeskSession:
                 with self.db.transaction() as tx:
                     audit.append(tx, at=self.clock.now(), user=self.staff.username, action=action)
             self.write_checkpoint()
+        except PharmDeskError as exc:
+            # Locking and signing out must always close the database and drop the key,
+            # even when the closing entry cannot be written (full disk, damaged file).
+            log.warning("could not record %s: %s", action or "close", exc.code)
         finally:
             self.db.close()
             self._key = None

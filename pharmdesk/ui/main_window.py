@@ -325,8 +325,10 @@ class MainWindow(QMainWindow):
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
-        self.desk.lock()
-        self._show_lock_page(username or "")
+        try:
+            self.desk.lock()
+        finally:
+            self._show_lock_page(username or "")
 
     def sign_out(self) -> None:
         username = self.desk.username
