@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -25,8 +26,28 @@ ROW_COLUMNS = (
 )
 
 
-def iso_or_none(moment: dt.datetime | None) -> str | None:
-    return to_iso(moment.replace(tzinfo=dt.UTC)) if moment is not None else None
+def _iso_text(column: Any) -> Any:
+    """On SQLite, a stored timestamp (naive UTC text) already as API.md writes it."""
+    return func.strftime("%Y-%m-%dT%H:%M:%SZ", column).label(column.key)
+
+
+# The same row with its timestamps formatted by SQLite: reading a page then parses no
+# datetimes in Python (the fast list paths of fetchCustomers, which are SQLite-only).
+SQLITE_ROW_COLUMNS = (
+    *ROW_COLUMNS[:7],
+    _iso_text(Customer.created_at),
+    _iso_text(Customer.last_order),
+)
+
+
+def iso_or_none(moment: dt.datetime | str | None) -> str | None:
+    """A stored (naive UTC) moment as API.md writes it; a list page formats dozens.
+    Text is a timestamp the database has already formatted (``SQLITE_ROW_COLUMNS``)."""
+    if moment is None or isinstance(moment, str):
+        return moment
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to_iso(moment)
 
 
 def customer_row(row: Any) -> dict[str, Any]:
@@ -44,6 +65,18 @@ def customer_row(row: Any) -> dict[str, Any]:
     }
 
 
+def page_rows(
+    rows: Sequence[Any], *, total: int, page: int, limit: int, row: Any = customer_row
+) -> dict[str, Any]:
+    """The shared list answer for rows already read (in order) and a known total."""
+    return {
+        "customers": [row(r) for r in rows],
+        "total": total,
+        "page": page,
+        "hasMore": page * limit < total,
+    }
+
+
 def page_answer(
     tx: Session,
     query: Select,
@@ -58,10 +91,7 @@ def page_answer(
         total = int(
             tx.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
         )
-    rows = tx.execute(query.offset((page - 1) * limit).limit(limit)).all()
-    return {
-        "customers": [row(r) for r in rows],
-        "total": total,
-        "page": page,
-        "hasMore": page * limit < total,
-    }
+    offset = (page - 1) * limit
+    # A page past the end needs no query; the count already says it is empty.
+    rows = tx.execute(query.offset(offset).limit(limit)).all() if offset < total else []
+    return page_rows(rows, total=total, page=page, limit=limit, row=row)

@@ -12,9 +12,18 @@ if connection is None:
         "PharmDesk migrations run on an unlocked database; use pharmdesk.store.migrate."
     )
 
+
+def include_object(
+    _obj: object, name: str | None, kind: str, _reflected: bool, _compare: object
+) -> bool:
+    """The FTS5 search index (0002) lives outside the ORM; autogenerate must leave it be."""
+    return not (kind == "table" and (name or "").startswith("customer_search"))
+
+
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
+    include_object=include_object,
     render_as_batch=True,
     transaction_per_migration=False,
 )
