@@ -1,27 +1,39 @@
-"""Schema upgrades on open, through the one Alembic chain in ``migrations/``."""
+"""Schema upgrades on open, through the one Alembic chain in ``migrations/``.
+
+Opening an up-to-date database (every sign-in, every ``pharmdesk call``) only reads the
+stored revision and compares it with ``SCHEMA_HEAD``; Alembic itself is imported only
+when there is something to upgrade or a revision to recognise.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The newest revision in migrations/versions (tests/unit/test_migrate.py keeps it honest).
+SCHEMA_HEAD = "0002"
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     heads = ScriptDirectory.from_config(_config()).get_heads()
     if len(heads) != 1:
         raise RuntimeError(f"the migration chain must have one head, found {heads}")
@@ -30,27 +42,36 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except OperationalError:  # no table yet: a brand-new file
+            return None
 
 
 def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_config())
     return {rev.revision for rev in script.walk_revisions()}
 
 
 def needs_upgrade(engine: Engine) -> bool:
     current = current_revision(engine)
+    if current == SCHEMA_HEAD:
+        return False
     if current is not None and current not in known_revisions():
         raise PharmDeskError(
             DATABASE_ERROR,
             "This database was written by a newer version of PharmDesk. Install that "
             "version (or newer) on this PC; nothing was changed.",
         )
-    return current != head_revision()
+    return True
 
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision, in one transaction."""
+    from alembic import command
+
     config = _config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
