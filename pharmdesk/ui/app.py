@@ -59,6 +59,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("pharmdesk")  # matches the installed .desktop entry
     app.setWindowIcon(icon("pharmdesk"))
     style = resource_path("style.qss")
     if style.exists():

@@ -273,6 +273,8 @@ class MainWindow(QMainWindow):
         self.quit_action.triggered.connect(self.close)
         self.about_action.triggered.connect(self._about)
         self.sign_in_form.signed_in.connect(self._after_sign_in)
+        # The customer count describes the Customers tab only.
+        self.tabs.currentChanged.connect(lambda index: self.count_label.setVisible(index == 0))
 
     # -- session -----------------------------------------------------------------------------
     def start(self) -> None:

@@ -236,3 +236,13 @@ def test_lock_keeps_unsaved_form_input_for_the_same_person(qtbot, main_window: M
     assert form.isVisible()
     assert form.name.text() == "Half Typed Name"
     form.done(0)
+
+
+def test_customer_count_shows_only_on_the_customers_tab(qtbot, main_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    main_window.start()
+    main_window.show()
+    assert main_window.count_label.isVisible()
+    main_window.tabs.setCurrentIndex(1)
+    assert not main_window.count_label.isVisible()
+    main_window.tabs.setCurrentIndex(0)
+    assert main_window.count_label.isVisible()
