@@ -714,10 +714,14 @@ def main(
         return COMMANDS[args.command](ctx)
     except PharmDeskError as exc:
         ctx.emit(exc.to_json())
-        # Only the code on stderr: messages may quote what was typed (a mistyped phone or
-        # email), and stderr ends up in automation logs. The JSON answer has the message.
-        where = f" ({exc.field})" if exc.field else ""
-        ctx.say(f"refused: {exc.code}{where}; the message is in the JSON answer above.")
+        if exc.code == VALIDATION_ERROR:
+            # A validation message may quote what was typed (a mistyped phone or email),
+            # and stderr ends up in automation logs: only the code and field there; the
+            # JSON answer on stdout has the message.
+            where = f" ({exc.field})" if exc.field else ""
+            ctx.say(f"refused: {exc.code}{where}; the message is in the JSON answer above.")
+        else:
+            ctx.say(exc.message)
         return EXIT_REFUSED
     except KeyboardInterrupt:
         ctx.say("stopped.")
