@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import platformdirs
-from PySide6.QtCore import QObject, QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog
 
 from pharmdesk import __version__
@@ -71,9 +71,10 @@ class _DemoWorker(QObject):
     progress = Signal(str, int, int)
     finished = Signal(str)  # empty on success, else the error message
 
-    def __init__(self, files: DatabaseFiles) -> None:
+    def __init__(self, files: DatabaseFiles, customers: int | None = None) -> None:
         super().__init__()
         self.files = files
+        self.customers = customers
 
     def run(self) -> None:
         from pharmdesk.demo import DemoProgress, create_demo
@@ -82,45 +83,61 @@ class _DemoWorker(QObject):
             self.progress.emit(step.stage, step.done, step.total)
 
         try:
-            create_demo(self.files, progress=report)
+            if self.customers is None:
+                create_demo(self.files, progress=report)
+            else:
+                create_demo(self.files, customers=self.customers, progress=report)
         except PharmDeskError as exc:
             self.finished.emit(exc.message)
             return
         self.finished.emit("")
 
 
-def create_demo_with_progress(files: DatabaseFiles) -> str:
+class _DemoProgressDialog(QProgressDialog):
+    """Lives in the GUI thread; the worker's signals reach its slots queued, so the
+    dialog is only ever touched from the GUI thread."""
+
+    def __init__(self) -> None:
+        super().__init__("Creating the demo database…", "", 0, 100)
+        self.setWindowTitle("PharmDesk demo")
+        self.setCancelButton(None)
+        self.setWindowModality(Qt.WindowModality.ApplicationModal)
+        self.setMinimumDuration(0)
+        self.setAutoClose(False)
+        self.setAutoReset(False)
+        self.outcome: str | None = None
+
+    @Slot(str, int, int)
+    def show_progress(self, stage: str, done: int, total: int) -> None:
+        self.setLabelText(f"{stage}…")
+        self.setMaximum(max(1, total))
+        self.setValue(min(done, total))
+
+    @Slot(str)
+    def finish(self, message: str) -> None:
+        self.outcome = message
+        self.done(0)
+
+
+def create_demo_with_progress(files: DatabaseFiles, customers: int | None = None) -> str:
     """Build the demo database in a worker thread behind a progress dialog.
 
     Returns an error message, or "" when the database is ready.
     """
-    dialog = QProgressDialog("Creating the demo database…", "", 0, 100)
-    dialog.setWindowTitle("PharmDesk demo")
-    dialog.setCancelButton(None)
-    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
-    dialog.setMinimumDuration(0)
+    dialog = _DemoProgressDialog()
     thread = QThread()
-    worker = _DemoWorker(files)
+    worker = _DemoWorker(files, customers)
     worker.moveToThread(thread)
-    outcome: list[str] = []
-
-    def on_progress(stage: str, done: int, total: int) -> None:
-        dialog.setLabelText(f"{stage}…")
-        dialog.setMaximum(max(1, total))
-        dialog.setValue(min(done, total))
-
-    def on_finished(message: str) -> None:
-        outcome.append(message)
-        thread.quit()
-        dialog.reset()
-
-    worker.progress.connect(on_progress)
-    worker.finished.connect(on_finished)
+    worker.progress.connect(dialog.show_progress)
+    worker.finished.connect(dialog.finish)
+    worker.finished.connect(thread.quit)
     thread.started.connect(worker.run)
     thread.start()
-    dialog.exec()
+    dialog.exec()  # returns when finish() runs (queued: never before exec starts)
     thread.wait()
-    return outcome[0] if outcome else "The demo database could not be created."
+    if dialog.outcome is None:
+        return "The demo database could not be created."
+    return dialog.outcome
 
 
 def run_gui(db_path: Path, demo: bool = False) -> int:
