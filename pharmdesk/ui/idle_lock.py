@@ -118,6 +118,3 @@ class LockCoordinator(QObject):
         for widget in QApplication.topLevelWidgets():
             if widget is not self._keep and widget.isVisible():
                 widget.close()
-
-    def hidden_count(self, username: str) -> int:
-        return sum(1 for h in self._alive() if h.owner == username)

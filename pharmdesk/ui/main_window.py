@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmdesk import __version__
+from pharmdesk.controllers.session import clock_is_behind
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.customer_table import COLUMNS, CustomerTableModel
 from pharmdesk.ui.desk import DeskContext
@@ -296,6 +297,11 @@ class MainWindow(QMainWindow):
         if self.desk.session is not None:
             staff = self.desk.session.staff
             self.user_label.setText(f"{staff.full_name} ({staff.role})")
+            if clock_is_behind(self.desk.session):
+                self.statusBar().showMessage(
+                    "This PC's clock is earlier than the newest audit entry. Check the date "
+                    "and time (the sign-in was recorded with this warning)."
+                )
         for act in self.session_actions:
             act.setEnabled(True)
         self.pages.setCurrentIndex(0)

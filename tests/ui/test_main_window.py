@@ -246,3 +246,12 @@ def test_customer_count_shows_only_on_the_customers_tab(qtbot, main_window: Main
     assert not main_window.count_label.isVisible()
     main_window.tabs.setCurrentIndex(0)
     assert main_window.count_label.isVisible()
+
+
+def test_a_clock_behind_the_audit_log_is_pointed_out(qtbot, main_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    desk = main_window.desk
+    desk.lock()
+    desk.clock.advance(days=-2)  # type: ignore[attr-defined]
+    desk.sign_in(ADMIN, ADMIN_PASSWORD)
+    main_window.start()
+    assert "clock is earlier" in main_window.statusBar().currentMessage()
