@@ -421,7 +421,7 @@ class MainWindow(QMainWindow):
         self.segments_panel = SegmentsPanel(self.desk)
         self.segments_panel.open_profile.connect(self.open_profile)
         self.add_panel(self.segments_panel, "Segments")
-        self.segments_action = QAction("&Segments", self)
+        self.segments_action = QAction(icon("segments"), "&Segments", self)
         self.segments_action.setShortcut(QKeySequence("Ctrl+G"))
         self.segments_action.setStatusTip("Customers by condition, upcoming refills, high value")
         self.segments_action.setToolTip("Customer segments and campaign export (Ctrl+G)")
