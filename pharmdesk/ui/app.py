@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes.util
+import logging
 import os
 import sys
 from pathlib import Path
@@ -29,6 +30,8 @@ PLATFORM_PLUGIN_ADVICE = (
     "Without a screen, set QT_QPA_PLATFORM=offscreen."
 )
 
+
+log = logging.getLogger(__name__)
 
 X11_LIBRARIES = ("xcb-cursor", "xcb-icccm", "xcb-keysyms", "xkbcommon-x11")
 
@@ -89,6 +92,13 @@ class _DemoWorker(QObject):
                 create_demo(self.files, customers=self.customers, progress=report)
         except PharmDeskError as exc:
             self.finished.emit(exc.message)
+            return
+        except Exception as exc:  # the dialog must always be told, or it waits forever
+            log.error("demo creation failed: %s", type(exc).__name__)
+            self.finished.emit(
+                f"The demo database could not be created ({type(exc).__name__}). Try again; "
+                "if it happens again, run 'pharmdesk demo' in a terminal to see why."
+            )
             return
         self.finished.emit("")
 
