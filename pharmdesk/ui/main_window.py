@@ -12,7 +12,6 @@ from typing import Protocol
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
-    QTableView,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -34,37 +32,20 @@ from pharmdesk.ui.customer_table import COLUMNS, CustomerTableModel
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.idle_lock import IdleWatcher, LockCoordinator
 from pharmdesk.ui.login import SignInForm
+from pharmdesk.ui.patient_table import PatientTableView
 from pharmdesk.ui.widgets import icon
 
 SEARCH_DEBOUNCE_MS = 150
 DEFAULT_COLUMN_WIDTHS = (80, 200, 120, 190, 220, 55, 60, 105, 115)
 
 
-class CustomerTableView(QTableView):
-    """The table; Enter opens the current row."""
-
-    open_requested = Signal(QModelIndex)
+class CustomerTableView(PatientTableView):
+    """The customer table: sorted by the database when a header is clicked."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("customerTable")
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setAlternatingRowColors(True)
+        super().__init__("customerTable", parent=parent)
         self.setSortingEnabled(True)
-        self.setWordWrap(False)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.verticalHeader().hide()
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.horizontalHeader().setHighlightSections(False)
-        self.horizontalHeader().setStretchLastSection(True)
-        self.doubleClicked.connect(self.open_requested.emit)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.open_requested.emit(self.currentIndex())
-            return
-        super().keyPressEvent(event)
 
 
 class SearchBox(QLineEdit):

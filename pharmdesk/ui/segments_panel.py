@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QSpinBox,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +38,7 @@ from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.consent import BulkConsentDialog
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import CURRENCY_SYMBOLS, money
+from pharmdesk.ui.patient_table import PatientTableView
 from pharmdesk.ui.segment_model import CONDITION, HIGH_VALUE, REFILLS, SegmentTableModel
 from pharmdesk.ui.widgets import error_label
 
@@ -52,29 +52,6 @@ SEGMENT_TITLES = {
     HIGH_VALUE: "High value",
 }
 COLUMN_WIDTHS = {"ID": 90, "Name": 210, "Phone": 130, "Email": 200, "Next refill": 150}
-
-
-class SegmentTableView(QTableView):
-    open_requested = Signal(QModelIndex)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("segmentTable")
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setAlternatingRowColors(True)
-        self.setWordWrap(False)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.verticalHeader().hide()
-        self.horizontalHeader().setHighlightSections(False)
-        self.horizontalHeader().setStretchLastSection(True)
-        self.doubleClicked.connect(self.open_requested.emit)
-
-    def keyPressEvent(self, event: Any) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.open_requested.emit(self.currentIndex())
-            return
-        super().keyPressEvent(event)
 
 
 class SegmentsPanel(QWidget):
@@ -158,7 +135,9 @@ class SegmentsPanel(QWidget):
         self.total_label.setObjectName("segmentTotal")
         self.error = error_label()
         self.chart = SegmentChart()
-        self.table = SegmentTableView()
+        self.table = PatientTableView(
+            "segmentTable", QAbstractItemView.SelectionMode.ExtendedSelection
+        )
         self.table.setModel(self.model)
         self.empty_state = QLabel()
         self.empty_state.setObjectName("emptyState")
