@@ -176,6 +176,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self._add_segments_panel()
         self._add_plan_actions()
+        self.desk.signed_in.connect(lambda _user: self._apply_role())
+        self._apply_role()
 
     # -- building ------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -219,15 +221,19 @@ class MainWindow(QMainWindow):
         self.toolbar.addAction(self.sign_out_action)
 
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addAction(self.lock_action)
-        file_menu.addAction(self.sign_out_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
+        self.file_menu = menu.addMenu("&File")
+        self.file_menu.addAction(self.lock_action)
+        self.file_menu.addAction(self.sign_out_action)
+        self.file_menu_anchor = self.file_menu.addSeparator()
+        self.file_menu.addAction(self.quit_action)
         self.customers_menu = menu.addMenu("&Customers")
         self.customers_menu.addAction(self.new_action)
         self.customers_menu.addAction(self.find_action)
         self.customers_menu.addAction(self.open_action)
+        # Admin-only screens (staff, audit log, backups, settings) add themselves here
+        # with add_admin_action(); the menu is hidden for everyone else.
+        self.admin_menu = menu.addMenu("&Admin")
+        self.admin_actions: list[QAction] = []
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.about_action)
         # Everything that shows patient data is disabled while locked.
@@ -437,11 +443,21 @@ class MainWindow(QMainWindow):
         self.session_actions.extend([self.enroll_action, self.plans_action])
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._customer_row_menu)
-        self.desk.signed_in.connect(lambda _user: self._show_admin_plan_actions())
-        self._show_admin_plan_actions()
+        self.admin_actions.append(self.plans_action)
 
-    def _show_admin_plan_actions(self) -> None:
-        self.plans_action.setVisible(self.desk.is_admin)
+    def add_admin_action(self, action: QAction) -> None:
+        """An Admin menu entry: shown to admins only, disabled while locked."""
+        self.admin_menu.addAction(action)
+        self.admin_actions.append(action)
+        self.session_actions.append(action)
+        self._apply_role()
+
+    def _apply_role(self) -> None:
+        """Show what the signed-in person's role may use (hidden, not just disabled)."""
+        is_admin = self.desk.is_admin
+        for act in self.admin_actions:
+            act.setVisible(is_admin)
+        self.admin_menu.menuAction().setVisible(is_admin and not self.admin_menu.isEmpty())
 
     def _customer_row_menu(self, pos: QPoint) -> None:
         from PySide6.QtWidgets import QMenu
