@@ -12,23 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QObject, Qt
 
-from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.formatting import local_date, national_phone
+from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
 
-PAGE_SIZE = 100
 CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 Fetch = Callable[[dict[str, Any]], dict[str, Any]]
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True)
@@ -53,18 +44,12 @@ COLUMNS = (
 SORTABLE_COLUMNS = frozenset(i for i, c in enumerate(COLUMNS) if c.sort)
 
 
-class CustomerTableModel(QAbstractTableModel):
+class CustomerTableModel(PagedCustomerModel):
     """Customers, one page at a time, in the order the database gives."""
-
-    failed = Signal(str)  # a message for the status bar
-    loaded = Signal()  # a new first page arrived (total/search may have changed)
 
     def __init__(self, fetch: Fetch, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._fetch = fetch
-        self._rows: list[dict[str, Any]] = []
-        self._total = 0
-        self._has_more = False
         self._search = ""
         self._sort_column = 1
         self._descending = False
@@ -73,10 +58,6 @@ class CustomerTableModel(QAbstractTableModel):
         self.region = "NG"
 
     # -- state the window shows -------------------------------------------------------------
-    @property
-    def total(self) -> int:
-        return self._total
-
     @property
     def search_text(self) -> str:
         return self._search
@@ -93,21 +74,12 @@ class CustomerTableModel(QAbstractTableModel):
         key = COLUMNS[self._sort_column].sort or "name"
         return f"-{key}" if self._descending else key
 
-    def customer_id(self, row: int) -> str | None:
-        if 0 <= row < len(self._rows):
-            return str(self._rows[row]["id"])
-        return None
-
     # -- loading -----------------------------------------------------------------------------
-    def _page(self, page: int) -> dict[str, Any] | None:
+    def request(self, page: int) -> dict[str, Any]:
         params: dict[str, Any] = {"page": page, "limit": PAGE_SIZE, "sort": self.sort_key()}
         if self._search:
             params["search"] = self._search
-        try:
-            return self._fetch(params)
-        except PharmDeskError as exc:
-            self.failed.emit(exc.message)
-            return None
+        return self._fetch(params)
 
     @contextmanager
     def hold(self) -> Iterator[None]:
@@ -126,53 +98,13 @@ class CustomerTableModel(QAbstractTableModel):
             self._dirty = True
             return
         self._dirty = False
-        answer = self._page(1)
-        self.beginResetModel()
-        if answer is None:
-            self._rows, self._total, self._has_more = [], 0, False
-        else:
-            self._rows = list(answer["customers"])
-            self._total = int(answer["total"])
-            self._has_more = bool(answer["hasMore"])
-        self.endResetModel()
-        self.loaded.emit()
+        self.load_first_page()
 
     def set_search(self, text: str) -> None:
         self._search = text.strip()
         self.reload()
 
-    def clear(self) -> None:
-        """Forget every row (the screen is locked): nothing of a patient stays in memory."""
-        self.beginResetModel()
-        self._rows, self._total, self._has_more = [], 0, False
-        self.endResetModel()
-
-    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._has_more
-
-    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or not self._has_more:
-            return
-        next_page = len(self._rows) // PAGE_SIZE + 1
-        answer = self._page(next_page)
-        if answer is None:
-            self._has_more = False
-            return
-        new_rows = list(answer["customers"])
-        self._total = int(answer["total"])
-        self._has_more = bool(answer["hasMore"])
-        if not new_rows:
-            self._has_more = False
-            return
-        start = len(self._rows)
-        self.beginInsertRows(QModelIndex(), start, start + len(new_rows) - 1)
-        self._rows.extend(new_rows)
-        self.endInsertRows()
-
     # -- Qt model interface ---------------------------------------------------------------------
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
@@ -211,11 +143,6 @@ class CustomerTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return "Click to sort" if section in SORTABLE_COLUMNS else None
         return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort by the database; columns the API cannot sort by keep the current order."""

@@ -16,14 +16,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QTextDocument
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
@@ -44,9 +37,9 @@ from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.order_dialog import OrderDialog
+from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
 from pharmdesk.ui.widgets import error_label
 
-PAGE_SIZE = 100
 DEFAULT_DAYS = 7
 MAX_DAYS = 365
 OVERDUE_COLOUR = "#b3261e"
@@ -63,7 +56,6 @@ TIME_TITLES = {
 
 Fetch = Callable[[dict[str, Any]], dict[str, Any]]
 ChoosePath = Callable[[QWidget, str], Path | None]
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 def first_due(row: dict[str, Any]) -> dt.date:
@@ -135,84 +127,28 @@ def choose_pdf_path(parent: QWidget, suggested: str) -> Path | None:
     return Path(name) if name else None
 
 
-class RefillQueueModel(QAbstractTableModel):
+class RefillQueueModel(PagedCustomerModel):
     """The queue's customers, one page at a time."""
-
-    failed = Signal(str)
-    loaded = Signal()
 
     def __init__(self, fetch: Fetch, today: Callable[[], dt.date], parent: QObject | None = None):
         super().__init__(parent)
         self._fetch = fetch
         self._today = today
-        self._rows: list[dict[str, Any]] = []
-        self._total = 0
-        self._has_more = False
         self._days = DEFAULT_DAYS
         self.region = "NG"
-
-    @property
-    def total(self) -> int:
-        return self._total
 
     @property
     def days(self) -> int:
         return self._days
 
-    def rows(self) -> list[dict[str, Any]]:
-        return list(self._rows)
-
-    def row_record(self, row: int) -> dict[str, Any] | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def _page(self, page: int) -> dict[str, Any] | None:
-        try:
-            return self._fetch({"days": self._days, "page": page, "limit": PAGE_SIZE})
-        except PharmDeskError as exc:
-            self.failed.emit(exc.message)
-            return None
+    def request(self, page: int) -> dict[str, Any]:
+        return self._fetch({"days": self._days, "page": page, "limit": PAGE_SIZE})
 
     def load(self, days: int | None = None) -> None:
         """A new first page (for ``days``, or the current window)."""
         if days is not None:
             self._days = days
-        answer = self._page(1)
-        self.beginResetModel()
-        if answer is None:
-            self._rows, self._total, self._has_more = [], 0, False
-        else:
-            self._rows = list(answer["customers"])
-            self._total = int(answer["total"])
-            self._has_more = bool(answer["hasMore"])
-        self.endResetModel()
-        self.loaded.emit()
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self._rows, self._total, self._has_more = [], 0, False
-        self.endResetModel()
-
-    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._has_more
-
-    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or not self._has_more:
-            return
-        answer = self._page(len(self._rows) // PAGE_SIZE + 1)
-        if answer is None:
-            self._has_more = False
-            return
-        new = list(answer["customers"])
-        self._has_more = bool(answer["hasMore"]) and bool(new)
-        self._total = int(answer["total"])
-        if new:
-            start = len(self._rows)
-            self.beginInsertRows(QModelIndex(), start, start + len(new) - 1)
-            self._rows.extend(new)
-            self.endInsertRows()
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        self.load_first_page()
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(HEADERS)
@@ -383,7 +319,7 @@ class RefillPanel(QWidget):
 
     def current_row(self) -> dict[str, Any] | None:
         index = self.table.currentIndex()
-        return self.model.row_record(index.row()) if index.isValid() else None
+        return self.model.record(index.row()) if index.isValid() else None
 
     # -- actions ------------------------------------------------------------------------------
     def order_dialog(self, row: dict[str, Any]) -> OrderDialog:

@@ -13,20 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.formatting import day, local_date, money, national_phone
+from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
 
-PAGE_SIZE = 100
 CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 OVERDUE_COLOUR = "#b3261e"
 
@@ -41,7 +33,6 @@ SEGMENT_OPERATIONS = {
 }
 
 Call = Callable[[str, dict[str, Any]], dict[str, Any]]
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True)
@@ -79,21 +70,14 @@ SEGMENT_COLUMNS: dict[str, tuple[SegmentColumn, ...]] = {
 }
 
 
-class SegmentTableModel(QAbstractTableModel):
+class SegmentTableModel(PagedCustomerModel):
     """The customers of one segment, a page at a time, in the operation's order."""
-
-    failed = Signal(str)  # a message to show beside the segment
-    loaded = Signal()  # a new first page arrived (total may have changed)
 
     def __init__(self, call: Call, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._call = call
         self._segment = CONDITION
         self._value: Any = None
-        self._rows: list[dict[str, Any]] = []
-        self._total = 0
-        self._has_more = False
-        self._next_page = 2
         self.region = "NG"
         self.currency = "NGN"
         self.today: dt.date = dt.date.today()
@@ -109,87 +93,30 @@ class SegmentTableModel(QAbstractTableModel):
         return self._value
 
     @property
-    def total(self) -> int:
-        return self._total
-
-    @property
     def columns(self) -> tuple[SegmentColumn, ...]:
         return SEGMENT_COLUMNS[self._segment]
 
-    def customer_id(self, row: int) -> str | None:
-        if 0 <= row < len(self._rows):
-            return str(self._rows[row]["id"])
-        return None
-
-    def record(self, row: int) -> dict[str, Any] | None:
-        return dict(self._rows[row]) if 0 <= row < len(self._rows) else None
-
     # -- loading -------------------------------------------------------------------------------
-    def _page(self, page: int) -> dict[str, Any] | None:
+    def request(self, page: int) -> dict[str, Any]:
         operation, param = SEGMENT_OPERATIONS[self._segment]
-        params = {param: self._value, "page": page, "limit": PAGE_SIZE}
-        try:
-            return self._call(operation, params)
-        except PharmDeskError as exc:
-            self.failed.emit(exc.message)
-            return None
+        return self._call(operation, {param: self._value, "page": page, "limit": PAGE_SIZE})
 
     def show_segment(self, segment: str, value: Any) -> None:
         """Load the first page of ``segment`` for ``value`` (None: show nothing yet)."""
         if segment not in SEGMENT_OPERATIONS:
             raise ValueError(segment)
-        answer = None
         self._segment, self._value = segment, value
-        if value is not None:
-            answer = self._page(1)
-        self.beginResetModel()
-        if answer is None:
-            self._rows, self._total, self._has_more = [], 0, False
-        else:
-            self._rows = list(answer["customers"])
-            self._total = int(answer["total"])
-            self._has_more = bool(answer["hasMore"])
-        self._next_page = 2
-        self.endResetModel()
-        self.loaded.emit()
+        self.load_first_page(ask=value is not None)
 
     def reload(self) -> None:
         self.show_segment(self._segment, self._value)
 
     def clear(self) -> None:
-        """Forget every row (the screen is locked): nothing of a patient stays in memory."""
-        self.beginResetModel()
-        self._rows, self._total, self._has_more = [], 0, False
+        """Forget every row and the parameter (the screen is locked)."""
         self._value = None
-        self.endResetModel()
-
-    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._has_more
-
-    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or not self._has_more:
-            return
-        answer = self._page(self._next_page)
-        if answer is None:
-            self._has_more = False
-            return
-        self._next_page += 1
-        seen = {row["id"] for row in self._rows}
-        # A customer who moved between pages meanwhile is not listed twice.
-        new_rows = [row for row in answer["customers"] if row["id"] not in seen]
-        self._total = int(answer["total"])
-        self._has_more = bool(answer["hasMore"]) and bool(answer["customers"])
-        if not new_rows:
-            return
-        start = len(self._rows)
-        self.beginInsertRows(QModelIndex(), start, start + len(new_rows) - 1)
-        self._rows.extend(new_rows)
-        self.endInsertRows()
+        super().clear()
 
     # -- Qt model interface --------------------------------------------------------------------
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
@@ -249,8 +176,3 @@ class SegmentTableModel(QAbstractTableModel):
         ):
             return self.columns[section].title
         return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
