@@ -18,38 +18,30 @@ import json
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import sqlcipher3.dbapi2 as sqlcipher
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from pharmdesk import __version__
-from pharmdesk.clock import Clock, to_iso
-from pharmdesk.controllers import api, audit
-from pharmdesk.controllers.registry import ADMIN, PHARMACISTS
+from pharmdesk.clock import Clock
+from pharmdesk.controllers import api, backups
 from pharmdesk.controllers.session import (
-    WRONG_PASSWORD,
     DeskSession,
     create_database,
-    open_database,
     sign_in,
 )
 from pharmdesk.errors import (
-    AUTH_FAILED,
     DATABASE_ERROR,
     NOT_FOUND,
-    PERMISSION_DENIED,
     VALIDATION_ERROR,
     PharmDeskError,
     validation,
 )
 from pharmdesk.paths import DatabaseFiles, demo_db_path, resolve_db_path
 from pharmdesk.store import backup
-from pharmdesk.store.schema import Staff
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
 
 EXIT_OK = 0
@@ -58,6 +50,7 @@ EXIT_USAGE = 2
 EXIT_BUG = 3
 PASSWORD_ENV = "PHARMDESK_PASSWORD"
 USER_ENV = "PHARMDESK_USER"
+RECOVERY_KEY_ENV = "PHARMDESK_RECOVERY_KEY"
 NO_GUI_MESSAGE = (
     "The desktop window is not part of this build yet; use the commands: "
     "pharmdesk init | demo | call | backup | restore | audit verify | self-test "
@@ -166,7 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     backup_cmd = command("backup", "write an encrypted, verified backup to FILE")
-    backup_cmd.add_argument("file", metavar="FILE")
+    backup_cmd.add_argument("file", metavar="FILE", nargs="?")
+    backup_cmd.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="the scheduled backup: into the backup folder of Settings when one is due, "
+        "verified, old copies rotated (for cron / Task Scheduler)",
+    )
+    backup_cmd.add_argument(
+        "--now", action="store_true", help="with --scheduled: even if none is due yet"
+    )
 
     restore = command("restore", "restore a backup FILE into --db")
     restore.add_argument("file", metavar="FILE")
@@ -175,11 +177,58 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="move the current database aside (never deleted) and restore in its place",
     )
+    restore.add_argument(
+        "--check",
+        action="store_true",
+        help="the restore drill: restore into a temporary folder, verify, report what the "
+        "backup holds; the database is not touched",
+    )
+
+    import_cmd = command(
+        "import", "import customers from a CSV or Excel file: a dry-run report, then the import"
+    )
+    import_cmd.add_argument("file", metavar="FILE", help="a .csv or .xlsx file")
+    import_cmd.add_argument(
+        "--mapping",
+        metavar="JSON",
+        help='corrections to the guessed columns, e.g. \'{"Tel": "phone", "Ref": null}\'',
+    )
+    import_cmd.add_argument(
+        "--dry-run", action="store_true", help="only check the file and report; write nothing"
+    )
+    import_cmd.add_argument("--report", metavar="CSV", help="write the full dry-run report here")
+    import_cmd.add_argument("--yes", action="store_true", help="import without asking")
+    import_cmd.add_argument(
+        "--likely-duplicates",
+        choices=["skip", "import"],
+        default="skip",
+        help="what to do with rows that look like a customer already on file (default skip)",
+    )
 
     audit_cmd = command("audit", "check the audit log")
     audit_cmd.add_argument("action", choices=["verify"])
 
     command("self-test", "check this installation end to end in a temporary folder")
+
+    recover = command(
+        "recover",
+        "break-glass: open the database with the recovery key and give an admin a new password",
+    )
+    recover.add_argument(
+        "--reason", required=True, metavar="TEXT", help="why (a few words; kept in the audit log)"
+    )
+    recover.add_argument(
+        "--admin", required=True, metavar="NAME", help="the admin account that gets a new password"
+    )
+    recover.add_argument(
+        "--create", action="store_true", help="create NAME as a new admin account instead"
+    )
+    recover.add_argument("--full-name", metavar="TEXT", help="the new admin's full name")
+    recover.add_argument(
+        "--recovery-key-file",
+        metavar="FILE",
+        help=f"read the recovery key from FILE (else ${RECOVERY_KEY_ENV}, else a prompt)",
+    )
     return parser
 
 
@@ -236,24 +285,6 @@ def _sign_in(ctx: Context) -> DeskSession:
     username = _username(ctx)
     password = _password(ctx, username)
     return sign_in(ctx.files, username, password, clock=ctx.clock, kdf=ctx.kdf)
-
-
-def _require_role(desk: DeskSession, roles: Iterable[str], action: str) -> None:
-    """Refuse (and audit the refusal) as an operation would."""
-    if desk.staff.role in roles:
-        return
-    with desk.db.transaction() as tx:
-        audit.append(
-            tx,
-            at=desk.clock.now(),
-            user=desk.staff.username,
-            action="denied",
-            outcome="denied",
-            detail={"operation": action},
-        )
-    raise PharmDeskError(
-        PERMISSION_DENIED, f"Your role ({desk.staff.role}) may not run {action}. Ask an admin."
-    )
 
 
 # -- progress on the terminal ----------------------------------------------------------------
@@ -438,76 +469,30 @@ def _call_batch(ctx: Context, source: str) -> int:
     return EXIT_OK
 
 
-def chain_check(tx: Session, checkpoint: dict[str, Any] | None) -> str | None:
-    """The audit chain check that backups and restores run on their copies."""
-    stored = audit.Checkpoint.from_json(checkpoint) if checkpoint else None
-    report = audit.verify_chain(tx, stored)
-    return None if report.ok else (report.reason or "the chain does not verify")
-
-
-def run_backup(
-    desk: DeskSession, target: Path, progress: backup.Progress | None = None
-) -> dict[str, Any]:
-    """Back up the signed-in desk's database to ``target``; audited with its outcome."""
-    _require_role(desk, PHARMACISTS, "backup")
-    desk.write_checkpoint()
-    stored = audit.read_checkpoint(desk.files.checkpoint)
-    started = desk.clock.now()
-    try:
-        manifest = backup.create_backup(
-            desk.db.engine,
-            desk.files,
-            desk.key,
-            target,
-            created_at=to_iso(started),
-            app_version=__version__,
-            chain_check=chain_check,
-            stored_checkpoint=stored.to_json() if stored else None,
-            progress=progress or (lambda _s, _d, _t: None),
-        )
-    except PharmDeskError as exc:
-        _audit_backup(desk, target, "failed", {"error": exc.code})
-        raise
-    except OSError:
-        _audit_backup(desk, target, "failed", {"error": DATABASE_ERROR})
-        raise PharmDeskError(
-            DATABASE_ERROR,
-            f"The backup could not be written to {target}. Check that the drive is "
-            "plugged in, writable and has free space.",
-        ) from None
-    code = audit.Checkpoint.from_json(manifest.checkpoint).code() if manifest.checkpoint else None
-    _audit_backup(
-        desk,
-        target,
-        "success",
-        {"bytes": target.stat().st_size, "checkpoint": code, "rows": manifest.row_counts},
-    )
-    desk.write_checkpoint()
-    return {
-        "success": True,
-        "file": str(target),
-        "bytes": target.stat().st_size,
-        "createdAt": manifest.created_at,
-        "schemaRevision": manifest.schema_revision,
-        "rowCounts": manifest.row_counts,
-        "checkpoint": code,
-    }
-
-
-def _audit_backup(desk: DeskSession, target: Path, outcome: str, detail: dict[str, Any]) -> None:
-    with desk.db.transaction() as tx:
-        audit.append(
-            tx,
-            at=desk.clock.now(),
-            user=desk.staff.username,
-            action="backup",
-            entity_type="database",
-            outcome=outcome,
-            detail={"file": str(target), **detail},
-        )
+# The backup machinery lives in controllers/backups.py (the GUI uses it too); these names
+# stay importable from here for scripts and tests.
+chain_check = backups.chain_check
+run_backup = backups.run_backup
+run_restore = backups.run_restore
 
 
 def cmd_backup(ctx: Context) -> int:
+    if ctx.args.scheduled:
+        if ctx.args.file:
+            raise validation(
+                "--scheduled writes into the backup folder set in Settings; leave out FILE.",
+                "file",
+            )
+        desk = _sign_in(ctx)
+        try:
+            outcome = backups.run_scheduled_for(desk, force=ctx.args.now)
+        finally:
+            desk.close()
+        ctx.emit(outcome.to_json())
+        ctx.say(outcome.message)
+        return EXIT_REFUSED if outcome.status in ("failed", "off") else EXIT_OK
+    if not ctx.args.file:
+        raise validation("Give the backup FILE to write, or --scheduled.", "file")
     target = Path(ctx.args.file).expanduser().absolute()
     if target.exists():
         raise validation(
@@ -523,87 +508,12 @@ def cmd_backup(ctx: Context) -> int:
     return EXIT_OK
 
 
-def run_restore(
-    files: DatabaseFiles,
-    source: Path,
-    username: str,
-    password: str,
-    *,
-    replace: bool,
-    clock: Clock,
-    kdf: KdfParams = DEFAULT_KDF,
-    progress: backup.Progress | None = None,
-) -> dict[str, Any]:
-    """Restore ``source`` into ``files``: unlocked with an admin account of the backup,
-    verified, audited in the restored database, then put in place."""
-    if backup.target_in_use(files) and not replace:
-        raise validation(
-            f"A database already exists at {files.db}; nothing was changed. Restore into "
-            "another --db, or add --replace to move the current one aside first.",
-            "db",
-        )
-    report = progress or (lambda _s, _d, _t: None)
-    username = username.strip().lower()
-    folder_existed = files.db.parent.exists()
-    try:
-        with backup.staging_folder(files.db) as staging:
-            archive = backup.BackupArchive(source, staging)
-            key = archive.unlock(username, password, kdf)
-            if key is None:
-                raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
-            archive.extract_database(report)
-            archive.verify(key, chain_check, report)
-            now = clock.now()
-            db = open_database(archive.files, key)  # upgrades an older schema
-            try:
-                with db.transaction() as tx:
-                    staff = tx.scalar(select(Staff).where(Staff.username == username))
-                    if staff is None or staff.disabled:
-                        raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
-                    if staff.role != ADMIN:
-                        raise PharmDeskError(
-                            PERMISSION_DENIED,
-                            "Only an admin account of the backup can restore it. Sign in "
-                            "with one (--user).",
-                        )
-                    audit.append(
-                        tx,
-                        at=now,
-                        user=username,
-                        action="restore",
-                        entity_type="database",
-                        detail={
-                            "file": str(source),
-                            "backupCreatedAt": archive.manifest.created_at,
-                            "backupAppVersion": archive.manifest.app_version,
-                            "replace": replace,
-                        },
-                    )
-                    head = audit.chain_head(tx)
-            finally:
-                db.close()
-            if head is not None:
-                audit.write_checkpoint(archive.files.checkpoint, head)
-            moved = backup.install(archive.files, files, replace=replace, now=now)
-    except BaseException:
-        if not folder_existed:
-            with contextlib.suppress(OSError):
-                files.db.parent.rmdir()  # only if this call created it and it is empty
-        raise
-    return {
-        "success": True,
-        "restoredTo": str(files.db),
-        "backupCreatedAt": archive.manifest.created_at,
-        "schemaRevision": archive.manifest.schema_revision,
-        "rowCounts": archive.manifest.row_counts,
-        "movedAside": [str(path) for path in moved],
-    }
-
-
 def cmd_restore(ctx: Context) -> int:
     files = ctx.files
     source = Path(ctx.args.file).expanduser().absolute()
-    if backup.target_in_use(files) and not ctx.args.replace:
+    if ctx.args.check and ctx.args.replace:
+        raise validation("--check never touches a database; leave out --replace.", "replace")
+    if not ctx.args.check and backup.target_in_use(files) and not ctx.args.replace:
         raise validation(
             f"A database already exists at {files.db}; nothing was changed. Restore into "
             "another --db, or add --replace to move the current one aside first.",
@@ -615,6 +525,17 @@ def cmd_restore(ctx: Context) -> int:
         )
     username = _username(ctx)
     password = _password(ctx, username)
+    if ctx.args.check:
+        report = backups.check_backup(
+            source, username, password, kdf=ctx.kdf, progress=TerminalProgress(ctx.err)
+        )
+        ctx.emit(report)
+        ctx.say(
+            f"the backup verifies: {report['customers']} customers, last audit entry "
+            f"{report['lastAuditEntryAt']}, schema {report['schemaRevision']}; nothing was "
+            "restored."
+        )
+        return EXIT_OK
     answer = run_restore(
         files,
         source,
@@ -643,6 +564,117 @@ def cmd_audit(ctx: Context) -> int:
             "Keep this PC as it is and contact your IT person."
         )
         return EXIT_REFUSED
+    return EXIT_OK
+
+
+MAX_PROBLEMS_SHOWN = 1000
+
+
+def _confirm_import(ctx: Context, count: int) -> bool | None:
+    """Yes, no, or None when nobody can be asked (no terminal and no --yes)."""
+    if ctx.args.yes:
+        return True
+    if not ctx.stdin.isatty():
+        return None
+    ctx.err.write(f"Import {count:,} customer(s) now? [y/N] ")
+    ctx.err.flush()
+    return ctx.stdin.readline().strip().casefold() in ("y", "yes")
+
+
+def cmd_import(ctx: Context) -> int:
+    """Dry run (the report), then, once confirmed, the import in batches."""
+    from pharmdesk.importing import (
+        DryRun,
+        ImportRun,
+        apply_overrides,
+        branch_settings,
+        check_mapping,
+        guess_mapping,
+        new_import_id,
+        open_table,
+        write_report,
+    )
+
+    args = ctx.args
+    table = open_table(args.file)
+    mapping = guess_mapping(table.headers)
+    if args.mapping:
+        overrides = _parse_json(_read_text(ctx, args.mapping), "The mapping is")
+        if not isinstance(overrides, dict):
+            raise validation(
+                'The mapping must be an object such as {"Tel": "phone", "Ref": null}.', "mapping"
+            )
+        mapping = apply_overrides(table.headers, mapping, overrides)
+    check_mapping(table.headers, mapping)
+    desk = _sign_in(ctx)
+    try:
+        settings = branch_settings(desk.call, mapping, desk.clock.local_date(desk.clock.now()))
+        import_id = new_import_id(desk.clock.now())
+        estimate = table.estimated_rows()
+        show = TerminalProgress(ctx.err)
+        dry_run = DryRun(desk.call, table, settings, import_id=import_id)
+        report = dry_run.run(lambda done: show("Checking rows", done, max(done, estimate)))
+        show("Checking rows", report.rows, report.rows)
+        for problem in report.problems:
+            problem.import_anyway = problem.outcome == "likelyDuplicate" and (
+                args.likely_duplicates == "import"
+            )
+        if args.report:
+            try:
+                write_report(Path(args.report).expanduser(), report.problems)
+            except OSError:
+                raise validation(
+                    f"The report cannot be written to {args.report}. Check the folder exists "
+                    "and is writable; nothing was imported.",
+                    "report",
+                ) from None
+        counts = report.counts()
+        ctx.say(
+            f"{table.description}. {counts['rows']:,} rows: {counts['willCreate']:,} new, "
+            f"{counts['duplicates']:,} already on file or repeated (skipped), "
+            f"{counts['likelyDuplicates']:,} likely duplicates "
+            f"({args.likely_duplicates}), {counts['errors']:,} with errors (skipped)."
+        )
+        answer: dict[str, Any] = {
+            "success": True,
+            "importId": import_id,
+            "file": str(table.path),
+            "read": table.description,
+            "columns": {
+                h or f"column {i + 1}": f
+                for i, (h, f) in enumerate(zip(table.headers, mapping, strict=True))
+            },
+            "dryRun": counts,
+            "problems": [p.to_json() for p in report.problems[:MAX_PROBLEMS_SHOWN]],
+            "report": str(Path(args.report).expanduser()) if args.report else None,
+            "imported": None,
+        }
+        to_write = counts["willCreate"] + (
+            counts["likelyDuplicates"] if args.likely_duplicates == "import" else 0
+        )
+        confirmed = _confirm_import(ctx, to_write) if to_write and not args.dry_run else False
+        if confirmed:
+            run = ImportRun(
+                desk.call, table, settings, import_id=import_id, skip_rows=report.skipped_rows()
+            )
+            result = run.run(lambda done: show("Importing", done, max(done, report.rows)))
+            answer["imported"] = result.to_json()
+            ctx.say(
+                f"imported {result.counts.created:,} customer(s) (import {import_id}); "
+                "running the same file again adds only rows not yet in."
+            )
+        elif confirmed is None:
+            ctx.emit(answer)
+            ctx.say(
+                "nothing was imported: add --yes to import without being asked (or --dry-run "
+                "to only check the file)."
+            )
+            return EXIT_REFUSED
+        elif not args.dry_run and to_write:
+            ctx.say("nothing was imported.")
+        ctx.emit(answer)
+    finally:
+        desk.close()
     return EXIT_OK
 
 
@@ -675,6 +707,56 @@ def open_gui(ctx: Context) -> int:
     return int(run_gui(path, demo))
 
 
+def _recovery_key(ctx: Context) -> str:
+    """The recovery key: a file, the environment, or a prompt that does not echo."""
+    source = getattr(ctx.args, "recovery_key_file", None)
+    if source:
+        try:
+            with open(source, encoding="utf-8") as handle:
+                return handle.readline().strip()
+        except OSError:
+            raise validation(
+                f"The recovery key file {source} cannot be read. Check the path.", "recoveryKey"
+            ) from None
+    env = os.environ.get(RECOVERY_KEY_ENV)
+    if env is not None:
+        return env
+    if not _has_terminal():
+        raise validation(
+            f"No recovery key given: use --recovery-key-file FILE or ${RECOVERY_KEY_ENV}, or "
+            "run the command in a terminal to be asked.",
+            "recoveryKey",
+        )
+    return getpass.getpass("Recovery key (from its paper): ")
+
+
+def cmd_recover(ctx: Context) -> int:
+    """Break-glass (controllers/recovery.py): audited ``emergencyAccess`` with the reason,
+    then the admin's new password (asked twice); nothing else is opened."""
+    from pharmdesk.controllers.recovery import check_reason, recovery_sign_in
+
+    check_reason(ctx.args.reason)  # before any secret is asked for
+    recovery = recovery_sign_in(
+        ctx.files, _recovery_key(ctx), ctx.args.reason, clock=ctx.clock, kdf=ctx.kdf
+    )
+    try:
+        password = _password(ctx, ctx.args.admin, confirm=True)
+        if ctx.args.create:
+            name = recovery.create_admin(
+                ctx.args.admin, ctx.args.full_name or ctx.args.admin, password
+            )
+        else:
+            name = recovery.set_admin_password(ctx.args.admin, password)
+    finally:
+        recovery.close()
+    ctx.emit({"success": True, "admin": name})
+    ctx.say(
+        f"'{name}' can sign in with the new password now. The use of the recovery key and "
+        "the reason are in the audit log."
+    )
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Context], int]] = {
     "init": cmd_init,
     "demo": cmd_demo,
@@ -682,7 +764,9 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "audit": cmd_audit,
+    "import": cmd_import,
     "self-test": cmd_self_test,
+    "recover": cmd_recover,
 }
 
 

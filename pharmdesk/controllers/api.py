@@ -9,8 +9,10 @@ from typing import Any
 
 # Importing the controller modules registers their operations.
 from pharmdesk.controllers import (  # noqa: F401
+    audit_export,
     auditlog,
     customers,
+    imports,
     lookups,
     orders,
     plan_acknowledgements,
@@ -20,6 +22,7 @@ from pharmdesk.controllers import (  # noqa: F401
     segments,
     settings,
     staff,
+    subscriptions,
 )
 from pharmdesk.controllers.registry import REGISTRY
 from pharmdesk.controllers.session import DeskSession

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import to_iso
@@ -76,41 +76,6 @@ def _hash_of(entry: AuditEntry) -> str:
     )
 
 
-def append(
-    tx: Session,
-    *,
-    at: dt.datetime,
-    user: str,
-    action: str,
-    entity_type: str | None = None,
-    entity_id: str | None = None,
-    outcome: str = "success",
-    detail: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Add one entry to the chain, in the caller's transaction (which holds the write lock)."""
-    head = tx.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
-    prev_id, prev_hash = (head[0], head[1]) if head else (0, GENESIS)
-    naive_at = at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
-    text = canonical_detail(detail)
-    entry = AuditEntry(
-        id=prev_id + 1,
-        at=naive_at,
-        user=user,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        outcome=outcome,
-        detail=text,
-        prev_hash=prev_hash,
-    )
-    entry.hash = _hash_of(entry)
-    tx.add(entry)
-    tx.flush()
-    return entry
-
-
 @dataclass(frozen=True)
 class Checkpoint:
     entry_id: int
@@ -126,6 +91,57 @@ class Checkpoint:
     def code(self) -> str:
         """A short code an admin can write down and keep off the PC."""
         return f"AUD-{self.entry_id}:{self.hash[:16]}"
+
+
+_HEAD = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+_INSERT = insert(AuditEntry)
+
+
+def append(
+    tx: Session,
+    *,
+    at: dt.datetime,
+    user: str,
+    action: str,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    outcome: str = "success",
+    detail: dict[str, Any] | None = None,
+) -> Checkpoint:
+    """Add one entry to the chain, in the caller's transaction (which holds the write lock).
+
+    Every operation writes one, so it is two Core statements on the session's connection
+    (the chain head, the INSERT), not an ORM object and a unit-of-work flush: that took a
+    third of a one-row operation's time. The caller's own pending changes are flushed
+    first, as before, so they still reach the database (and fail) ahead of the entry.
+    Returns the new head of the chain.
+    """
+    tx.flush()
+    conn = tx.connection()
+    head = conn.execute(_HEAD).first()
+    prev_id, prev_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+    entry_id = prev_id + 1
+    naive_at = at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    text = canonical_detail(detail)
+    digest = entry_hash(
+        entry_id, naive_at, user, action, entity_type, entity_id, outcome, text, prev_hash
+    )
+    conn.execute(
+        _INSERT,
+        {
+            "id": entry_id,
+            "at": naive_at,
+            "user": user,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "outcome": outcome,
+            "detail": text,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
+    )
+    return Checkpoint(entry_id, digest)
 
 
 def chain_head(tx: Session) -> Checkpoint | None:

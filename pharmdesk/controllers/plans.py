@@ -453,8 +453,11 @@ SUBSCRIPTION_ID: Final = {"subscriptionId": Param(entity_id(SUB), required=True)
 
 
 def _subscription_for_write(op: Op, number: int) -> tuple[Subscription, Customer]:
+    """The subscription and its customer, after any pause of theirs that is due has ended."""
     sub = get_subscription(op.tx, number)
-    return sub, get_customer(op.tx, sub.customer_id, for_write=True)
+    customer = get_customer(op.tx, sub.customer_id, for_write=True)
+    resume_due_plans(op, customer.id)
+    return sub, customer
 
 
 def _wrong_status(sub: Subscription, wanted: str) -> PharmDeskError:
@@ -519,13 +522,66 @@ def _status_answer(sub: Subscription) -> dict[str, Any]:
     return {"success": True, "status": sub.status, "nextDelivery": _iso(sub.next_delivery)}
 
 
+def resume_due_plans(
+    op: Op, customer_id: int | None = None, due_by: dt.date | None = None
+) -> list[str]:
+    """End every pause whose resume date has come (of one customer, or of the branch).
+
+    A resume date is the day deliveries start again (API.md: pause with ``resumeDate``),
+    so on that day the subscription is active once more: counted, in the refill queue,
+    moved on by its deliveries, without anyone having to remember to press Resume. The
+    change happens when the subscription is next read or changed ("resume on read"):
+    its next delivery, set at pause time to the preferred weekday on or after the resume
+    date, is kept, so a resume date that passed unnoticed shows as overdue, as it is.
+    Each one gets a history row and a ``subscription`` audit entry (event ``autoResume``).
+    Archived customers' subscriptions are left alone (an archived record is never changed).
+
+    ``customer_id``: only that customer's (the profile, a status change: an index lookup).
+    ``due_by``: only those whose next delivery is on or before it (the refill queue for
+    a window: a range of the refill index; the others are not in the queue anyway).
+    Returns the subscription ids resumed, in id order.
+    """
+    query = (
+        select(Subscription)
+        .join(Customer, Customer.id == Subscription.customer_id)
+        .where(
+            Subscription.status == PAUSED,
+            Subscription.resume_date.is_not(None),
+            Subscription.resume_date <= op.today,
+            Customer.archived.is_(False),
+        )
+    )
+    if customer_id is not None:
+        query = query.where(Subscription.customer_id == customer_id)
+    if due_by is not None:
+        query = query.where(Subscription.next_delivery <= due_by)
+    resumed = []
+    # Sorted here, not in SQL: an ORDER BY id would walk the whole table by rowid.
+    for sub in sorted(op.tx.scalars(query).all(), key=lambda s: s.id):
+        customer = op.tx.get(Customer, sub.customer_id)
+        assert customer is not None  # the join found it
+        resume = sub.resume_date
+        assert resume is not None  # the query asked for one
+        sub.next_delivery = sub.next_delivery or on_weekday(resume, sub.delivery_day)
+        sub.resume_date = None
+        set_status(op, sub, customer, ACTIVE, f"Resume date {resume.isoformat()} reached.")
+        _audit_status(op, sub, customer, event="autoResume", resumeDate=resume.isoformat())
+        resumed.append(sub_id(sub.id))
+    return resumed
+
+
 @operation("pauseCustomerPlan", params={**SUBSCRIPTION_ID, "resumeDate": Param(date_value())})
 def pause_customer_plan(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     """Stop deliveries for a while. With a resume date, the next delivery moves to the first
-    preferred weekday on or after it; the pause lasts until staff resume it."""
+    preferred weekday on or after it, and the pause ends by itself on that date
+    (``resume_due_plans``); without one it lasts until staff resume it."""
     resume: dt.date | None = p.get("resumeDate")
     if resume is not None and resume <= op.today:
-        raise invalid("The resume date must be after today.", "resumeDate")
+        raise invalid(
+            f"The resume date must be after today ({op.today.isoformat()}). Choose a later "
+            "date, or leave it empty to pause until someone resumes the plan.",
+            "resumeDate",
+        )
     sub, customer = _subscription_for_write(op, p["subscriptionId"])
     if sub.status != ACTIVE:
         raise _wrong_status(sub, "paused (only active subscriptions can be)")

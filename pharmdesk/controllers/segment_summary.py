@@ -15,12 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import case, false, func, literal, select, true
+from sqlalchemy import case, false, func, literal, select, text, true
 from sqlalchemy.orm import Session
 
 from pharmdesk.controllers.plans import ACTIVE
 from pharmdesk.controllers.registry import EVERYONE, Op, operation
-from pharmdesk.controllers.segments import DAYS, MIN_SPEND
+from pharmdesk.controllers.segments import DAYS, MATCHING_KEYS, MIN_SPEND
 from pharmdesk.controllers.validation import Param, choice
 from pharmdesk.errors import validation
 from pharmdesk.store.schema import Customer, CustomerCondition, Subscription
@@ -36,23 +36,24 @@ def _archived_ids() -> Any:
     return select(Customer.id).where(Customer.archived == true()).scalar_subquery()
 
 
+# Rows per key of archived customers: the few archived customers first (CROSS JOIN keeps
+# that order on SQLite; standard SQL elsewhere), each one's conditions by its index.
+_ARCHIVED_PER_KEY = text(
+    "SELECT k.label_key, count(*) FROM customer c CROSS JOIN customer_condition k"
+    " WHERE k.customer_id = c.id AND c.archived = :archived GROUP BY k.label_key"
+)
+
+
 def top_conditions(tx: Session, limit: int = TOP_CONDITIONS) -> list[dict[str, Any]]:
     """The most common conditions by number of (not archived) customers, most first.
 
     A customer's conditions are unique by key (``label_list``), so rows per key are
-    customers per key; counting keys alone reads only the label index.
+    customers per key: each distinct key by a skip scan of the key index with its row
+    count from the same index (``segments.MATCHING_KEYS``), not a read of every row.
     """
-    counts = {
-        key: int(n)
-        for key, n in tx.execute(
-            select(CustomerCondition.label_key, func.count()).group_by(CustomerCondition.label_key)
-        ).all()
-    }
-    for key, n in tx.execute(
-        select(CustomerCondition.label_key, func.count())
-        .where(CustomerCondition.customer_id.in_(_archived_ids()))
-        .group_by(CustomerCondition.label_key)
-    ).all():
+    conn = tx.connection()
+    counts = {str(key): int(n) for key, n in conn.execute(MATCHING_KEYS, {"pattern": "%"}).all()}
+    for key, n in conn.execute(_ARCHIVED_PER_KEY, {"archived": True}).all():
         counts[key] -= int(n)
     top = sorted(((n, key) for key, n in counts.items() if n > 0), key=lambda t: (-t[0], t[1]))
     answer = []

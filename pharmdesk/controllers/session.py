@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pharmdesk.clock import Clock, to_iso
 from pharmdesk.controllers import audit
@@ -261,20 +262,7 @@ def _audit_sign_in(
         if row is None or row.disabled:
             raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
         now = clock.now()
-        for event in pending:
-            failure = {"at": event["at"]}
-            if "until" in event:
-                failure["until"] = event["until"]
-            audit.append(
-                tx,
-                at=now,
-                user=str(event["user"])[:64],
-                action=str(event["action"]),
-                entity_type="staff",
-                entity_id=str(event["user"])[:24],
-                outcome="failed",
-                detail=failure,
-            )
+        record_pending_failures(tx, pending, now)
         newest = tx.scalar(select(AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1))
         detail: dict[str, Any] = {}
         if newest is not None and now.replace(tzinfo=None) < newest:
@@ -284,6 +272,25 @@ def _audit_sign_in(
         info = StaffInfo(row.username, row.full_name, row.role, row.must_change_password)
     attempts.forget_pending(len(pending))
     return info
+
+
+def record_pending_failures(tx: Session, pending: list[dict[str, Any]], now: dt.datetime) -> None:
+    """Enter the failed attempts counted while the database was locked (any way in:
+    a staff sign-in or the recovery key)."""
+    for event in pending:
+        failure = {"at": event["at"]}
+        if "until" in event:
+            failure["until"] = event["until"]
+        audit.append(
+            tx,
+            at=now,
+            user=str(event["user"])[:64],
+            action=str(event["action"]),
+            entity_type="staff",
+            entity_id=str(event["user"])[:24],
+            outcome="failed",
+            detail=failure,
+        )
 
 
 def clock_is_behind(session: DeskSession) -> bool:

@@ -70,6 +70,7 @@ SETTINGS_PARAMS: dict[str, Param] = {
     "backupEveryHours": Param(integer(1, 720)),
     # A kind left out keeps its current value.
     "backupKeep": Param(obj({kind: Param(integer(0, 100)) for kind in KEEP_KINDS})),
+    "backupReminderDays": Param(integer(1, 365)),
 }
 
 

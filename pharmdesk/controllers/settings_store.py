@@ -17,6 +17,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "backupFolder": None,
     "backupEveryHours": 24,
     "backupKeep": {"daily": 7, "weekly": 4, "monthly": 12},
+    # The status bar reminds everyone when the last verified backup is older than this.
+    "backupReminderDays": 7,
 }
 
 

@@ -74,12 +74,20 @@ def _no_progress(_stage: str, _done: int, _total: int) -> None:
     return None
 
 
-def damaged(detail: str) -> PharmDeskError:
-    return PharmDeskError(
-        DATABASE_ERROR,
-        f"The backup file is damaged or is not a PharmDesk backup ({detail}). Nothing was "
-        "changed. Use another backup copy.",
-    )
+class Damaged(PharmDeskError):
+    """A copy or a backup file that fails a check; ``detail`` says which."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            DATABASE_ERROR,
+            f"The backup file is damaged or is not a PharmDesk backup ({detail}). Nothing was "
+            "changed. Use another backup copy.",
+        )
+        self.detail = detail
+
+
+def damaged(detail: str) -> Damaged:
+    return Damaged(detail)
 
 
 @dataclass(frozen=True)
@@ -93,9 +101,14 @@ class Manifest:
     database_bytes: int
     database_sha256: str
     checkpoint: dict[str, Any] | None
+    # The hash of the database's first audit entry: the same for every copy of one
+    # database and different between databases, so rotation only ever touches copies
+    # of its own database (two PCs may share a backup folder). Not patient data.
+    origin: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "origin": self.origin,
             "format": FORMAT,
             "formatVersion": FORMAT_VERSION,
             "appVersion": self.app_version,
@@ -123,7 +136,9 @@ class Manifest:
             if checkpoint is not None:
                 checkpoint = {"id": int(checkpoint["id"]), "hash": str(checkpoint["hash"])}
             revision = data.get("schemaRevision")
+            origin = data.get("origin")
             return cls(
+                origin=None if origin is None else str(origin),
                 app_version=str(data["appVersion"]),
                 schema_revision=None if revision is None else str(revision),
                 created_at=str(data["createdAt"]),
@@ -144,6 +159,13 @@ def row_counts(engine: Engine) -> dict[str, int]:
             name: int(conn.scalar(select(func.count()).select_from(table(name))) or 0)
             for name in sorted(Base.metadata.tables)
         }
+
+
+def origin_of(engine: Engine) -> str | None:
+    """The hash of the first audit entry (see ``Manifest.origin``)."""
+    with engine.connect() as conn:
+        first = conn.scalar(select(AuditEntry.hash).where(AuditEntry.id == 1))
+    return None if first is None else str(first)
 
 
 def chain_head(engine: Engine) -> dict[str, Any] | None:
@@ -349,14 +371,22 @@ def create_backup(
         counts = copy_database(source, key, copy, progress)
         # The chain must contain the checkpoint kept beside the database (a lagging one is
         # fine); the backup then carries the chain's head as its own checkpoint.
-        verified = verify_copy(
-            copy,
-            key,
-            expected_counts=counts,
-            checkpoint=stored_checkpoint,
-            chain_check=chain_check,
-            progress=progress,
-        )
+        try:
+            verified = verify_copy(
+                copy,
+                key,
+                expected_counts=counts,
+                checkpoint=stored_checkpoint,
+                chain_check=chain_check,
+                progress=progress,
+            )
+        except Damaged as exc:
+            raise PharmDeskError(
+                DATABASE_ERROR,
+                f"The new copy failed its check ({exc.detail}), so no backup was kept. Run "
+                "'pharmdesk audit verify'; if the audit log is fine, the disk may be failing: "
+                "ask your IT contact.",
+            ) from None
         _fsync_file(copy)
         manifest = Manifest(
             app_version=app_version,
@@ -366,6 +396,7 @@ def create_backup(
             database_bytes=copy.stat().st_size,
             database_sha256=sha256_file(copy),
             checkpoint=verified.head,
+            origin=origin_of(source),
         )
         archive = staging / "backup.zip"
         progress("Writing the backup file", 0, 1)
@@ -541,3 +572,204 @@ def install(
             "files were left as they were. Check the folder's permissions and free space.",
         ) from None
     return [away for _, away in moved]
+
+
+# -- checking a backup file ---------------------------------------------------------------
+def read_manifest(path: Path) -> Manifest | None:
+    """The manifest of a PharmDesk backup file, or None for any other file (rotation uses
+    this to leave alone everything PharmDesk did not write)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if not set(MEMBERS) <= set(zf.namelist()):
+                return None
+            return Manifest.from_json(json.loads(zf.read(MANIFEST)))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return None
+    except PharmDeskError:
+        return None
+
+
+def check_carried_vault(files: DatabaseFiles) -> None:
+    """The vault inside a backup must be a readable key file with a recovery slot, or
+    nobody could ever open the copy."""
+    try:
+        slots = Vault(files.vault).slots()
+    except PharmDeskError:
+        raise damaged("its key file is unreadable") from None
+    if not slots:
+        raise damaged("its key file holds no keys")
+
+
+@dataclass(frozen=True)
+class CheckedBackup:
+    manifest: Manifest
+    verified: VerifiedCopy
+
+
+def verify_archive(
+    path: Path,
+    key: bytes,
+    chain_check: ChainCheck,
+    *,
+    scratch: Path | None = None,
+    progress: Progress = _no_progress,
+) -> CheckedBackup:
+    """Re-read a written backup file as a restore would: unpack the database (size and
+    SHA-256 against the manifest), check the vault it carries, open the copy with the key,
+    ``integrity_check``, ``cipher_integrity_check``, row counts equal to the manifest's
+    (taken from the source in the copy's own snapshot), audit chain with its checkpoint.
+    Works in a private temporary folder (``scratch``, else the system's); the file itself
+    is only read."""
+    with tempfile.TemporaryDirectory(prefix="pharmdesk-check-", dir=scratch) as folder:
+        archive = BackupArchive(path, Path(folder))
+        archive.files.vault.write_bytes(archive._vault)
+        check_carried_vault(archive.files)
+        archive.extract_database(progress)
+        verified = archive.verify(key, chain_check, progress)
+        return CheckedBackup(archive.manifest, verified)
+
+
+# -- the safety copy before a schema upgrade ------------------------------------------------
+PRE_UPGRADE_MARK = ".before-upgrade-from-schema-"
+BACKUP_SUFFIX = ".pdbak"
+
+
+def pre_upgrade_name(db: Path, revision: str, stamp: dt.datetime) -> Path:
+    """``pharmdesk.db.before-upgrade-from-schema-0001-20261125T195500Z.pdbak`` beside it."""
+    label = stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe = "".join(ch for ch in revision if ch.isalnum())[:32] or "unknown"
+    return db.with_name(f"{db.name}{PRE_UPGRADE_MARK}{safe}-{label}{BACKUP_SUFFIX}")
+
+
+def _main_file(raw: Any) -> Path | None:
+    for _seq, name, file in raw.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return Path(file) if file else None
+    return None
+
+
+def _export_copy(raw: Any, copy: Path) -> dict[str, int]:
+    """Copy the open database into ``copy`` under the same key (an attached database
+    without a KEY clause inherits the main one, so no key is needed here) and return the
+    row counts read in the same snapshot."""
+    raw.execute("ATTACH DATABASE ? AS pre_upgrade", (str(copy),))
+    try:
+        raw.execute("BEGIN")
+        try:
+            counts = {
+                name: int(raw.execute(f'SELECT count(*) FROM main."{name}"').fetchone()[0])
+                for name in sorted(Base.metadata.tables)
+                if raw.execute(
+                    "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?",
+                    (name,),
+                ).fetchone()
+            }
+            raw.execute("SELECT sqlcipher_export('pre_upgrade')").fetchall()
+        finally:
+            raw.execute("COMMIT")
+    finally:
+        raw.execute("DETACH DATABASE pre_upgrade")
+    return counts
+
+
+def _check_export(raw: Any, copy: Path, counts: dict[str, int]) -> tuple[str | None, Any]:
+    """Integrity, page HMACs and row counts of the exported copy; its revision and head."""
+    raw.execute("ATTACH DATABASE ? AS pre_check", (str(copy),))
+    try:
+        if [row[0] for row in raw.execute("PRAGMA pre_check.integrity_check")] != ["ok"]:
+            raise damaged("the safety copy fails its integrity check")
+        if raw.execute("PRAGMA pre_check.cipher_integrity_check").fetchall():
+            raise damaged("pages of the safety copy fail their integrity check")
+        copied = {
+            name: int(raw.execute(f'SELECT count(*) FROM pre_check."{name}"').fetchone()[0])
+            for name in counts
+        }
+        if copied != counts:
+            raise damaged("the safety copy does not hold the same number of rows")
+        revision = raw.execute("SELECT version_num FROM pre_check.alembic_version").fetchone()
+        head = raw.execute(
+            "SELECT id, hash FROM pre_check.audit_entry ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        source_head = raw.execute(
+            "SELECT id, hash FROM main.audit_entry ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if (head and tuple(head)) != (source_head and tuple(source_head)):
+            raise damaged("the audit log in the safety copy differs from the database's")
+        first = raw.execute("SELECT hash FROM pre_check.audit_entry WHERE id = 1").fetchone()
+    finally:
+        raw.execute("DETACH DATABASE pre_check")
+    checkpoint = {"id": int(head[0]), "hash": str(head[1])} if head else None
+    return (None if revision is None else str(revision[0])), (
+        checkpoint,
+        None if first is None else str(first[0]),
+    )
+
+
+def pre_upgrade_backup(
+    engine: Engine, revision: str, *, app_version: str, now: dt.datetime | None = None
+) -> Path | None:
+    """Before a schema upgrade: a verified backup file beside the database, named with
+    the schema revision it holds. Returns its path (None for a database without a file).
+
+    It is a normal backup file (``pharmdesk restore`` takes it): the database exported
+    under its own key, the vault beside it, the audit head as checkpoint. Raises
+    ``PharmDeskError`` when it cannot be written and verified; the caller then must not
+    upgrade.
+    """
+    stamp = now or dt.datetime.now(dt.UTC)
+    raw_conn = engine.raw_connection()
+    try:
+        raw = raw_conn.driver_connection
+        assert raw is not None
+        db = _main_file(raw)
+        if db is None:
+            return None
+        files = DatabaseFiles(db)
+        target = pre_upgrade_name(db, revision, stamp)
+        if not files.vault.is_file():
+            raise PharmDeskError(
+                DATABASE_ERROR,
+                f"The key file beside {db} is missing, so no safety backup can be made.",
+            )
+        try:
+            with _writing_to(target), staging_folder(target) as staging:
+                copy = staging / DATABASE
+                counts = _export_copy(raw, copy)
+                if _is_plaintext_sqlite(copy):
+                    raise PharmDeskError(DATABASE_ERROR, "The copy was not encrypted.")
+                copied_revision, (head, origin) = _check_export(raw, copy, counts)
+                _fsync_file(copy)
+                manifest = Manifest(
+                    app_version=app_version,
+                    schema_revision=copied_revision,
+                    created_at=stamp.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+                    row_counts=counts,
+                    database_bytes=copy.stat().st_size,
+                    database_sha256=sha256_file(copy),
+                    checkpoint=head,
+                    origin=origin,
+                )
+                archive = staging / "backup.zip"
+                with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+                    zf.writestr(MANIFEST, json.dumps(manifest.to_json(), indent=1, sort_keys=True))
+                    zf.write(copy, DATABASE)
+                    zf.write(files.vault, VAULT)
+                    zf.writestr(CHECKPOINT, json.dumps(head))
+                _fsync_file(archive)
+                with zipfile.ZipFile(archive) as zf:
+                    if zf.testzip() is not None or sorted(zf.namelist()) != sorted(MEMBERS):
+                        raise damaged("the safety copy could not be written correctly")
+                place_new_file(archive, target)
+        except sqlcipher.Error:
+            raise PharmDeskError(
+                DATABASE_ERROR, f"The safety copy could not be made in {db.parent}."
+            ) from None
+        except OSError as exc:
+            raise PharmDeskError(
+                DATABASE_ERROR,
+                f"The safety copy could not be written in {db.parent} "
+                f"({exc.strerror or type(exc).__name__}).",
+            ) from None
+    finally:
+        raw_conn.close()
+    return target

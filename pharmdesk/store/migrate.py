@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (tests/unit/test_migrate.py keeps it honest).
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 
 
 def _config() -> Config:
@@ -69,10 +69,34 @@ def needs_upgrade(engine: Engine) -> bool:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision, in one transaction."""
+    """Bring the schema to the newest revision, in one transaction.
+
+    An existing database at an older revision first gets a verified backup beside it,
+    named with that revision (``backup.pre_upgrade_backup``); when that fails, nothing
+    is upgraded and the person is told why (an older PharmDesk still opens the file).
+    """
     from alembic import command
 
+    current = current_revision(engine)
+    if current is not None and current != SCHEMA_HEAD:
+        _backup_before_upgrade(engine, current)
     config = _config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def _backup_before_upgrade(engine: Engine, revision: str) -> None:
+    from pharmdesk import __version__
+    from pharmdesk.store import backup
+
+    try:
+        backup.pre_upgrade_backup(engine, revision, app_version=__version__)
+    except PharmDeskError as exc:
+        raise PharmDeskError(
+            exc.code,
+            "This version of PharmDesk must upgrade the database, and first writes a "
+            f"safety backup beside it, which failed: {exc.message} The database was not "
+            "changed. Free some space on the drive (or make its folder writable) and open "
+            "PharmDesk again.",
+        ) from None

@@ -87,6 +87,8 @@ class Customer(Base):
         Index("ix_customer_total_spent", "archived", "total_spent", "name_key", "id"),
         Index("ix_customer_phone", "phone"),
         Index("ix_customer_duplicate", "name_key", "phone"),
+        # findLikelyDuplicates: the customers born on a given day (migration 0003).
+        Index("ix_customer_birth", "date_of_birth"),
     )
 
 
@@ -107,7 +109,13 @@ class CustomerCondition(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(120))
-    label_key: Mapped[str] = mapped_column(String(120), index=True)
+    label_key: Mapped[str] = mapped_column(String(120))
+
+    __table_args__ = (
+        # A condition's customers counted from the index alone, and "holds one of these
+        # conditions" probed by seeks (getCustomersByCondition; migration 0003).
+        Index("ix_customer_condition_key", "label_key", "customer_id"),
+    )
 
 
 class ConsentEvent(Base):

@@ -140,10 +140,13 @@ def create_demo_with_progress(files: DatabaseFiles, customers: int | None = None
     worker.moveToThread(thread)
     worker.progress.connect(dialog.show_progress)
     worker.finished.connect(dialog.finish)
-    worker.finished.connect(thread.quit)
     thread.started.connect(worker.run)
     thread.start()
     dialog.exec()  # returns when finish() runs (queued: never before exec starts)
+    # Stop the worker thread's event loop from here. (A queued quit() from the worker's
+    # finished signal could still be waiting in this thread's queue when exec() returns,
+    # and then wait() would never return: the hang seen under load.)
+    thread.quit()
     thread.wait()
     if dialog.outcome is None:
         return "The demo database could not be created."

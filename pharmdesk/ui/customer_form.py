@@ -10,7 +10,6 @@ at another desk is reported instead of overwritten.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -27,7 +26,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -44,12 +42,22 @@ from pharmdesk.controllers.validation import (
 from pharmdesk.errors import DUPLICATE, PharmDeskError
 from pharmdesk.resources import load_json
 from pharmdesk.ui.chips import ChipsEdit
+from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.widgets import error_label
 
 NO_DATE = QDate(1899, 12, 31)  # the date edit's "not recorded" value
 UNKNOWN, NONE_KNOWN, RECORDED = "unknown", "noneKnown", "recorded"
+DISCARD_PROMPT = asking("&Discard", "&Keep editing")
+
+
+def _buddy(text: str, widget: QWidget) -> QLabel:
+    """A row label whose Alt+letter focuses ``widget`` (a row holding a layout has no
+    buddy of its own, and its label would show the ``&`` itself)."""
+    label = QLabel(text)
+    label.setBuddy(widget)
+    return label
 
 
 def _age(birth: dt.date, today: dt.date) -> int:
@@ -124,12 +132,12 @@ class CustomerForm(QDialog):
         customer: dict[str, Any] | None = None,
         parent: QWidget | None = None,
         *,
-        ask: Callable[[QWidget, str, str], bool] | None = None,
+        ask: Ask = DISCARD_PROMPT,
     ) -> None:
         super().__init__(parent)
         self.desk = desk
         self.original = customer
-        self._ask = ask or _ask_yes_no
+        self._ask = ask
         settings = desk.settings()
         self.region = str(settings.get("defaultRegion", "NG"))
         self.today = desk.clock.today()
@@ -148,6 +156,8 @@ class CustomerForm(QDialog):
     def _field_error(self, key: str) -> QLabel:
         label = error_label()
         label.setObjectName(f"{key}Error")
+        # Its own name loses the style sheet's QLabel#error rule: red, said here instead.
+        label.setStyleSheet("color: #b3261e; font-weight: 600;")
         self._errors[key] = label
         return label
 
@@ -195,6 +205,8 @@ class CustomerForm(QDialog):
         self.allergies.setEnabled(False)
         self.conditions = ChipsEdit("Type a condition, press Enter")
         self.conditions.setObjectName("conditions")
+        for chips in (self.allergies, self.conditions):
+            chips.editor.setMinimumWidth(240)  # the whole hint readable
         self.notes = QPlainTextEdit()
         self.notes.setObjectName("notes")
         self.notes.setTabChangesFocus(True)
@@ -209,7 +221,7 @@ class CustomerForm(QDialog):
         phone_row.setSpacing(2)
         phone_row.addWidget(self.phone)
         phone_row.addWidget(self.phone_hint)
-        form.addRow("&Phone *", phone_row)
+        form.addRow(_buddy("&Phone *", self.phone), phone_row)
         form.addRow("", self._field_error("phone"))
         form.addRow("&Email", self.email)
         form.addRow("", self._field_error("email"))
@@ -218,7 +230,7 @@ class CustomerForm(QDialog):
         birth_row.addWidget(self.birth)
         birth_row.addWidget(self.age)
         birth_row.addStretch(1)
-        form.addRow("Date of &birth", birth_row)
+        form.addRow(_buddy("Date of &birth", self.birth), birth_row)
         form.addRow("", self._field_error("dateOfBirth"))
         allergy_row = QVBoxLayout()
         radios = QHBoxLayout()
@@ -228,7 +240,7 @@ class CustomerForm(QDialog):
         radios.addStretch(1)
         allergy_row.addLayout(radios)
         allergy_row.addWidget(self.allergies)
-        form.addRow("&Allergies", allergy_row)
+        form.addRow(_buddy("&Allergies", self.allergy_unknown), allergy_row)
         form.addRow("", self._field_error("allergies"))
         form.addRow("&Conditions", self.conditions)
         form.addRow("", self._field_error("medicalConditions"))
@@ -514,18 +526,7 @@ class CustomerForm(QDialog):
     # -- leaving ---------------------------------------------------------------------------
     def reject(self) -> None:
         if self.is_dirty() and not self._ask(
-            self, "Discard changes?", "You have typed changes that are not saved. Discard them?"
+            "Discard changes?", "You have typed changes that are not saved. Discard them?"
         ):
             return
         super().reject()
-
-
-def _ask_yes_no(parent: QWidget, title: str, question: str) -> bool:
-    answer = QMessageBox.question(
-        parent,
-        title,
-        question,
-        QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-        QMessageBox.StandardButton.Cancel,
-    )
-    return answer == QMessageBox.StandardButton.Discard

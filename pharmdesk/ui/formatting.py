@@ -46,4 +46,5 @@ def day(value: str | None) -> str:
 def ago(timestamp: str | None, now: dt.datetime) -> str:
     if not timestamp:
         return ""
-    return humanize.naturaltime(now - parse_iso(timestamp))
+    # "16 days ago", not "a month ago": staff count days between refills.
+    return humanize.naturaltime(now - parse_iso(timestamp), months=False)

@@ -3,6 +3,10 @@
 Wrong passwords are shown in the form, not in message boxes. After a failure the Sign
 in button waits out the growing delay with a countdown; the password field is cleared
 after every attempt.
+
+A person signing in with a one-time password (``mustChangePassword``) is taken straight
+to choosing their own, in the same form, and only then into the app. "Forgot
+everything?" opens break-glass recovery with the recovery key.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui.change_password import ChangePasswordForm
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.widgets import error_label, heading
 
 
 class SignInForm(QWidget):
-    """Username, password, Sign in; emits ``signed_in(username)`` on success."""
+    """Username, password, Sign in; emits ``signed_in(username)`` once the person may
+    use the app (after choosing their own password, when they had a one-time one)."""
 
     signed_in = Signal(str)
 
@@ -40,10 +46,14 @@ class SignInForm(QWidget):
         title: str = "Sign in to PharmDesk",
         subtitle: str = "Use your own account. Never share it.",
         demo: bool = False,
+        recovery: bool = True,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._desk = desk
+        self._titles = (title, subtitle)  # restored after the first-sign-in change
+        self._changing_for = ""
+        self.recovery_dialog: QDialog | None = None
         self._wait_left = 0
         self._wait_timer = QTimer(self)
         self._wait_timer.setInterval(1000)
@@ -67,19 +77,38 @@ class SignInForm(QWidget):
         self.sign_in_button.setDefault(True)
         self.sign_in_button.setAutoDefault(True)
 
+        self.forgot = QLabel('<a href="#recover">Forgot everything?</a>')
+        self.forgot.setObjectName("forgotLink")
+        self.forgot.setToolTip(
+            "No admin can sign in? Open the database with the recovery key and set a new "
+            "admin password."
+        )
+        self.forgot.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.forgot.setVisible(recovery)
+        # The first sign-in with a one-time password continues here (hidden until then).
+        self.change_form = ChangePasswordForm(desk, forced=True)
+        self.change_form.hide()
+
         form = QFormLayout()
         form.addRow("&Username", self.username)
         form.addRow("&Password", self.password)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.forgot)
         buttons.addStretch(1)
         buttons.addWidget(self.sign_in_button)
+
+        self.sign_in_page = QWidget()
+        page = QVBoxLayout(self.sign_in_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addLayout(form)
+        page.addWidget(self.error)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
         layout.addSpacing(8)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
+        layout.addWidget(self.sign_in_page)
+        layout.addWidget(self.change_form)
         if demo:
             hint = QLabel(
                 f"Demo database — sign in as <b>{DEMO_USER}</b> with password "
@@ -88,14 +117,18 @@ class SignInForm(QWidget):
             hint.setObjectName("demoHint")
             hint.setWordWrap(True)
             hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            layout.addWidget(hint)
-        layout.addLayout(buttons)
+            page.addWidget(hint)
+        page.addLayout(buttons)
 
         self.sign_in_button.clicked.connect(self.submit)
         self.username.returnPressed.connect(self.password.setFocus)
         self.password.returnPressed.connect(self.submit)
+        self.forgot.linkActivated.connect(lambda _link: self.open_recovery())
+        self.change_form.changed.connect(self._password_chosen)
+        self.change_form.cancelled.connect(self._password_not_chosen)
 
     def reset(self, username: str = "") -> None:
+        self._show_sign_in_page()
         self.username.setText(username)
         self.password.clear()
         self.error.hide()
@@ -113,7 +146,11 @@ class SignInForm(QWidget):
             return
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            self._desk.sign_in(username, password)
+            session = self._desk.sign_in(username, password)
+            if session.staff.must_change_password:
+                # Handed to the change form so the person need not type it again; it is
+                # forgotten as soon as the change is made or abandoned.
+                self.change_form.set_current_password(password)
         except PharmDeskError as exc:
             self._show_error(exc.message)
             self._start_wait(self._desk.last_delay)
@@ -123,11 +160,80 @@ class SignInForm(QWidget):
             password = ""
             QGuiApplication.restoreOverrideCursor()
         self.error.hide()
+        if session.staff.must_change_password:
+            self._show_change_page(session.staff.username, session.staff.full_name)
+            return
         self.signed_in.emit(username.lower())
+
+    # -- first sign-in with a one-time password ---------------------------------------------
+    def _show_change_page(self, username: str, full_name: str) -> None:
+        self._changing_for = username
+        self._titles = (self.title.text(), self.subtitle.text())
+        self.title.setText("Choose your own password")
+        self.subtitle.setText(
+            f"Welcome, {full_name}. You signed in with a one-time password: choose your own "
+            "now. Nobody else, admins included, should know it."
+        )
+        self.sign_in_page.hide()
+        self.change_form.show()
+        self._fit_dialog()
+        self.change_form.start(username)
+
+    def _show_sign_in_page(self) -> None:
+        if self._changing_for:
+            self.title.setText(self._titles[0])
+            self.subtitle.setText(self._titles[1])
+        self._changing_for = ""
+        self.change_form.clear()
+        self.change_form.hide()
+        self.sign_in_page.show()
+        self._fit_dialog()
+
+    def _fit_dialog(self) -> None:
+        """In the start-up dialog, grow or shrink with the page (the lock page has room)."""
+        window = self.window()
+        if isinstance(window, QDialog):
+            window.adjustSize()
+
+    def _password_chosen(self) -> None:
+        username = self._changing_for
+        self._show_sign_in_page()
+        self.password.clear()
+        self.error.hide()
+        self.signed_in.emit(username)
+
+    def _password_not_chosen(self) -> None:
+        """Back to sign-in: the session that may only change its password is closed."""
+        username = self._changing_for
+        self._desk.sign_out()
+        self.reset(username)
+        self._show_error(
+            "Your password was not changed, so PharmDesk cannot open yet. Sign in again with "
+            "the one-time password and choose your own."
+        )
+
+    # -- break-glass -----------------------------------------------------------------------
+    def open_recovery(self) -> QDialog:
+        """The "Forgot everything?" link: the recovery-key dialog; the recovered admin is
+        signed in when it finishes."""
+        from pharmdesk.ui.recovery_dialog import RecoveryDialog
+
+        dialog = RecoveryDialog(self._desk, parent=self.window())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.recovered.connect(self._recovered)
+        dialog.open()
+        self.recovery_dialog = dialog
+        return dialog
+
+    def _recovered(self, username: str) -> None:
+        self.reset(username)
+        self.password.clear()
+        self.signed_in.emit(username)
 
     def _show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.show()
+        self._fit_dialog()
 
     def _start_wait(self, seconds: float) -> None:
         self._wait_left = math.ceil(seconds)

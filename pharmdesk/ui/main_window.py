@@ -178,6 +178,11 @@ class MainWindow(QMainWindow):
         self._add_plan_actions()
         self.desk.signed_in.connect(lambda _user: self._apply_role())
         self._apply_role()
+        self._add_audit_actions()
+        self._add_staff_actions()
+        self._add_review_actions()
+        self._add_backup_actions()
+        self._add_import_actions()
 
     # -- building ------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -445,6 +450,168 @@ class MainWindow(QMainWindow):
         self.table.customContextMenuRequested.connect(self._customer_row_menu)
         self.admin_actions.append(self.plans_action)
 
+    def _add_audit_actions(self) -> None:
+        """Admin ▸ Audit log… (Ctrl+Shift+A): the audit log viewer, a window of its own."""
+        from pharmdesk.ui.audit_view import AuditLogWindow, show_audit_log
+
+        self.audit_window: AuditLogWindow | None = None
+        self.audit_action = QAction("&Audit log…", self)
+        self.audit_action.setShortcut(QKeySequence("Ctrl+Shift+A"))
+        self.audit_action.setStatusTip("Who did what and when: filter, verify the chain, export")
+        self.audit_action.setToolTip("The audit log (admins, Ctrl+Shift+A)")
+
+        def open_audit_log() -> None:
+            self.audit_window = show_audit_log(self.desk, self, self.audit_window)
+
+        self.audit_action.triggered.connect(open_audit_log)
+        self.add_admin_action(self.audit_action)
+
+    def _add_staff_actions(self) -> None:
+        """Admin ▸ Staff accounts… (add, roles, passwords, disable) and File ▸ Change my
+        password… for everyone."""
+        import shiboken6
+
+        from pharmdesk.ui.change_password import ChangePasswordDialog
+        from pharmdesk.ui.staff_dialog import StaffDialog
+
+        self.staff_dialog: StaffDialog | None = None
+        self.change_password_dialog: ChangePasswordDialog | None = None
+        self.staff_action = QAction("&Staff accounts…", self)
+        self.staff_action.setStatusTip("Add staff, change roles, reset passwords, disable accounts")
+        self.staff_action.setToolTip("Staff accounts (admins)")
+        self.change_password_action = QAction("Change my &password…", self)
+        self.change_password_action.setStatusTip("Choose a new password for your own account")
+
+        def open_staff_accounts() -> None:
+            open_now = self.staff_dialog
+            if open_now is not None and shiboken6.isValid(open_now) and open_now.isVisible():
+                open_now.raise_()  # one staff list at a time
+                open_now.activateWindow()
+                return
+            try:
+                dialog = StaffDialog(self.desk, self)
+            except PharmDeskError as exc:
+                self.statusBar().showMessage(exc.message, 8000)
+                return
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            # An admin who demotes themself loses the Admin menu at once.
+            dialog.staff_changed.connect(self._apply_role)
+            dialog.show()
+            self.staff_dialog = dialog
+
+        def change_my_password() -> None:
+            dialog = ChangePasswordDialog(self.desk, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.accepted.connect(
+                lambda: self.statusBar().showMessage("Your password was changed.", 8000)
+            )
+            dialog.show()
+            self.change_password_dialog = dialog
+
+        self.staff_action.triggered.connect(open_staff_accounts)
+        self.change_password_action.triggered.connect(change_my_password)
+        self.add_admin_action(self.staff_action)
+        self.file_menu.insertAction(self.file_menu_anchor, self.change_password_action)
+        self.session_actions.append(self.change_password_action)
+
+    def _add_backup_actions(self) -> None:
+        """Scheduled backups in the background (status bar: progress, warnings, reminder)
+        and Admin ▸ Back up now… / Restore… / Settings…"""
+        from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
+        from pharmdesk.ui.backup_runner import BackgroundBackups
+        from pharmdesk.ui.settings_dialog import SettingsDialog
+
+        self.backups = BackgroundBackups(self.desk, self.statusBar(), self)
+        self.backup_dialog: BackupDialog | None = None
+        self.restore_dialog: RestoreDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.backup_action = QAction("&Back up now…", self)
+        self.backup_action.setStatusTip("Write an encrypted, verified backup to a file")
+        self.restore_action = QAction("&Restore…", self)
+        self.restore_action.setStatusTip("Check a backup, restore it elsewhere or in place")
+        self.settings_action = QAction("S&ettings…", self)
+        self.settings_action.setStatusTip("Branch name, phone region, idle lock, backups")
+
+        def back_up_now() -> None:
+            dialog = BackupDialog(self.desk, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.backed_up.connect(lambda _answer: self.backups.note_manual_backup())
+            dialog.show()
+            self.backup_dialog = dialog
+
+        def restored(answer: dict) -> None:
+            if answer.get("movedAside"):
+                self.sign_in_form.subtitle.setText(
+                    "The backup was restored; the previous database was kept beside it. "
+                    "Sign in to continue on the restored database."
+                )
+
+        def restore() -> None:
+            dialog = RestoreDialog(self.desk, self, sign_out=self.sign_out)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.restored.connect(restored)
+            dialog.show()
+            self.restore_dialog = dialog
+
+        def applied(settings: dict) -> None:
+            self.idle.set_minutes(float(settings["idleLockMinutes"]))
+            self.branch_label.setText(str(settings["branchName"]))
+            self.model.region = str(settings["defaultRegion"])
+            self.statusBar().showMessage("Settings saved.", 5000)
+            self.backups.check()  # a new folder gets its first backup now
+
+        def open_settings() -> None:
+            dialog = SettingsDialog(self.desk, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.saved.connect(applied)
+            dialog.show()
+            self.settings_dialog = dialog
+
+        self.backup_action.triggered.connect(back_up_now)
+        self.restore_action.triggered.connect(restore)
+        self.settings_action.triggered.connect(open_settings)
+        for act in (self.backup_action, self.restore_action, self.settings_action):
+            self.add_admin_action(act)
+        if self.desk.session is not None:
+            self.backups.start()
+
+    def _add_import_actions(self) -> None:
+        """Customers > "Import customers…" (admins and pharmacists): the Import wizard, which
+        reloads the list when customers came in and can show the newest first."""
+        from pharmdesk.controllers.registry import PHARMACISTS
+
+        self.import_action = QAction("&Import customers…", self)
+        self.import_action.setStatusTip("Bring customers in from a CSV or Excel file")
+        self.import_action.setToolTip("Import customers from a CSV or Excel file")
+        self.customers_menu.addAction(self.import_action)
+        self.session_actions.append(self.import_action)
+
+        def apply_role() -> None:
+            session = self.desk.session
+            self.import_action.setVisible(session is not None and session.staff.role in PHARMACISTS)
+
+        def show_newest() -> None:
+            self.tabs.setCurrentIndex(0)
+            self.search.clear()
+            self.flush_search()
+            self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # ID: newest first
+            self.raise_()
+            self.activateWindow()
+
+        def open_wizard() -> None:
+            from pharmdesk.ui.import_wizard import ImportWizard
+
+            wizard = ImportWizard(self.desk, self)
+            wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            wizard.imported.connect(lambda _count: self.model.reload())
+            wizard.show_customers.connect(show_newest)
+            wizard.show()
+            self.import_wizard = wizard
+
+        self.import_action.triggered.connect(open_wizard)
+        self.desk.signed_in.connect(lambda _user: apply_role())
+        apply_role()
+
     def add_admin_action(self, action: QAction) -> None:
         """An Admin menu entry: shown to admins only, disabled while locked."""
         self.admin_menu.addAction(action)
@@ -512,6 +679,33 @@ class MainWindow(QMainWindow):
         self.model.reload()
         self.open_profile(customer_id)
 
+    def _add_review_actions(self) -> None:
+        """The Reviews tab (pharmacists and admins: enrollments held for an allergy
+        conflict, longest waiting first), hidden for front-desk staff."""
+        from pharmdesk.ui.plan_controls import can_review
+        from pharmdesk.ui.review_panel import ReviewPanel
+
+        self.review_panel = ReviewPanel(self.desk)
+        self.review_panel.open_profile.connect(self.open_profile)
+        self.review_panel.reviewed.connect(self._customer_changed)
+        index = self.add_panel(self.review_panel, "Reviews")
+
+        def show_count(count: int) -> None:
+            self.tabs.setTabText(index, f"Reviews ({count:,})" if count else "Reviews")
+
+        def apply_role() -> None:
+            self.tabs.setTabVisible(index, can_review(self.desk))
+
+        self.review_panel.count_changed.connect(show_count)
+        self.desk.signed_in.connect(lambda _user: apply_role())
+        apply_role()
+
+    def _customer_changed(self, _customer_id: str) -> None:
+        """A profile or the Reviews tab changed a customer: lists that show them re-read."""
+        self.model.reload()
+        self.refill_panel.activate()
+        self.review_panel.activate()
+
     def open_profile(self, customer_id: str) -> None:
         from pharmdesk.ui.profile_dialog import ProfileDialog
 
@@ -521,6 +715,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(exc.message, 8000)
             return
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(self._customer_changed)
         dialog.show()
 
     def _update_count(self) -> None:

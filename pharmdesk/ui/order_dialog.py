@@ -1,8 +1,10 @@
 """Record an order or a delivery (recordOrder), from the profile or the refill queue.
 
 A completed order for a plan is that plan's delivery: the controller moves its next
-delivery on by one period. The amount starts at the plan's current price, the date at
-now; staff change what differs (a delivery made yesterday, a discount).
+delivery on by one period. The amount starts at the subscription's own price (the price
+the customer enrolled on; a catalog change reaches the subscription only at its next
+delivery, so the catalog's price may already differ), the date at now; staff change what
+differs (a delivery made yesterday, a discount).
 """
 
 from __future__ import annotations
@@ -11,25 +13,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDateTimeEdit,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QPushButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QDateTime, Signal
+from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QFormLayout, QWidget
 
 from pharmdesk.clock import to_iso
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.formatting import CURRENCY_SYMBOLS
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.form_dialog import FormDialog, money_box
+from pharmdesk.ui.widgets import heading
 
 MAX_AMOUNT = 1_000_000_000
 STATUSES = (
@@ -44,7 +35,7 @@ def _qdatetime(moment: dt.datetime) -> QDateTime:
     return QDateTime(local.year, local.month, local.day, local.hour, local.minute, local.second)
 
 
-class OrderDialog(QDialog):
+class OrderDialog(FormDialog):
     """One order for one customer; ``recorded`` carries recordOrder's answer."""
 
     recorded = Signal(dict)
@@ -60,26 +51,20 @@ class OrderDialog(QDialog):
     ) -> None:
         """``subscriptions``: the customer's plans that can take a delivery, each with
         ``subscriptionId``, ``planId`` and ``planName``."""
-        super().__init__(parent)
+        super().__init__("&Record", "recordOrder", parent)
         self.desk = desk
         self.customer_id = customer_id
         self.setObjectName("orderDialog")
         self.setWindowTitle(f"Record order — {customer_name}")
         currency = str(desk.settings().get("currency", "NGN"))
-        plans = desk.call("listPlans", {"includeRetired": True})["plans"]
-        self._prices = {plan["id"]: int(plan["price"]) for plan in plans}
+        self._prices = self._subscription_prices() if subscriptions else {}
 
         self.plan = QComboBox()
         self.plan.setObjectName("orderPlan")
         self.plan.addItem("No plan (a one-off order)", None)
         for sub in subscriptions:
             self.plan.addItem(f"{sub['planName']} ({sub['subscriptionId']})", dict(sub))
-        self.amount = QSpinBox()
-        self.amount.setObjectName("orderTotal")
-        self.amount.setRange(0, MAX_AMOUNT)
-        self.amount.setGroupSeparatorShown(True)
-        self.amount.setPrefix(CURRENCY_SYMBOLS.get(currency, currency + " "))
-        self.amount.setAccessibleName("Amount")
+        self.amount = money_box(currency, MAX_AMOUNT, "orderTotal", "Amount")
         self.date = QDateTimeEdit()
         self.date.setObjectName("orderDate")
         self.date.setCalendarPopup(True)
@@ -89,29 +74,14 @@ class OrderDialog(QDialog):
         self.status.setObjectName("orderStatus")
         for value, text in STATUSES:
             self.status.addItem(text, value)
-        self.hint = QLabel()
-        self.hint.setObjectName("subtitle")
-        self.hint.setWordWrap(True)
-        self.error = error_label()
-        self.save_button = QPushButton("&Record")
-        self.save_button.setObjectName("recordOrder")
-        self.save_button.setDefault(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.rejected.connect(self.reject)
-        self.save_button.clicked.connect(self.save)
+        self.hint = self.note
 
         form = QFormLayout()
         form.addRow("&Plan", self.plan)
         form.addRow("&Amount", self.amount)
         form.addRow("&Date", self.date)
         form.addRow("&Status", self.status)
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading(customer_name))
-        layout.addLayout(form)
-        layout.addWidget(self.hint)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.finish(form, top=heading(customer_name))
         self.plan.currentIndexChanged.connect(lambda _i: self._plan_changed())
         self.status.currentIndexChanged.connect(lambda _i: self._update_hint())
         if subscription_id is not None:
@@ -122,10 +92,15 @@ class OrderDialog(QDialog):
         self._plan_changed()
         self.resize(480, self.sizeHint().height())
 
+    def _subscription_prices(self) -> dict[str, int]:
+        """Each subscription's own price (listCustomerSubscriptions, an audited view)."""
+        answer = self.desk.call("listCustomerSubscriptions", {"customerId": self.customer_id})
+        return {s["subscriptionId"]: int(s["price"]) for s in answer["subscriptions"]}
+
     def _plan_changed(self) -> None:
         sub = self.plan.currentData()
-        if sub is not None and sub.get("planId") in self._prices:
-            self.amount.setValue(self._prices[sub["planId"]])
+        if sub is not None and sub["subscriptionId"] in self._prices:
+            self.amount.setValue(self._prices[sub["subscriptionId"]])
         self._update_hint()
 
     def _update_hint(self) -> None:
@@ -135,9 +110,9 @@ class OrderDialog(QDialog):
             if sub.get("nextDelivery"):
                 due = dt.date.fromisoformat(sub["nextDelivery"]).strftime("%d %b %Y")
                 text = f"Delivery due {due}. " + text
-            self.hint.setText(text)
+            self.set_note(text)
         else:
-            self.hint.setText("")
+            self.set_note("")
 
     def chosen_moment(self) -> dt.datetime:
         value = self.date.dateTime()
@@ -162,13 +137,8 @@ class OrderDialog(QDialog):
         try:
             answer = self.desk.call("recordOrder", self.params())
         except PharmDeskError as exc:
-            self.error.setText(exc.message)
-            self.error.show()
-            widget = {"total": self.amount, "date": self.date, "status": self.status}.get(
-                exc.field or ""
-            )
-            if widget is not None:
-                widget.setFocus(Qt.FocusReason.OtherFocusReason)
+            fields = {"total": self.amount, "date": self.date, "status": self.status}
+            self.show_refusal(exc, fields)
             return
         self.answer = answer
         self.recorded.emit(answer)

@@ -8,7 +8,6 @@ subscriptions keep their own copy of the terms until then.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -21,20 +20,19 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.formatting import CURRENCY_SYMBOLS, money
+from pharmdesk.ui.form_dialog import FormDialog, money_box
+from pharmdesk.ui.formatting import money
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
 from pharmdesk.ui.widgets import error_label
 
@@ -47,26 +45,19 @@ FREQUENCIES = (
 FREQUENCY_TEXT = dict(FREQUENCIES)
 MAX_PRICE = 100_000_000
 
-Ask = Callable[[QWidget, str, str], bool]
-
-
-def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(parent, title, text)
-    return answer == QMessageBox.StandardButton.Yes
-
 
 def medication_lines(text: str) -> list[str]:
     """One medication a line; blank lines and surrounding spaces ignored."""
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-class PlanForm(QDialog):
+class PlanForm(FormDialog):
     """Add a plan, or change one's name, medications and price."""
 
     def __init__(
         self, desk: DeskContext, plan: dict[str, Any] | None, parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
+        super().__init__("&Save", "savePlan", parent)
         self.desk = desk
         self.plan = plan
         self.setObjectName("planForm")
@@ -87,38 +78,19 @@ class PlanForm(QDialog):
             # A subscription's delivery rhythm is part of what the customer agreed to.
             self.frequency.setEnabled(False)
             self.frequency.setToolTip("The frequency of an existing plan cannot change.")
-        self.price = QSpinBox()
-        self.price.setObjectName("planPrice")
-        self.price.setRange(0, MAX_PRICE)
-        self.price.setGroupSeparatorShown(True)
-        self.price.setPrefix(CURRENCY_SYMBOLS.get(currency, currency + " "))
+        self.price = money_box(currency, MAX_PRICE, "planPrice", "Price")
         self.price.setValue(int(plan["price"]) if plan else 0)
-        self.note = QLabel(
-            "Changes apply from each subscriber's next delivery; current subscriptions keep "
-            "their terms until then."
-            if plan
-            else ""
-        )
-        self.note.setObjectName("subtitle")
-        self.note.setWordWrap(True)
-        self.error = error_label()
-        self.save_button = QPushButton("&Save")
-        self.save_button.setObjectName("savePlan")
-        self.save_button.setDefault(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.rejected.connect(self.reject)
-        self.save_button.clicked.connect(self.save)
+        if plan:
+            self.set_note(
+                "Changes apply from each subscriber's next delivery; current subscriptions "
+                "keep their terms until then."
+            )
         form = QFormLayout()
         form.addRow("&Name", self.name)
         form.addRow("&Medications", self.medications)
         form.addRow("&Frequency", self.frequency)
         form.addRow("&Price", self.price)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.note)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.finish(form)
         self.resize(480, 380)
 
     def params(self) -> dict[str, Any]:
@@ -141,12 +113,8 @@ class PlanForm(QDialog):
             else:
                 self.answer = self.desk.call("updatePlan", self.params())
         except PharmDeskError as exc:
-            self.error.setText(exc.message)
-            self.error.show()
-            widget = {"name": self.name, "medications": self.medications, "price": self.price}
-            target = widget.get(exc.field or "")
-            if target is not None:
-                target.setFocus(Qt.FocusReason.OtherFocusReason)
+            fields = {"name": self.name, "medications": self.medications, "price": self.price}
+            self.show_refusal(exc, fields)
             return
         self.accept()
 
@@ -267,7 +235,7 @@ class PlanCatalogDialog(QDialog):
             if retiring
             else f"Bring back {plan['name']} so customers can be enrolled in it again?"
         )
-        if not self.ask(self, "Retire plan" if retiring else "Bring back plan", question):
+        if not self.ask("Retire plan" if retiring else "Bring back plan", question):
             return
         try:
             self.desk.call("updatePlan", {"planId": plan["id"], "active": not retiring})

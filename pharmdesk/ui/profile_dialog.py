@@ -1,7 +1,10 @@
 """A customer's profile: allergies first, then identity, stats, plans, orders, notes.
 
 Opening it calls ``viewProviderCustomerDetails`` once, which writes one ``view`` audit
-entry. The dialog keeps only what that call returned.
+entry. The dialog keeps only what that call returned. Each plan is a row with the
+controls its status allows (pause, resume, cancel; a pharmacist's approve or reject);
+after any change made here the profile re-reads itself and ``changed`` tells the main
+window, so the customer list and the refill queue show it too.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -25,22 +28,29 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import ago, day, local_date, money, national_phone
 from pharmdesk.ui.order_dialog import OrderDialog
+from pharmdesk.ui.plan_controls import (
+    STATUS_TEXT,
+    PauseDialog,
+    PlanRow,
+    ReviewDialog,
+    can_review,
+    conflict_lines,
+)
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
+from pharmdesk.ui.widgets import error_label
 
-PLAN_STATUS = {
-    "active": "Active",
-    "pendingReview": "Awaiting pharmacist review",
-    "paused": "Paused",
-    "cancelled": "Cancelled",
-}
+CANCEL_PROMPT = asking("Cancel &plan", "&Keep plan")
 
 
 def age_on(birth: dt.date, today: dt.date) -> int:
@@ -79,7 +89,7 @@ def profile_html(d: dict[str, Any], currency: str, region: str) -> str:
     table = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows)
     plans = "".join(
         f"<li>{escape(p['name'])}: {escape(', '.join(p['medications']))} — "
-        f"{PLAN_STATUS.get(p['status'], p['status'])}"
+        f"{STATUS_TEXT.get(p['status'], p['status'])}"
         + (f", next delivery {day(p['nextDelivery'])}" if p.get("nextDelivery") else "")
         + "</li>"
         for p in d["plans"]
@@ -128,10 +138,20 @@ def _table(model: RecordTableModel) -> QTableView:
 class ProfileDialog(QDialog):
     """Everything about one customer, read from one audited ``view``."""
 
-    def __init__(self, desk: DeskContext, customer_id: str, parent: QWidget | None = None) -> None:
+    changed = Signal(str)  # customer id: something about this customer was changed here
+
+    def __init__(
+        self,
+        desk: DeskContext,
+        customer_id: str,
+        parent: QWidget | None = None,
+        *,
+        ask: Ask = CANCEL_PROMPT,
+    ) -> None:
         super().__init__(parent)
         self.desk = desk
         self.customer_id = customer_id
+        self.ask = ask
         self.details = desk.call("viewProviderCustomerDetails", {"customerId": customer_id})
         settings = desk.settings()
         self.currency = str(settings.get("currency", "NGN"))
@@ -151,21 +171,31 @@ class ProfileDialog(QDialog):
         self.edit_button.clicked.connect(self.edit)
         self.print_button.clicked.connect(self.print_profile)
         self.pdf_button.clicked.connect(self.save_pdf)
+        # The body scrolls: a customer with many plans still fits a laptop screen.
+        self.body_scroll = QScrollArea()
+        self.body_scroll.setObjectName("profileScroll")
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.body_scroll.setWidget(self.body)
         self._outer = QVBoxLayout(self)
-        self._outer.addWidget(self.body, 1)
+        self._outer.addWidget(self.body_scroll, 1)
         self._outer.addWidget(self.buttons)
         self._add_plan_buttons()
         self._show_details()
-        self.resize(820, min(760, max(520, self.sizeHint().height())))
+        height = self.body.sizeHint().height() + self.buttons.sizeHint().height() + 40
+        self.resize(840, min(820, max(520, height)))
 
     # -- layout ------------------------------------------------------------------------------
     def _show_details(self) -> None:
         self.setWindowTitle(f"{self.details['name']} — {self.details['id']}")
-        old, self.body = self.body, QWidget()
-        self._outer.replaceWidget(old, self.body)
-        old.deleteLater()
-        self.edit_button.setEnabled(not self.details.get("archived"))
+        # The old body goes later: a button in it may be the one whose click got us here.
+        old = self.body_scroll.takeWidget()
+        self.body = QWidget()
         self._build(self.body)
+        self.body_scroll.setWidget(self.body)
+        if old is not None:
+            old.deleteLater()
+        self.edit_button.setEnabled(not self.details.get("archived"))
 
     def refresh(self) -> None:
         """Read the customer again (another audited view) and redraw."""
@@ -252,26 +282,15 @@ class ProfileDialog(QDialog):
             cards.addWidget(card)
         layout.addLayout(cards)
 
-        plan_columns = [
-            RecordColumn("Plan", lambda r: r["name"]),
-            RecordColumn("Medications", lambda r: ", ".join(r["medications"])),
-            RecordColumn("Status", lambda r: PLAN_STATUS.get(r["status"], r["status"])),
-            RecordColumn(
-                "Next delivery",
-                lambda r: (
-                    (day(r["nextDelivery"]) + (" (overdue)" if self._overdue(r) else ""))
-                    if r.get("nextDelivery")
-                    else ""
-                ),
-            ),
-        ]
-        self.plans_model = RecordTableModel(
-            plan_columns, d["plans"], highlight=self._overdue, parent=self
-        )
         layout.addWidget(self._section("Plans"))
-        layout.addWidget(
-            _table(self.plans_model) if d["plans"] else self._empty("Not enrolled in any plan.")
-        )
+        self.plan_error = error_label()
+        self.plan_error.setObjectName("planError")
+        layout.addWidget(self.plan_error)
+        self.plan_rows = [self._plan_row(plan, today) for plan in d["plans"]]
+        for row in self.plan_rows:
+            layout.addWidget(row)
+        if not self.plan_rows:
+            layout.addWidget(self._empty("Not enrolled in any plan."))
 
         order_columns = [
             RecordColumn("Order", lambda r: r["orderId"]),
@@ -297,18 +316,24 @@ class ProfileDialog(QDialog):
         from pharmdesk.ui.consent import ConsentToggle
 
         self.consent_toggle = ConsentToggle(self.desk, d, parent=body)
-        self.consent_toggle.changed.connect(lambda _consent: self.refresh())
+        self.consent_toggle.changed.connect(lambda _consent: self._changed())
         layout.addWidget(self.consent_toggle)
 
         layout.addStretch(1)
 
-    def _overdue(self, plan: dict[str, Any]) -> bool:
-        nxt = plan.get("nextDelivery")
-        return (
-            plan.get("status") == "active"
-            and bool(nxt)
-            and dt.date.fromisoformat(str(nxt)) < self.desk.clock.today()
+    def _plan_row(self, plan: dict[str, Any], today: dt.date) -> PlanRow:
+        row = PlanRow(
+            plan,
+            today=today,
+            allergies=list(self.details.get("allergies") or []),
+            reviewer=can_review(self.desk),
+            writable=not self.details.get("archived"),
         )
+        row.pause.connect(self.pause_plan)
+        row.resume.connect(self.resume_plan)
+        row.cancel.connect(self.cancel_plan)
+        row.review.connect(self.review_plan)
+        return row
 
     def _consent_text(self) -> str:
         d = self.details
@@ -334,11 +359,71 @@ class ProfileDialog(QDialog):
         return label
 
     # -- actions -----------------------------------------------------------------------------
+    def _changed(self) -> None:
+        """Something was written from here: re-read, and tell whoever lists this customer."""
+        self.refresh()
+        self.changed.emit(self.customer_id)
+
+    def _plan_refused(self, exc: PharmDeskError) -> None:
+        """A refused plan change (changed at another desk meanwhile, say): say so, re-read."""
+        self.refresh()
+        self.plan_error.setText(exc.message)
+        self.plan_error.show()
+
+    def pause_plan(self, plan: dict[str, Any]) -> None:
+        dialog = PauseDialog(self.desk, plan, self)
+        dialog.paused.connect(lambda _answer: self._changed())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.show()
+        self.pause_dialog = dialog
+
+    def resume_plan(self, plan: dict[str, Any]) -> None:
+        """Resume at once: nothing to choose (a passed delivery date moves to today)."""
+        try:
+            self.desk.call("resumeCustomerPlan", {"subscriptionId": plan["subscriptionId"]})
+        except PharmDeskError as exc:
+            self._plan_refused(exc)
+            return
+        self._changed()
+
+    def cancel_plan(self, plan: dict[str, Any]) -> None:
+        question = (
+            f"Cancel {plan['name']} ({plan['subscriptionId']}) for {self.details['name']}?\n\n"
+            "This stops future deliveries and cannot be undone; to restart later, enroll "
+            "the customer again."
+        )
+        if not self.ask("Cancel plan?", question):
+            return
+        try:
+            self.desk.call("cancelCustomerPlan", {"subscriptionId": plan["subscriptionId"]})
+        except PharmDeskError as exc:
+            self._plan_refused(exc)
+            return
+        self._changed()
+
+    def review_plan(self, plan: dict[str, Any], approve: bool) -> None:
+        dialog = ReviewDialog(
+            self.desk,
+            plan,
+            approve,
+            customer_name=self.details["name"],
+            conflicts=conflict_lines(
+                list(self.details.get("allergies") or []), list(plan["medications"])
+            ),
+            parent=self,
+        )
+        dialog.reviewed.connect(lambda _answer: self._changed())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.show()
+        self.review_dialog = dialog
+
     def edit(self) -> None:
         from pharmdesk.ui.customer_form import CustomerForm
 
         form = CustomerForm(self.desk, self.details, self)
-        form.saved.connect(lambda _cid: self.refresh())
+        form.saved.connect(lambda _cid: self._changed())
         form.setWindowModality(Qt.WindowModality.WindowModal)
         form.show()
         self.form = form
@@ -386,7 +471,7 @@ class ProfileDialog(QDialog):
         from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
 
         wizard = EnrollmentWizard(self.desk, self.customer_id, self)
-        wizard.enrolled.connect(lambda _cid: self.refresh())
+        wizard.enrolled.connect(lambda _cid: self._changed())
         # "Open profile" at the end: this dialog is that profile.
         wizard.profile_requested.connect(lambda _cid: self.raise_())
         wizard.setWindowModality(Qt.WindowModality.WindowModal)
@@ -409,7 +494,7 @@ class ProfileDialog(QDialog):
         dialog = OrderDialog(
             self.desk, self.customer_id, self.details["name"], subscriptions, due, self
         )
-        dialog.recorded.connect(lambda _answer: self.refresh())
+        dialog.recorded.connect(lambda _answer: self._changed())
         return dialog
 
     def record_order(self) -> None:

@@ -19,37 +19,24 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
     QWizard,
     QWizardPage,
 )
-from zxcvbn import zxcvbn
 
 from pharmdesk.clock import Clock
-from pharmdesk.controllers.passwords import MIN_LENGTH, RULE, check_new_password
+from pharmdesk.controllers.passwords import RULE, check_new_password
 from pharmdesk.controllers.session import create_database, validate_username
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.files import write_bytes_atomic
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
+from pharmdesk.ui.password_fields import StrengthMeter, strength_hint
 from pharmdesk.ui.widgets import error_label
 
-STRENGTH_WORDS = ("Very weak", "Weak", "Fair", "Strong", "Very strong")
-
-
-def strength_hint(password: str, context: list[str]) -> tuple[int, str]:
-    """A 0..4 score and a short hint for the strength bar (zxcvbn's estimate)."""
-    if not password:
-        return 0, f"At least {MIN_LENGTH} characters."
-    result = zxcvbn(password[:200], user_inputs=context)
-    score = int(result["score"])
-    suggestion = " ".join(result["feedback"].get("suggestions") or [])
-    if len(password) < MIN_LENGTH:
-        return min(score, 1), f"{MIN_LENGTH - len(password)} more characters needed."
-    return score, f"{STRENGTH_WORDS[score]}. {suggestion}".strip()
+__all__ = ["FirstRunWizard", "strength_hint"]
 
 
 class BranchPage(QWizardPage):
@@ -103,27 +90,17 @@ class PasswordPage(QWizardPage):
         self.repeat = QLineEdit()
         self.repeat.setObjectName("passwordRepeat")
         self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
-        self.meter = QProgressBar()
-        self.meter.setRange(0, 4)
-        self.meter.setTextVisible(False)
-        self.meter.setMaximumHeight(8)
-        self.hint = QLabel(f"At least {MIN_LENGTH} characters.")
-        self.hint.setObjectName("strengthHint")
-        self.hint.setWordWrap(True)
+        self.strength = StrengthMeter(self.password, [])
         self.error = error_label()
         form = QFormLayout(self)
         form.addRow("&Password", self.password)
-        form.addRow("", self.meter)
-        form.addRow("", self.hint)
+        form.addRow("", self.strength)
         form.addRow("&Type it again", self.repeat)
         form.addRow(self.error)
-        self.password.textChanged.connect(self._update_hint)
 
-    def _update_hint(self, text: str) -> None:
-        context = [self.field("adminUsername") or "", "pharmdesk", "pharmacy"]
-        score, hint = strength_hint(text, context)
-        self.meter.setValue(score)
-        self.hint.setText(hint)
+    def initializePage(self) -> None:
+        # The username is the first word the password must not lean on.
+        self.strength.set_context([self.field("adminUsername") or ""])
 
     def validatePage(self) -> bool:
         password = self.password.text()

@@ -297,7 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-gui", action="store_true", help="skip the GUI measurements")
     parser.add_argument("--no-fsync", action="store_true", help="do not count fsyncs")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild cached databases")
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="rebuild cached databases (else an older schema's cached copy is upgraded)",
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -320,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(db.folder)
         if not db.ready():
             log(f"{size:,}: building the demo database (once; cached in {db.folder})")
-        cache.build(db, workers=args.workers, log=log)
+        cache.build(db, workers=args.workers, log=log, migrate=not args.rebuild)
         log(f"{size:,}: copying the cached database for this run")
         work = db.copy_to(folder / "work" / str(size))
         os.sync()  # the copy's writeback must not land in the first measurements

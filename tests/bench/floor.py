@@ -223,31 +223,40 @@ class Floor:
     # -- segments ------------------------------------------------------------------------------
     def condition_segment(self, condition: str, limit: int) -> tuple[int, list[int]]:
         """The few distinct condition keys by a skip scan of their index (one seek per
-        key), the count as distinct customers holding one of them less the archived
-        ones, the page by walking the name index and probing each customer's conditions."""
+        key) with each key's row count; the total from the (label_key, customer_id) index
+        alone: the keys' rows (one per customer and key), less the rows of customers
+        already counted under a bigger key, less the archived customers holding one; the
+        page by walking the name index and probing each customer's conditions."""
         key = "%" + _like(search_key(condition)) + "%"
 
         def work() -> tuple[int, list[int]]:
-            keys = [
-                r[0]
-                for r in self.conn.execute(
-                    "WITH RECURSIVE k(key) AS (SELECT min(label_key) FROM customer_condition "
-                    "UNION ALL SELECT (SELECT min(label_key) FROM customer_condition "
-                    "WHERE label_key > k.key) FROM k WHERE k.key IS NOT NULL) "
-                    "SELECT key FROM k WHERE key LIKE ? ESCAPE '\\'",
-                    (key,),
-                )
-            ]
+            found = self.conn.execute(
+                "WITH RECURSIVE k(key) AS (SELECT min(label_key) FROM customer_condition "
+                "UNION ALL SELECT (SELECT min(label_key) FROM customer_condition "
+                "WHERE label_key > k.key) FROM k WHERE k.key IS NOT NULL) "
+                "SELECT key, (SELECT count(*) FROM customer_condition n "
+                "WHERE n.label_key = k.key) FROM k WHERE key LIKE ? ESCAPE '\\'",
+                (key,),
+            ).fetchall()
+            keys = [k for k, _n in sorted(found, key=lambda kn: (-kn[1], kn[0]))]
             if not keys:
                 self._audit("segment", None, {"segment": "condition"})
                 return 0, []
             marks = ",".join("?" * len(keys))
+            parts = [f"{sum(n for _k, n in found)}"]
+            params: list[Any] = []
+            for i, one in enumerate(keys[1:], start=1):
+                parts.append(
+                    "- (SELECT count(*) FROM customer_condition k WHERE k.label_key = ? AND "
+                    "EXISTS (SELECT 1 FROM customer_condition e WHERE e.customer_id = "
+                    f"k.customer_id AND e.label_key IN ({','.join('?' * i)})))"
+                )
+                params += [one, *keys[:i]]
             total = self.conn.execute(
-                "SELECT (SELECT count(DISTINCT customer_id) FROM customer_condition "
-                f"WHERE label_key IN ({marks})) - (SELECT count(*) FROM customer c "
+                f"SELECT {' '.join(parts)} - (SELECT count(*) FROM customer c "
                 "WHERE c.archived = 1 AND EXISTS (SELECT 1 FROM customer_condition k "
                 f"WHERE k.customer_id = c.id AND k.label_key IN ({marks})))",
-                (*keys, *keys),
+                (*params, *keys),
             ).fetchone()[0]
             rows = self.conn.execute(
                 f"SELECT {ROW} FROM customer c WHERE c.archived = 0 AND EXISTS (SELECT 1 "

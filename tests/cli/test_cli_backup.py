@@ -302,3 +302,120 @@ def test_restore_refuses_a_backup_from_a_newer_version(run: Run, made_backup: Pa
     assert result.code == 1
     assert "newer PharmDesk" in result.error["message"]
     assert not (tmp_path / "r").exists()
+
+
+# -- the restore drill: restore --check ----------------------------------------------------------
+def test_restore_check_reports_without_touching_the_database(
+    run: Run, db_files: DatabaseFiles, made_backup: Path
+):
+    before = digests(db_files.db.parent)
+    result = run("restore", str(made_backup), "--check", f"--db={db_files.db}")
+    assert result.code == 0, result.out
+    report = result.json
+    assert report["ok"] is True
+    assert report["customers"] == 1
+    assert (
+        report["schemaRevision"]
+        == json.loads(zipfile.ZipFile(made_backup).read(backup.MANIFEST))["schemaRevision"]
+    )
+    assert report["rowCounts"]["customer"] == 1
+    assert report["file"] == str(made_backup)
+    # The newest entry in the copy is the backup's own sign-in (the backup entry comes after
+    # the copy); the fixed test clock says when.
+    assert report["lastAuditEntryAt"] == "2026-04-18T12:00:00Z"
+    assert report["auditEntries"] >= 3
+    assert "1 customers" in result.err and "nothing was restored" in result.err
+    assert digests(db_files.db.parent) == before
+    assert [e.action for e in entries(db_files, "restore")] == []
+
+
+def test_restore_check_of_a_damaged_backup_fails(
+    run: Run, db_files: DatabaseFiles, made_backup: Path
+):
+    data = bytearray(made_backup.read_bytes())
+    with zipfile.ZipFile(made_backup) as zf:
+        info = zf.getinfo(backup.DATABASE)
+    start = info.header_offset + 30 + len(info.filename) + 4096 + 200
+    data[start : start + 32] = bytes(32)
+    made_backup.write_bytes(bytes(data))
+    result = run("restore", str(made_backup), "--check", f"--db={db_files.db}")
+    assert result.code == 1
+    assert result.error["code"] == "DATABASE_ERROR"
+    assert "damaged" in result.error["message"]
+
+
+def test_restore_check_needs_an_account_of_the_backup(
+    run: Run, made_backup: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PHARMDESK_PASSWORD", "not the password at all, sorry")
+    result = run("restore", str(made_backup), "--check")
+    assert result.code == 1
+    assert result.error["code"] == "AUTH_FAILED"
+
+
+def test_restore_check_with_replace_is_refused(run: Run, made_backup: Path):
+    result = run("restore", str(made_backup), "--check", "--replace")
+    assert result.code == 1
+    assert result.error["field"] == "replace"
+
+
+# -- backup --scheduled ----------------------------------------------------------------------------
+def test_scheduled_backup_from_the_command_line(
+    run: Run, db_files: DatabaseFiles, with_customer: DeskSession, tmp_path: Path, clock
+):
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    with_customer.call("updateSettings", {"backupFolder": str(usb)})
+    first = run("backup", "--scheduled", f"--db={db_files.db}")
+    assert first.code == 0, first.out
+    assert first.json["status"] == "success"
+    (written,) = usb.iterdir()
+    assert first.json["file"] == str(written)
+    assert written.name == "pharmdesk-lekki-branch-20260418T120000Z.pdbak"
+    again = run("backup", "--scheduled", f"--db={db_files.db}")
+    assert again.code == 0
+    assert again.json["status"] == "notDue"
+    assert len(list(usb.iterdir())) == 1
+    clock.advance(seconds=1)
+    forced = run("backup", "--scheduled", "--now", f"--db={db_files.db}")
+    assert forced.json["status"] == "success"
+    # Two copies on one day: rotation keeps the day's newest only.
+    assert forced.json["removed"] == [written.name]
+    assert [p.name for p in usb.iterdir()] == ["pharmdesk-lekki-branch-20260418T120001Z.pdbak"]
+    scheduled = [e for e in entries(db_files, "backup") if json.loads(e.detail).get("scheduled")]
+    assert [e.outcome for e in scheduled] == ["success", "success"]
+
+
+def test_scheduled_backup_with_the_drive_missing(
+    run: Run, db_files: DatabaseFiles, with_customer: DeskSession, tmp_path: Path
+):
+    with_customer.call("updateSettings", {"backupFolder": str(tmp_path / "gone")})
+    result = run("backup", "--scheduled", f"--db={db_files.db}")
+    assert result.code == 1
+    assert result.json["status"] == "failed"
+    assert result.json["error"] == "FOLDER_MISSING"
+    assert "Plug in the backup drive" in result.err
+
+
+def test_scheduled_backup_without_a_folder(run: Run, db_files: DatabaseFiles):
+    result = run("backup", "--scheduled", f"--db={db_files.db}")
+    assert result.code == 1
+    assert result.json["status"] == "off"
+
+
+def test_backup_needs_a_file_or_scheduled(run: Run, db_files: DatabaseFiles, tmp_path: Path):
+    assert run("backup", f"--db={db_files.db}").error["field"] == "file"
+    both = run("backup", str(tmp_path / "x.pdbak"), "--scheduled", f"--db={db_files.db}")
+    assert both.error["field"] == "file"
+    assert not (tmp_path / "x.pdbak").exists()
+
+
+def test_frontdesk_may_not_run_the_scheduled_backup(
+    run: Run, db_files, make_staff, tmp_path: Path, monkeypatch
+):
+    make_staff("femi", "frontdesk").close()
+    monkeypatch.setenv("PHARMDESK_USER", "femi")
+    monkeypatch.setenv("PHARMDESK_PASSWORD", "femi likes long walks 2026")
+    result = run("backup", "--scheduled", "--now", f"--db={db_files.db}")
+    assert result.code == 1
+    assert result.error["code"] == "PERMISSION_DENIED"

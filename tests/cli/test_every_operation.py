@@ -58,6 +58,34 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("listRecordedLabels", {"kind": "conditions"}),
     ("recordPrint", {"customerId": "CUST-1", "document": "profile"}),
     (
+        "checkImportRows",
+        {
+            "importId": "IMP-test",
+            "rows": [{"row": 2, "customer": {"name": "Kemi Ade", "phone": "0805 222 3333"}}],
+        },
+    ),
+    (
+        "importCustomers",
+        {
+            "importId": "IMP-test",
+            "rows": [{"row": 2, "customer": {"name": "Kemi Ade", "phone": "0805 222 3333"}}],
+        },
+    ),
+    (
+        "recordImport",
+        {
+            "importId": "IMP-test",
+            "fileName": "customers.csv",
+            "counts": {
+                "rows": 1,
+                "created": 1,
+                "duplicates": 0,
+                "likelyDuplicatesSkipped": 0,
+                "errors": 0,
+            },
+        },
+    ),
+    (
         "addPlan",
         {
             "name": "Hypertension Care",
@@ -88,6 +116,8 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("addCustomerPlan", {"customerId": "CUST-1", "planId": "PLAN-2"}),
+    ("listPendingReviews", {}),
+    ("listCustomerSubscriptions", {"customerId": "CUST-1"}),
     (
         "reviewCustomerPlan",
         {"subscriptionId": "SUB-2", "approve": False, "reason": "Penicillin allergy"},
@@ -108,6 +138,7 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("archiveCustomer", {"customerId": "CUST-2"}),
     ("fetchAuditLog", {"limit": 5}),
     ("verifyAuditLog", {}),
+    ("recordAuditExport", {"action": "view", "entries": 3, "throughId": "AUD-5"}),
     (
         "changeMyPassword",
         {

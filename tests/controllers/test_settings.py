@@ -21,6 +21,7 @@ DEFAULTS = {
     "backupFolder": None,
     "backupEveryHours": 24,
     "backupKeep": {"daily": 7, "weekly": 4, "monthly": 12},
+    "backupReminderDays": 7,
 }
 
 
@@ -57,6 +58,7 @@ def test_update_every_key(admin: DeskSession, frontdesk: DeskSession, tmp_path: 
         "backupFolder": folder,
         "backupEveryHours": 12,
         "backupKeep": {"daily": 3, "weekly": 2, "monthly": 0},
+        "backupReminderDays": 14,
     }
     expected = {
         "branchName": "Ikeja Branch",
@@ -66,6 +68,7 @@ def test_update_every_key(admin: DeskSession, frontdesk: DeskSession, tmp_path: 
         "backupFolder": folder,
         "backupEveryHours": 12,
         "backupKeep": {"daily": 3, "weekly": 2, "monthly": 0},
+        "backupReminderDays": 14,
     }
     assert admin.call("updateSettings", wanted) == {"settings": expected}
     assert admin.call("getSettings") == {"settings": expected}
@@ -138,6 +141,9 @@ def test_the_session_sees_a_change_at_once(admin: DeskSession) -> None:
         ({"idleLockMinutes": "5"}, "idleLockMinutes"),
         ({"idleLockMinutes": 5.5}, "idleLockMinutes"),
         ({"idleLockMinutes": True}, "idleLockMinutes"),
+        ({"backupReminderDays": 0}, "backupReminderDays"),
+        ({"backupReminderDays": 366}, "backupReminderDays"),
+        ({"backupReminderDays": "7"}, "backupReminderDays"),
         ({"backupEveryHours": 0}, "backupEveryHours"),
         ({"backupEveryHours": 721}, "backupEveryHours"),
         ({"backupFolder": ""}, "backupFolder"),

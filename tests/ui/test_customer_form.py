@@ -254,7 +254,7 @@ def test_escape_asks_before_discarding(qtbot, signed_in_desk: DeskContext) -> No
     asked: list[str] = []
     answer = [False]
 
-    def ask(_parent: object, title: str, _question: str) -> bool:
+    def ask(title: str, _question: str) -> bool:
         asked.append(title)
         return answer[0]
 
@@ -287,3 +287,15 @@ def test_profile_edit_and_pdf(qtbot, signed_in_desk: DeskContext, tmp_path: Path
     dialog.write_pdf(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
     assert [e.entity_id for e in _audit(signed_in_desk, "print")] == [customer["id"]]
+
+
+def test_row_labels_of_grouped_fields_focus_their_field(qtbot, signed_in_desk: DeskContext) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QLabel
+
+    form = _form(qtbot, signed_in_desk)
+    buddies = {label.text(): label.buddy() for label in form.findChildren(QLabel) if label.buddy()}
+    assert buddies["&Phone *"] is form.phone
+    assert buddies["Date of &birth"] is form.birth
+    assert buddies["&Allergies"] is form.allergy_unknown
+    qtbot.keyClick(form, Qt.Key.Key_B, Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is form.birth

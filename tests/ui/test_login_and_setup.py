@@ -96,7 +96,7 @@ def test_first_run_setup_creates_a_working_database(qtbot, tmp_path: Path) -> No
 
     pw = wizard.password_page
     qtbot.keyClicks(pw.password, "short")
-    assert "more characters needed" in pw.hint.text()
+    assert "more characters needed" in pw.strength.hint.text()
     pw.password.clear()
     password = "mango tree by the lagoon 1987"
     qtbot.keyClicks(pw.password, password)

@@ -1,0 +1,37 @@
+"""The dry-run report as a CSV file staff can open in a spreadsheet and work through.
+
+It holds what the file itself holds (row, name, phone) and what the check said, with
+the ids of customers already on file, never their details.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from pathlib import Path
+
+from pharmdesk.importing.mapping import FIELDS
+from pharmdesk.importing.plan import OUTCOME_TEXT, Problem
+
+REPORT_COLUMNS = ("Row", "Outcome", "Field", "Message", "Name", "Phone", "Customers on file")
+
+
+def report_rows(problems: Iterable[Problem]) -> Iterable[tuple[str, ...]]:
+    for problem in sorted(problems, key=lambda p: p.row):
+        yield (
+            str(problem.row),
+            OUTCOME_TEXT.get(problem.outcome, problem.outcome),
+            FIELDS.get(problem.field or "", problem.field or ""),
+            problem.message,
+            problem.name,
+            problem.phone,
+            " ".join(m["id"] for m in problem.matches),
+        )
+
+
+def write_report(path: Path, problems: Iterable[Problem]) -> None:
+    """UTF-8 with a byte-order mark, so Excel shows accented names as written."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REPORT_COLUMNS)
+        writer.writerows(report_rows(problems))

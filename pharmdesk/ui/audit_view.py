@@ -1,0 +1,781 @@
+"""The audit log viewer (admins): who did what, when, to whom; is the chain intact.
+
+A separate window (Admin ▸ Audit log…), not a main-window tab: only admins open it. The
+log comes newest first, a keyset page at a time (``AuditLogModel``); filters by staff
+member, customer, action and branch-local dates apply as they change. Every page shown is
+itself an ``auditView`` entry (``fetchAuditLog`` writes it). "Verify chain" recomputes
+every hash; "Export CSV…" writes the whole filtered log (every page, not only the rows
+loaded) atomically, after an ``export`` entry says who exported what.
+
+Entries hold patient data (names in field changes, reasons), so the window forgets
+everything and closes when the screen locks or the person signs out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import html
+import io
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QDate, QEvent, QObject, QStandardPaths, QStringListModel, Qt, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QCompleter,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pharmdesk.controllers.auditlog import ACTIONS
+from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui.audit_model import (
+    OUTCOME_LABELS,
+    PROBLEM_COLOUR,
+    PROBLEM_OUTCOMES,
+    AuditLogModel,
+    Entry,
+    action_label,
+    detail_lines,
+    what,
+    when_local,
+)
+from pharmdesk.ui.campaign_export import text_cell, write_file_atomic
+from pharmdesk.ui.confirm import Ask, ask_yes_no
+from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.formatting import national_phone
+from pharmdesk.ui.patient_table import PatientTableView
+from pharmdesk.ui.widgets import error_label, heading
+
+CUSTOMER_DEBOUNCE_MS = 300
+DATE_DEBOUNCE_MS = 250
+CUSTOMER_CHOICES = 8
+EXPORT_PAGE = 500
+ANY_DAY = QDate(2000, 1, 1)  # the date edits' "no limit" value, shown as "Any day"
+CUSTOMER_ID = re.compile(r"^\s*(CUST-\d+)\b", re.IGNORECASE)
+COLUMN_WIDTHS = (150, 90, 140, 150)
+
+Call = Callable[[str, dict[str, Any]], dict[str, Any]]
+ChooseFile = Callable[[str], str]  # suggested path -> chosen path ("" = cancelled)
+
+STYLE = """
+QLabel#verifyResult { border-radius: 4px; padding: 6px 10px; font-weight: 600; }
+QLabel#verifyResult[state="ok"] { background: #e6f4ea; color: #0d5323; border: 1px solid #a8d5b5; }
+QLabel#verifyResult[state="bad"] { background: #b3261e; color: white; }
+QLabel#auditNotice { color: #0d5323; }
+QLabel#auditCount { color: #4a4f55; }
+"""
+
+
+# -- the CSV file ---------------------------------------------------------------------------------
+CSV_HEADER = (
+    "ID",
+    "When (local)",
+    "When (UTC)",
+    "Staff",
+    "Action",
+    "Entity type",
+    "Entity ID",
+    "Outcome",
+    "Details",
+    "Detail (JSON)",
+)
+
+
+def audit_csv(entries: list[Entry], region: str = "NG") -> bytes:
+    """The entries as CSV: readable columns, plus the detail JSON for tools. Free text is
+    made formula-safe (a name starting with '=' is shown, never run)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for entry in entries:
+        writer.writerow(
+            [
+                entry["id"],
+                when_local(entry.get("at")),
+                entry.get("at") or "",
+                text_cell(entry.get("user")),
+                entry.get("action") or "",
+                text_cell(entry.get("entityType")),
+                text_cell(entry.get("entityId")),
+                entry.get("outcome") or "",
+                text_cell("\n".join(detail_lines(entry, region))),
+                text_cell(json.dumps(entry.get("detail") or {}, ensure_ascii=False)),
+            ]
+        )
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def read_all(
+    call: Call, filters: dict[str, Any], progress: Callable[[int], None] = lambda _n: None
+) -> list[Entry]:
+    """Every entry matching ``filters``, newest first, following the keyset pages."""
+    entries: list[Entry] = []
+    before: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": EXPORT_PAGE, **filters}
+        if before is not None:
+            params["beforeId"] = before
+        answer = call("fetchAuditLog", params)
+        entries.extend(answer["entries"])
+        progress(len(entries))
+        before = answer["nextBeforeId"]
+        if not answer["hasMore"] or before is None:
+            return entries
+
+
+def default_export_name(filters: dict[str, Any], today: str) -> str:
+    parts = ["audit-log"]
+    for key in ("user", "action", "customerId"):
+        if key in filters:
+            parts.append(re.sub(r"[^A-Za-z0-9-]+", "-", str(filters[key])).strip("-"))
+    parts.append(today)
+    return "-".join(parts) + ".csv"
+
+
+# -- the customer filter ---------------------------------------------------------------------------
+class CustomerPicker(QLineEdit):
+    """Type a name, phone digits or a CUST-id; pick the customer from a short list.
+
+    Searching goes through ``fetchCustomers`` (audited like any customer search); a typed
+    id is used as it is, so an archived customer's trail can be found too.
+    """
+
+    def __init__(self, call: Call, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._call = call
+        self.customer_id: str | None = None
+        self.on_change: Callable[[], None] = lambda: None
+        self.on_error: Callable[[str], None] = lambda _message: None
+        self.setObjectName("auditCustomer")
+        self.setPlaceholderText("Name, phone or CUST-id")
+        self.setAccessibleName("Filter by customer")
+        self.setClearButtonEnabled(True)
+        self.choices = QStringListModel(self)
+        self.completer_ = QCompleter(self.choices, self)
+        self.completer_.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer_.setWidget(self)
+        self.completer_.activated.connect(self._picked)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(CUSTOMER_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.search_now)
+        self.textEdited.connect(self._edited)
+        # The clear button sets the text without textEdited.
+        self.textChanged.connect(self._changed)
+
+    def _set(self, customer_id: str | None) -> None:
+        if customer_id != self.customer_id:
+            self.customer_id = customer_id
+            self.on_change()
+
+    def _changed(self, text: str) -> None:
+        if not text:
+            self._edited(text)
+
+    def _popup_hide(self) -> None:
+        popup = self.completer_.popup()
+        if popup is not None:
+            popup.hide()
+
+    def _edited(self, _text: str) -> None:
+        self._set(None)
+        self._debounce.start()
+
+    def search_now(self) -> None:
+        """Look the typed text up (the debounce ended)."""
+        self._debounce.stop()
+        text = self.text().strip()
+        if not text:
+            self._popup_hide()
+            self._set(None)
+            return
+        typed_id = CUSTOMER_ID.match(text)
+        if typed_id and typed_id.group(0).strip() == text:
+            self._popup_hide()
+            self._set(typed_id.group(1).upper())
+            return
+        if len(text) < 2:
+            return
+        try:
+            found = self._call("fetchCustomers", {"search": text, "limit": CUSTOMER_CHOICES})
+        except PharmDeskError as exc:
+            self.on_error(exc.message)
+            return
+        rows = [
+            f"{c['id']} · {c['name']} · {national_phone(c.get('phone'))}"
+            for c in found["customers"]
+        ]
+        if not rows:
+            rows = [f"No customer matches '{text}'"]
+        self.choices.setStringList(rows)
+        self.completer_.complete()
+
+    def _picked(self, text: str) -> None:
+        chosen = CUSTOMER_ID.match(text)
+        if chosen is None:  # the "no customer matches" line
+            return
+        self.blockSignals(True)
+        self.setText(text)
+        self.blockSignals(False)
+        self._set(chosen.group(1).upper())
+
+    def reset(self) -> None:
+        """Forget the search and the list (they hold names); no change signal."""
+        self._debounce.stop()
+        self._popup_hide()
+        self.choices.setStringList([])
+        self.blockSignals(True)
+        self.clear()
+        self.blockSignals(False)
+        self.customer_id = None
+
+
+def any_day_edit(name: str) -> QDateEdit:
+    """A date filter whose lowest value reads "Any day" (no limit)."""
+    edit = QDateEdit()
+    edit.setObjectName(name)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("dd MMM yyyy")
+    edit.setMinimumDate(ANY_DAY)
+    edit.setSpecialValueText("Any day")
+    edit.setDate(ANY_DAY)
+    return edit
+
+
+class _CalendarOpensToday(QObject):
+    """An "Any day" edit's calendar opens on this month, not on January 2000."""
+
+    def __init__(self, edit: QDateEdit) -> None:
+        super().__init__(edit)
+        self.edit = edit
+        edit.calendarWidget().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and self.edit.date() == ANY_DAY:
+            today = QDate.currentDate()
+            self.edit.calendarWidget().setCurrentPage(today.year(), today.month())
+        return False
+
+
+# -- the window ----------------------------------------------------------------------------------
+class AuditLogWindow(QDialog):
+    """The audit log: filters on top, entries and the selected entry's detail below."""
+
+    def __init__(
+        self,
+        desk: DeskContext,
+        *,
+        ask: Ask = ask_yes_no,
+        choose_file: ChooseFile | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.ask = ask
+        self.choose_file = choose_file or self._choose_file
+        self.setObjectName("auditLogWindow")
+        self.setWindowTitle("Audit log")
+        self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
+        self.setStyleSheet(STYLE)
+        self.region = str(desk.settings().get("defaultRegion", "NG"))
+        # Admins only: a refusal (PERMISSION_DENIED, itself audited) raises to the caller.
+        staff = desk.call("listStaff", {})["staff"]
+
+        self.model = AuditLogModel(desk.caller("fetchAuditLog"), self)
+        self.model.region = self.region
+        self.model.staff_names = {s["username"]: s["fullName"] for s in staff}
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Audit log"))
+        intro = QLabel(
+            "Every sign-in, view and change, newest first. Looking at the log is recorded too."
+        )
+        intro.setObjectName("subtitle")
+        layout.addWidget(intro)
+
+        # -- filters --------------------------------------------------------------------------
+        filters = QHBoxLayout()
+        self.staff_filter = QComboBox()
+        self.staff_filter.setObjectName("auditStaff")
+        self.staff_filter.setAccessibleName("Filter by staff member")
+        self.staff_filter.addItem("Everyone", None)
+        for member in staff:
+            self.staff_filter.addItem(
+                f"{member['username']} ({member['fullName']})", member["username"]
+            )
+        self.action_filter = QComboBox()
+        self.action_filter.setObjectName("auditAction")
+        self.action_filter.setAccessibleName("Filter by action")
+        self.action_filter.addItem("All actions", None)
+        for action in sorted(ACTIONS, key=action_label):
+            self.action_filter.addItem(action_label(action), action)
+        self.customer_filter = CustomerPicker(desk.call)
+        self.customer_filter.setMinimumWidth(200)
+        self.from_date = any_day_edit("auditFrom")
+        self.from_date.setAccessibleName("From date")
+        self.to_date = any_day_edit("auditTo")
+        self.to_date.setAccessibleName("To date")
+        self._calendar_hooks = [
+            _CalendarOpensToday(self.from_date),
+            _CalendarOpensToday(self.to_date),
+        ]
+        self.clear_filters_button = QPushButton("C&lear filters")
+        self.clear_filters_button.setObjectName("clearFilters")
+        for text, widget in (
+            ("&Staff:", self.staff_filter),
+            ("&Action:", self.action_filter),
+            ("C&ustomer:", self.customer_filter),
+            ("&From:", self.from_date),
+            ("&To:", self.to_date),
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            filters.addWidget(label)
+            filters.addWidget(widget, 2 if widget is self.customer_filter else 0)
+        filters.addWidget(self.clear_filters_button)
+        layout.addLayout(filters)
+
+        # -- entries and the selected one ---------------------------------------------------
+        self.table = PatientTableView("auditTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            self.table.setColumnWidth(column, width)
+        self.empty_state = QLabel()
+        self.empty_state.setObjectName("emptyState")
+        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_state.setWordWrap(True)
+        self.results = QStackedWidget()
+        self.results.addWidget(self.table)
+        self.results.addWidget(self.empty_state)
+        self.detail = QTextBrowser()
+        self.detail.setObjectName("auditDetail")
+        self.detail.setAccessibleName("Selected entry")
+        self.detail.setOpenLinks(False)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.results)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([680, 420])
+        layout.addWidget(splitter, 1)
+
+        self.count_label = QLabel()
+        self.count_label.setObjectName("auditCount")
+        layout.addWidget(self.count_label)
+        self.error = error_label()
+        layout.addWidget(self.error)
+
+        # -- verify and export ----------------------------------------------------------------
+        actions = QHBoxLayout()
+        self.verify_button = QPushButton("&Verify chain")
+        self.verify_button.setObjectName("verifyChain")
+        self.verify_button.setToolTip(
+            "Recompute every entry's seal: shows whether any entry was changed, removed or "
+            "reordered since it was written"
+        )
+        self.verify_result = QLabel()
+        self.verify_result.setObjectName("verifyResult")
+        self.verify_result.setWordWrap(True)
+        self.verify_result.hide()
+        self.export_button = QPushButton("&Export CSV…")
+        self.export_button.setObjectName("exportCsv")
+        self.export_button.setToolTip("Write every entry matching the filters to a CSV file")
+        self.notice = QLabel()
+        self.notice.setObjectName("auditNotice")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        self.close_button = QPushButton("Close")
+        self.close_button.setAutoDefault(False)
+        actions.addWidget(self.verify_button)
+        actions.addStretch(1)
+        actions.addWidget(self.export_button)
+        actions.addWidget(self.close_button)
+        layout.addWidget(self.verify_result)
+        layout.addWidget(self.notice)
+        layout.addLayout(actions)
+
+        self._date_debounce = QTimer(self)
+        self._date_debounce.setSingleShot(True)
+        self._date_debounce.setInterval(DATE_DEBOUNCE_MS)
+        self._date_debounce.timeout.connect(self.apply_filters)
+        self.staff_filter.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        self.action_filter.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        self.customer_filter.on_change = self.apply_filters
+        self.customer_filter.on_error = self._show_error
+        self.from_date.dateChanged.connect(self._from_changed)
+        self.to_date.dateChanged.connect(self._to_changed)
+        self.clear_filters_button.clicked.connect(self.clear_filters)
+        self.verify_button.clicked.connect(self.verify_chain)
+        self.export_button.clicked.connect(lambda: self.export_csv())
+        self.close_button.clicked.connect(self.close)
+        self.model.loaded.connect(self._update_count)
+        self.model.rowsInserted.connect(lambda *_: self._update_count())
+        self.model.failed.connect(self._show_error)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_selected())
+        self.model.modelReset.connect(self._show_selected)
+        desk.locked.connect(self.forget)
+        desk.signed_out.connect(self._signed_out)
+
+        self.resize(1180, 700)
+        self.apply_filters()
+
+    # -- filters --------------------------------------------------------------------------------
+    def current_filters(self) -> dict[str, Any]:
+        """The filters as fetchAuditLog params (absent = any)."""
+        filters: dict[str, Any] = {}
+        user = self.staff_filter.currentData()
+        if user:
+            filters["user"] = user
+        action = self.action_filter.currentData()
+        if action:
+            filters["action"] = action
+        if self.customer_filter.customer_id:
+            filters["customerId"] = self.customer_filter.customer_id
+        for key, edit in (("from", self.from_date), ("to", self.to_date)):
+            if edit.date() != ANY_DAY:
+                filters[key] = edit.date().toString("yyyy-MM-dd")
+        return filters
+
+    def apply_filters(self) -> None:
+        self._date_debounce.stop()
+        if self.desk.session is None:
+            return
+        self.error.hide()
+        self.notice.hide()
+        self.model.set_filters(self.current_filters())
+        if self.model.rowCount() > 0:
+            self.table.selectRow(0)
+
+    def _from_changed(self, date: QDate) -> None:
+        # A range cannot end before it starts: move the other end along.
+        if date != ANY_DAY and self.to_date.date() != ANY_DAY and self.to_date.date() < date:
+            self.to_date.blockSignals(True)
+            self.to_date.setDate(date)
+            self.to_date.blockSignals(False)
+        self._date_debounce.start()
+
+    def _to_changed(self, date: QDate) -> None:
+        if date != ANY_DAY and self.from_date.date() > date:
+            self.from_date.blockSignals(True)
+            self.from_date.setDate(date)
+            self.from_date.blockSignals(False)
+        self._date_debounce.start()
+
+    def clear_filters(self) -> None:
+        for widget in (self.staff_filter, self.action_filter, self.from_date, self.to_date):
+            widget.blockSignals(True)
+        self.staff_filter.setCurrentIndex(0)
+        self.action_filter.setCurrentIndex(0)
+        self.from_date.setDate(ANY_DAY)
+        self.to_date.setDate(ANY_DAY)
+        for widget in (self.staff_filter, self.action_filter, self.from_date, self.to_date):
+            widget.blockSignals(False)
+        self.customer_filter.reset()
+        self.apply_filters()
+
+    # -- showing ------------------------------------------------------------------------------
+    def _update_count(self) -> None:
+        shown = self.model.rowCount()
+        filtered = bool(self.model.filters)
+        if shown == 0:
+            self.empty_state.setText(
+                "No entries match these filters.\nChange or clear the filters to see more."
+                if filtered
+                else "The audit log is empty."
+            )
+            self.results.setCurrentIndex(1)
+            self.count_label.setText("")
+            return
+        self.results.setCurrentIndex(0)
+        noun = "entry" if shown == 1 else "entries"
+        matching = " matching the filters" if filtered else ""
+        if self.model.has_more:
+            self.count_label.setText(
+                f"The newest {shown:,} {noun}{matching}, newest first. Scroll down for older ones."
+            )
+        else:
+            self.count_label.setText(
+                f"All {shown:,} {noun}{matching}, newest first."
+                if shown > 1
+                else f"1 entry{matching}."
+            )
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    def _show_notice(self, message: str) -> None:
+        self.notice.setText(message)
+        self.notice.show()
+
+    def selected_entry(self) -> Entry | None:
+        index = self.table.currentIndex()
+        return self.model.entry(index.row()) if index.isValid() else None
+
+    def _show_selected(self) -> None:
+        entry = self.selected_entry()
+        if entry is None:
+            self.detail.setHtml(
+                "<p style='color:#4a4f55'>Select an entry to see everything it records.</p>"
+            )
+            return
+        self.detail.setHtml(entry_html(entry, self.model.staff_names, self.region))
+
+    # -- verify ------------------------------------------------------------------------------
+    def verify_chain(self) -> None:
+        """Recompute the chain; green when intact, red naming (and selecting) the first bad
+        entry."""
+        self.error.hide()
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a long log takes a while
+        try:
+            answer = self.desk.call("verifyAuditLog", {})
+        except PharmDeskError as exc:
+            self._show_error(exc.message)
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        checked = int(answer["checked"])
+        if answer["ok"]:
+            self.model.set_bad_entry(None)
+            noun = "entry" if checked == 1 else "entries"
+            self._set_verify(
+                "ok",
+                f"Chain intact: {checked:,} {noun} checked. None was changed, removed or "
+                "reordered.",
+            )
+            return
+        bad = str(answer["firstBadEntry"])
+        entry = self._find_entry(bad)
+        intact = f"The {checked:,} entries before it are intact." if checked else ""
+        if entry is not None:
+            self.model.refresh_entry(entry)
+            self._set_verify(
+                "bad",
+                f"Chain broken at {bad} ({when_local(entry.get('at'))}): that entry was changed, "
+                f"or one before it removed or moved, after it was written. {intact}",
+            )
+        else:
+            self._set_verify(
+                "bad",
+                f"Chain broken at {bad}: that entry is missing (removed, or the log was cut "
+                f"short). {intact}",
+            )
+        self.model.set_bad_entry(bad)
+        row = self.model.row_of(bad)
+        if row is not None:
+            self.table.selectRow(row)
+            self.table.scrollTo(
+                self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter
+            )
+            self._show_selected()
+
+    def _find_entry(self, entry_id: str) -> Entry | None:
+        """The entry as the database holds it now (a row loaded earlier may since have gone):
+        one more audited page, of one entry."""
+        number = int(entry_id.split("-")[1])
+        try:
+            answer = self.desk.call("fetchAuditLog", {"limit": 1, "beforeId": f"AUD-{number + 1}"})
+        except PharmDeskError:
+            return None
+        found = answer["entries"]
+        return found[0] if found and found[0]["id"] == entry_id else None
+
+    def _set_verify(self, state: str, text: str) -> None:
+        self.verify_result.setProperty("state", state)
+        self.verify_result.setText(text.strip())
+        self.verify_result.style().unpolish(self.verify_result)
+        self.verify_result.style().polish(self.verify_result)
+        self.verify_result.show()
+
+    # -- export -------------------------------------------------------------------------------
+    def _choose_file(self, suggested: str) -> str:
+        name, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export the audit log",
+            suggested,
+            "CSV files (*.csv)",
+            options=QFileDialog.Option.DontConfirmOverwrite,  # we ask ourselves, once
+        )
+        return name
+
+    def export_csv(self, path: Path | None = None) -> Path | None:
+        """Write every entry matching the filters to a CSV file; returns where, or None."""
+        self.error.hide()
+        self.notice.hide()
+        filters = self.model.filters
+        if path is None:
+            folder = QStandardPaths.writableLocation(
+                QStandardPaths.StandardLocation.DocumentsLocation
+            ) or str(Path.home())
+            suggested = Path(folder) / default_export_name(
+                filters, self.desk.clock.today().isoformat()
+            )
+            chosen = self.choose_file(str(suggested))
+            if not chosen:
+                return None
+            path = Path(chosen).expanduser()
+        if path.suffix.lower() != ".csv":
+            path = path.with_name(path.name + ".csv")
+        if not path.parent.is_dir():
+            self._show_error(f"The folder {path.parent} does not exist. Choose another one.")
+            return None
+        replace = False
+        if path.exists():
+            if not self.ask("Replace file?", f"{path.name} already exists. Replace it?"):
+                self._show_error("Nothing was written. Choose another file name.")
+                return None
+            replace = True
+        self.export_button.setEnabled(False)
+        try:
+            return self._export(path, filters, replace)
+        finally:
+            self.export_button.setEnabled(True)
+
+    def _export(self, path: Path, filters: dict[str, Any], replace: bool) -> Path | None:
+        def progress(done: int) -> None:
+            self._show_notice(f"Reading the log: {done:,} entries…")
+            QApplication.processEvents()  # a long log: the window keeps answering
+
+        try:
+            entries = read_all(self.desk.call, filters, progress)
+        except PharmDeskError as exc:
+            self.notice.hide()
+            self._show_error(f"{exc.message} Nothing was written.")
+            return None
+        if not entries:
+            self._show_notice("Nothing to export: no entries match these filters.")
+            return None
+        data = audit_csv(entries, self.region)
+        record = {**filters, "entries": len(entries), "throughId": entries[0]["id"]}
+        try:
+            # Audited before the file exists: no export without its entry.
+            self.desk.call("recordAuditExport", record)
+        except PharmDeskError as exc:
+            self.notice.hide()
+            self._show_error(f"{exc.message} Nothing was written.")
+            return None
+        try:
+            write_file_atomic(path, data, replace=replace)
+        except OSError as exc:
+            self.notice.hide()
+            if isinstance(exc, FileExistsError):
+                self._show_error(f"{path.name} appeared meanwhile; nothing was written. Try again.")
+            else:
+                self._show_error(
+                    f"The file could not be written ({exc.strerror or 'disk error'}). "
+                    "Check the drive has space and is not write-protected."
+                )
+            # (When even this fails, the first entry still says an export was attempted.)
+            with contextlib.suppress(PharmDeskError):
+                self.desk.call("recordAuditExport", {**record, "outcome": "failed"})
+            return None
+        noun = "entry" if len(entries) == 1 else "entries"
+        self._show_notice(f"Exported {len(entries):,} {noun} to {path}.")
+        return path
+
+    # -- lock ----------------------------------------------------------------------------------
+    def forget(self) -> None:
+        """Locked or signed out: drop every entry, the search and the detail, and close."""
+        self._date_debounce.stop()
+        self.model.clear()
+        self.customer_filter.reset()
+        self.detail.clear()
+        self.verify_result.clear()
+        self.verify_result.hide()
+        self.notice.clear()
+        self.error.clear()
+        self.close()
+
+    def _signed_out(self, _username: str) -> None:
+        self.forget()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.model.clear()
+        self.customer_filter.reset()
+        self.detail.clear()
+        super().closeEvent(event)
+
+
+def entry_html(entry: Entry, staff_names: dict[str, str], region: str = "NG") -> str:
+    """Every field of one entry, escaped (the detail may hold anything a person typed)."""
+
+    def esc(value: Any) -> str:
+        return html.escape("" if value is None else str(value))
+
+    user = str(entry.get("user") or "")
+    full_name = staff_names.get(user)
+    outcome = str(entry.get("outcome"))
+    outcome_text = esc(OUTCOME_LABELS.get(outcome, outcome))
+    if outcome in PROBLEM_OUTCOMES:
+        outcome_text = f"<b style='color:{PROBLEM_COLOUR}'>{outcome_text}</b>"
+    action = str(entry.get("action"))
+    grey = "<span style='color:#4a4f55'>({})</span>"
+    rows = [
+        (
+            "When",
+            f"{esc(when_local(entry.get('at')))} " + grey.format(f"{esc(entry.get('at'))} UTC"),
+        ),
+        ("Staff", esc(f"{user} ({full_name})" if full_name else user)),
+        ("Action", f"{esc(action_label(action))} " + grey.format(esc(action))),
+        ("What", esc(what(entry))),
+        ("Outcome", outcome_text),
+    ]
+    table = "".join(
+        f"<tr><td style='color:#4a4f55; padding-right:12px'>{name}</td><td>{value}</td></tr>"
+        for name, value in rows
+    )
+    lines = detail_lines(entry, region)
+    if lines:
+        body = "".join(
+            f"<div style='margin-left:{16 if line.startswith('  ') else 0}px'>"
+            f"{esc(line.strip())}</div>"
+            for line in lines
+        )
+    else:
+        body = "<div style='color:#4a4f55'>No further detail.</div>"
+    return (
+        f"<h3>{esc(entry['id'])} · {esc(action_label(action))}</h3>"
+        f"<table cellspacing='0' cellpadding='2'>{table}</table>"
+        f"<p style='margin-top:10px'><b>Details</b></p>{body}"
+    )
+
+
+def show_audit_log(
+    desk: DeskContext, parent: QMainWindow, current: AuditLogWindow | None
+) -> AuditLogWindow | None:
+    """Open the viewer (or bring the open one forward); a refusal goes to the status bar."""
+    if current is not None and shiboken6.isValid(current) and current.isVisible():
+        current.raise_()
+        current.activateWindow()
+        return current
+    try:
+        window = AuditLogWindow(desk, parent=parent)
+    except PharmDeskError as exc:
+        parent.statusBar().showMessage(exc.message, 8000)
+        return None
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    window.show()
+    return window

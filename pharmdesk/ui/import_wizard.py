@@ -1,0 +1,765 @@
+"""Import customers from a CSV or Excel file: file, columns, dry-run report, import, done.
+
+The pages drive ``pharmdesk.importing`` (the same objects as ``pharmdesk import``): the
+dry run and the import run a batch per timer tick in the GUI thread, where the database
+connection lives, so the window keeps answering and Cancel is seen between two batches.
+Nothing is written before the report page's "Import" button; after it, each batch is
+one transaction, so stopping keeps exactly the batches done (and importing the same
+file again adds only the rest).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QCloseEvent, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from pharmdesk.errors import AUTH_FAILED, PharmDeskError
+from pharmdesk.importing import (
+    FIELDS,
+    DryRun,
+    DryRunReport,
+    ImportResult,
+    ImportRun,
+    ImportSettings,
+    Problem,
+    TableFile,
+    branch_settings,
+    check_mapping,
+    guess_mapping,
+    new_import_id,
+    open_table,
+    write_report,
+)
+from pharmdesk.importing.plan import LIKELY, OUTCOME_TEXT
+from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
+from pharmdesk.ui.widgets import error_label
+
+log = logging.getLogger(__name__)
+
+FILE_PAGE, MAPPING_PAGE, REPORT_PAGE, IMPORT_PAGE, DONE_PAGE = range(5)
+PREVIEW_ROWS = 8
+GUI_BATCH = 100  # rows per timer tick: well under a second, so the window stays live
+FILE_FILTER = "Customer lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)"
+UNEXPECTED = (
+    "Something went wrong and the work stopped. What was imported stays; import the same "
+    "file again to add the rest. If it happens again, contact your IT person."
+)
+AnyIndex = QModelIndex | QPersistentModelIndex
+ChooseFile = Callable[[QWidget], str | None]
+
+
+def choose_customer_file(parent: QWidget) -> str | None:
+    path, _filter = QFileDialog.getOpenFileName(parent, "Import customers", "", FILE_FILTER)
+    return path or None
+
+
+def choose_report_file(parent: QWidget) -> str | None:
+    path, _filter = QFileDialog.getSaveFileName(
+        parent, "Save the import report", "import-report.csv", "CSV files (*.csv)"
+    )
+    return path or None
+
+
+# -- the report table -------------------------------------------------------------------------
+PROBLEM_COLUMNS = ("Row", "Outcome", "Name", "Phone", "Field", "What to do", "Import anyway")
+MESSAGE_COLUMN = 5
+DECISION_COLUMN = 6
+WRAP_ROWS = 300  # up to this many problems, rows grow to show whole messages
+
+
+class ProblemTableModel(QAbstractTableModel):
+    """The dry run's problem rows; a likely duplicate has a tick box: import it anyway."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._problems: list[Problem] = []
+
+    def set_problems(self, problems: list[Problem]) -> None:
+        self.beginResetModel()
+        self._problems = sorted(problems, key=lambda p: p.row)
+        self.endResetModel()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._problems)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(PROBLEM_COLUMNS)
+
+    def _text(self, problem: Problem, column: int) -> str:
+        if column == 0:
+            return str(problem.row)
+        if column == 1:
+            return OUTCOME_TEXT.get(problem.outcome, problem.outcome)
+        if column == 2:
+            return problem.name
+        if column == 3:
+            return problem.phone
+        if column == 4:
+            return FIELDS.get(problem.field or "", problem.field or "")
+        if column == MESSAGE_COLUMN:
+            return problem.message
+        return ""
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._problems):
+            return None
+        problem = self._problems[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if role == Qt.ItemDataRole.ToolTipRole and column != MESSAGE_COLUMN:
+                return None
+            return self._text(problem, column)
+        if (
+            role == Qt.ItemDataRole.CheckStateRole
+            and column == DECISION_COLUMN
+            and problem.outcome == LIKELY
+        ):
+            return Qt.CheckState.Checked if problem.import_anyway else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1 and problem.outcome == "error":
+            return QBrush(QColor("#b3261e"))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == DECISION_COLUMN and self._problems[index.row()].outcome == LIKELY:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.CheckStateRole or not index.isValid():
+            return False
+        problem = self._problems[index.row()]
+        if index.column() != DECISION_COLUMN or problem.outcome != LIKELY:
+            return False
+        state = value.value if isinstance(value, Qt.CheckState) else value
+        problem.import_anyway = state == Qt.CheckState.Checked.value
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
+        return True
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(PROBLEM_COLUMNS)
+        ):
+            return PROBLEM_COLUMNS[section]
+        return None
+
+
+# -- pages -------------------------------------------------------------------------------------
+class FilePage(QWizardPage):
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.setTitle("Choose the file")
+        self.setSubTitle(
+            "A list of customers saved as CSV (from any program) or as an Excel workbook "
+            "(.xlsx). Nothing is saved until you have seen the report and chosen Import."
+        )
+        self.path_edit = QLineEdit()
+        self.path_edit.setObjectName("importFile")
+        self.path_edit.setPlaceholderText("The file to import, e.g. customers.xlsx")
+        self.path_edit.setAccessibleName("File to import")
+        self.browse = QPushButton("&Browse…")
+        self.browse.clicked.connect(self._browse)
+        self.error = error_label()
+        row = QHBoxLayout()
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(self.browse)
+        hint = QLabel(
+            "The first row (or a row near the top) should name the columns: Name, Phone, "
+            "Email, Address, Date of birth, Allergies, Conditions, Notes, Consent. You can "
+            "correct how they are read on the next page."
+        )
+        hint.setObjectName("subtitle")
+        hint.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(hint)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+        self.path_edit.textChanged.connect(lambda _t: self.completeChanged.emit())
+        self.path_edit.textChanged.connect(lambda _t: self.error.hide())
+
+    def _browse(self) -> None:
+        path = self.owner.choose_file(self)
+        if path:
+            self.path_edit.setText(path)
+
+    def isComplete(self) -> bool:
+        return bool(self.path_edit.text().strip())
+
+    def validatePage(self) -> bool:
+        try:
+            self.owner.table = open_table(self.path_edit.text().strip())
+        except PharmDeskError as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            return False
+        return True
+
+
+def _cell(index: int) -> Callable[[dict[str, Any]], str]:
+    def text(record: dict[str, Any]) -> str:
+        cells = record["cells"]
+        return str(cells[index]) if index < len(cells) else ""
+
+    return text
+
+
+class MappingPage(QWizardPage):
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.setTitle("Check the columns")
+        self.setSubTitle(
+            "PharmDesk guessed which customer detail each column holds. Correct any that "
+            "are wrong; set a column to Ignore to leave it out."
+        )
+        self.read_as = QLabel()
+        self.read_as.setObjectName("subtitle")
+        self.combos: list[QComboBox] = []
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setColumnStretch(1, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.grid_host)
+        scroll.setMinimumHeight(150)
+        self.preview = QTableView()
+        self.preview.setObjectName("importPreview")
+        self.preview.verticalHeader().hide()
+        self.preview.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.preview_model = RecordTableModel([], parent=self)
+        self.preview.setModel(self.preview_model)
+        self.error = error_label()
+        preview_title = QLabel("The first rows, as they will be read:")
+        preview_title.setObjectName("sectionTitle")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.read_as)
+        layout.addWidget(scroll, 3)
+        layout.addWidget(preview_title)
+        layout.addWidget(self.preview, 2)
+        layout.addWidget(self.error)
+        self._rows: list[tuple[str, ...]] = []
+
+    def initializePage(self) -> None:
+        table = self.owner.table
+        assert table is not None
+        self.read_as.setText(f"{table.path.name}: read as {table.description}.")
+        self._rows = [row.values for row in table.preview(PREVIEW_ROWS)]
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.combos = []
+        for title, column in (("Column in the file", 0), ("Example", 1), ("Customer detail", 2)):
+            label = QLabel(title)
+            label.setObjectName("sectionTitle")
+            self.grid.addWidget(label, 0, column)
+        for index, (header, field) in enumerate(
+            zip(table.headers, guess_mapping(table.headers), strict=True)
+        ):
+            example = next((r[index] for r in self._rows if r[index].strip()), "")
+            name = QLabel(header or f"(column {index + 1}, no title)")
+            sample = QLabel(example[:60])
+            sample.setObjectName("subtitle")
+            combo = QComboBox()
+            combo.setAccessibleName(f"Customer detail for column {header or index + 1}")
+            combo.addItem("Ignore", None)
+            for key, label_text in FIELDS.items():
+                combo.addItem(label_text, key)
+            combo.setCurrentIndex(max(0, combo.findData(field)) if field else 0)
+            combo.currentIndexChanged.connect(self._mapping_changed)
+            self.grid.addWidget(name, index + 1, 0)
+            self.grid.addWidget(sample, index + 1, 1)
+            self.grid.addWidget(combo, index + 1, 2)
+            self.combos.append(combo)
+        self._mapping_changed()
+
+    def mapping(self) -> tuple[str | None, ...]:
+        return tuple(combo.currentData() for combo in self.combos)
+
+    def _mapping_changed(self, *_args: Any) -> None:
+        table = self.owner.table
+        assert table is not None
+        self.error.hide()
+        mapping = self.mapping()
+        columns = []
+        for index, header in enumerate(table.headers):
+            field = mapping[index]
+            title = f"{header or index + 1}\n→ {FIELDS[field] if field else 'ignored'}"
+            columns.append(RecordColumn(title, _cell(index)))
+        self.preview_model = RecordTableModel(
+            columns, [{"cells": r} for r in self._rows], parent=self
+        )
+        self.preview.setModel(self.preview_model)
+        self.preview.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+
+    def validatePage(self) -> bool:
+        table = self.owner.table
+        assert table is not None
+        try:
+            check_mapping(table.headers, self.mapping())
+            self.owner.settings = branch_settings(
+                self.owner.desk.call, self.mapping(), self.owner.today()
+            )
+        except PharmDeskError as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            return False
+        return True
+
+
+class ReportPage(QWizardPage):
+    """Runs the dry run when shown, then shows its counts and problem rows."""
+
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.setTitle("Check the report")
+        self.setSubTitle(
+            "Every row is checked as if typed into the customer form. Nothing is saved yet."
+        )
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "&Import")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("importProgress")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.summary = QLabel()
+        self.summary.setObjectName("importSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.model = ProblemTableModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("importProblems")
+        self.table.setModel(self.model)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        for column, width in enumerate((45, 135, 150, 130, 95, 300, 105)):
+            self.table.setColumnWidth(column, width)
+        header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.save_button = QPushButton("&Save report as CSV…")
+        self.save_button.clicked.connect(self._save_report)
+        self.error = error_label()
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.error)
+        self.timer = QTimer(self)
+        self.timer.setInterval(0)
+        self.timer.timeout.connect(self._step)
+        self.dry_run: DryRun | None = None
+        self.model.dataChanged.connect(lambda *_: self._show_summary())
+
+    @property
+    def report(self) -> DryRunReport | None:
+        return self.dry_run.report if self.dry_run is not None else None
+
+    def initializePage(self) -> None:
+        table, settings = self.owner.table, self.owner.settings
+        assert table is not None and settings is not None
+        self.owner.import_id = new_import_id(self.owner.desk.clock.now())
+        self.dry_run = DryRun(
+            self.owner.desk.call,
+            table,
+            settings,
+            import_id=self.owner.import_id,
+            batch_size=GUI_BATCH,
+        )
+        self.model.set_problems([])
+        self.error.hide()
+        self.summary.clear()
+        self.save_button.setEnabled(False)
+        self.progress.setRange(0, max(1, table.estimated_rows()))
+        self.progress.setValue(0)
+        self.progress.show()
+        self.status.setText("Checking the rows…")
+        self.timer.start()
+        self.completeChanged.emit()
+
+    def cleanupPage(self) -> None:
+        self.timer.stop()
+        self.dry_run = None
+
+    def pause(self) -> None:
+        self.timer.stop()
+
+    def resume(self) -> None:
+        if self.dry_run is not None and not self.dry_run.finished:
+            self.timer.start()
+
+    def _step(self) -> None:
+        assert self.dry_run is not None
+        try:
+            more = self.dry_run.step()
+        except PharmDeskError as exc:
+            self.timer.stop()
+            self.status.setText("The check stopped.")
+            self.error.setText(exc.message)
+            self.error.show()
+            return
+        except Exception as exc:  # a bug must not leave the page spinning forever
+            self.timer.stop()
+            log.error("import check failed: %s", type(exc).__name__)
+            self.error.setText(UNEXPECTED)
+            self.error.show()
+            return
+        report = self.dry_run.report
+        self.progress.setMaximum(max(self.progress.maximum(), report.rows))
+        self.progress.setValue(report.rows)
+        if more:
+            self.status.setText(f"Checking the rows… {report.rows:,} checked.")
+            return
+        self.timer.stop()
+        self.progress.hide()
+        self.status.setText(f"{self.owner.table.description if self.owner.table else ''}.")
+        self.model.set_problems(report.problems)
+        if len(report.problems) <= WRAP_ROWS:
+            self.table.resizeRowsToContents()
+        self.save_button.setEnabled(bool(report.problems))
+        self._show_summary()
+        self.completeChanged.emit()
+
+    def to_import(self) -> int:
+        report = self.report
+        if report is None:
+            return 0
+        chosen = sum(1 for p in report.problems if p.outcome == LIKELY and p.import_anyway)
+        return report.will_create + chosen
+
+    def _show_summary(self) -> None:
+        report = self.report
+        if report is None or not self.dry_run or not self.dry_run.finished:
+            return
+        likely_text = (
+            f"<br><b>{report.likely:,}</b> look like someone already on file: tick "
+            "<i>Import anyway</i> for those who are new (a family sharing a phone), the others "
+            "are skipped."
+            if report.likely
+            else ""
+        )
+        self.summary.setText(
+            f"<b>{report.rows:,}</b> rows checked: <b>{report.will_create:,}</b> new customers "
+            f"to import, <b>{report.duplicates:,}</b> already on file or repeated (skipped), "
+            f"<b>{report.errors:,}</b> with errors (skipped: fix them in the file and import it "
+            f"again).{likely_text}"
+        )
+        count = self.to_import()
+        self.setButtonText(
+            QWizard.WizardButton.CommitButton,
+            f"&Import {count:,} customer{'s' if count != 1 else ''}",
+        )
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self.dry_run is not None and self.dry_run.finished and self.to_import() > 0
+
+    def _save_report(self) -> None:
+        report = self.report
+        if report is None:
+            return
+        path = self.owner.choose_report(self)
+        if not path:
+            return
+        try:
+            write_report(Path(path), report.problems)
+        except OSError:
+            self.error.setText(
+                f"The report could not be saved to {path}. Choose a folder you can write to."
+            )
+            self.error.show()
+            return
+        self.status.setText(f"Report saved to {path}.")
+
+
+class ImportPage(QWizardPage):
+    """Writes the file in batches; Stop (or the wizard's Cancel) stops between two."""
+
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.setTitle("Importing")
+        self.setSubTitle(
+            "Each batch of customers is saved as a whole. Stopping keeps what is "
+            "already saved; importing the same file again adds the rest."
+        )
+        self.progress = QProgressBar()
+        self.progress.setObjectName("importProgress")
+        self.status = QLabel()
+        self.stop_button = QPushButton("&Stop import")
+        self.stop_button.clicked.connect(lambda: self.owner.stop_import())
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.stop_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        self.timer = QTimer(self)
+        self.timer.setInterval(0)
+        self.timer.timeout.connect(self._step)
+        self.run: ImportRun | None = None
+        self.ended = False
+
+    def initializePage(self) -> None:
+        table, settings = self.owner.table, self.owner.settings
+        report = self.owner.report_page.report
+        assert table is not None and settings is not None and report is not None
+        self.run = ImportRun(
+            self.owner.desk.call,
+            table,
+            settings,
+            import_id=report.import_id,
+            skip_rows=report.skipped_rows(),
+            batch_size=GUI_BATCH,
+        )
+        self.ended = False
+        self.progress.setRange(0, max(1, report.rows))
+        self.progress.setValue(0)
+        self.status.setText("Starting…")
+        self.stop_button.setEnabled(True)
+        self.timer.start()
+
+    @property
+    def running(self) -> bool:
+        return self.run is not None and not self.ended
+
+    def pause(self) -> None:
+        self.timer.stop()
+
+    def resume(self) -> None:
+        if self.running:
+            self.timer.start()
+
+    def _step(self) -> None:
+        assert self.run is not None
+        try:
+            more = self.run.step()
+        except PharmDeskError as exc:
+            self.owner.end_import(cancelled=True, problem=exc.message)
+            return
+        except Exception as exc:
+            log.error("import failed: %s", type(exc).__name__)
+            self.owner.end_import(cancelled=True, problem=UNEXPECTED)
+            return
+        counts = self.run.counts
+        self.progress.setValue(counts.rows)
+        self.status.setText(
+            f"{counts.rows:,} of {self.progress.maximum():,} rows done: "
+            f"{counts.created:,} customers imported."
+        )
+        if not more:
+            self.owner.end_import(cancelled=False)
+
+    def isComplete(self) -> bool:
+        return self.ended
+
+
+class DonePage(QWizardPage):
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.setTitle("Import finished")
+        self.setSubTitle(
+            "Every customer imported is in the customer list and in the audit log with this "
+            "import's id."
+        )
+        self.summary = QLabel()
+        self.summary.setObjectName("importSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.error = error_label()
+        self.show_button = QPushButton("Show in customer &list")
+        self.show_button.clicked.connect(self.owner.show_in_list)
+        row = QHBoxLayout()
+        row.addWidget(self.show_button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.error)
+        layout.addLayout(row)
+        layout.addStretch(1)
+
+    def show_result(self, result: ImportResult, problem: str | None) -> None:
+        counts = result.counts
+        self.setTitle("Import stopped" if result.cancelled else "Import finished")
+        lines = [
+            f"<b>{counts.created:,}</b> customers imported "
+            f"(import <code>{result.import_id}</code>).",
+            f"{counts.duplicates:,} already on file or repeated, "
+            f"{counts.likely_skipped:,} likely duplicates skipped, "
+            f"{counts.errors:,} rows with errors skipped.",
+        ]
+        if result.cancelled:
+            lines.append(
+                f"Stopped after {counts.rows:,} rows: everything imported so far is saved. "
+                "Import the same file again to add the rest; nobody is added twice."
+            )
+        self.summary.setText("<br>".join(lines))
+        self.error.setVisible(problem is not None)
+        self.error.setText(problem or "")
+        self.show_button.setEnabled(counts.created > 0)
+
+
+# -- the wizard --------------------------------------------------------------------------------
+class ImportWizard(QWizard):
+    """The Import wizard; ``imported`` says how many customers were created, and
+    ``show_customers`` asks the main window to list the newest customers first."""
+
+    imported = Signal(int)
+    show_customers = Signal()
+
+    def __init__(
+        self,
+        desk: DeskContext,
+        parent: QWidget | None = None,
+        *,
+        choose_file: ChooseFile = choose_customer_file,
+        choose_report: ChooseFile = choose_report_file,
+    ) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.choose_file = choose_file
+        self.choose_report = choose_report
+        self.owner_name = desk.username
+        self.table: TableFile | None = None
+        self.settings: ImportSettings | None = None
+        self.import_id = ""
+        self.outcome: ImportResult | None = None
+        self.setWindowTitle("Import customers")
+        self.setObjectName("importWizard")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        self.file_page = FilePage(self)
+        self.mapping_page = MappingPage(self)
+        self.report_page = ReportPage(self)
+        self.import_page = ImportPage(self)
+        self.done_page = DonePage(self)
+        for page_id, page in enumerate(
+            (self.file_page, self.mapping_page, self.report_page, self.import_page, self.done_page)
+        ):
+            self.setPage(page_id, page)
+        self.resize(1000, 660)
+        desk.locked.connect(self._pause)
+        desk.signed_in.connect(self._resume)
+
+    def today(self) -> Any:
+        return self.desk.clock.local_date(self.desk.clock.now())
+
+    # -- lock: a running check or import waits for its owner to sign in again ------------
+    def _pause(self) -> None:
+        self.report_page.pause()
+        self.import_page.pause()
+
+    def _resume(self, username: str) -> None:
+        if username == self.owner_name:
+            self.report_page.resume()
+            self.import_page.resume()
+
+    # -- ending the import ------------------------------------------------------------------
+    def end_import(self, *, cancelled: bool, problem: str | None = None) -> None:
+        """Stop writing, record the summary entry, and show the Done page."""
+        page = self.import_page
+        page.timer.stop()
+        run = page.run
+        if run is None or page.ended:
+            return
+        page.ended = True
+        try:
+            if self.desk.username != self.owner_name:
+                # Closed while someone else is signed in: the summary must not carry
+                # their name. The customers and their own entries are saved.
+                raise PharmDeskError(
+                    AUTH_FAILED,
+                    "The import stopped when another person signed in. What was imported "
+                    "is saved; import the same file again to add the rest.",
+                )
+            self.outcome = run.finish(cancelled=cancelled)
+        except PharmDeskError as exc:
+            # The customers are saved and each one's entry is written; only the summary
+            # entry is missing (a lock or a full disk). Say so rather than hide it.
+            self.outcome = run.result
+            self.outcome.cancelled = cancelled
+            problem = problem or exc.message
+        page.stop_button.setEnabled(False)
+        if self.outcome.counts.created:
+            self.imported.emit(self.outcome.counts.created)
+        self.done_page.show_result(self.outcome, problem)
+        page.completeChanged.emit()
+        if self.currentId() == IMPORT_PAGE:
+            self.next()
+
+    def stop_import(self) -> None:
+        if self.import_page.running:
+            self.end_import(cancelled=True)
+
+    def show_in_list(self) -> None:
+        self.show_customers.emit()
+        self.accept()
+
+    def reject(self) -> None:
+        """Cancel: between two batches (the timer runs one at a time), never inside one."""
+        self.report_page.timer.stop()
+        if self.import_page.running:
+            self.end_import(cancelled=True)
+            return  # the Done page says what was saved; Finish closes it
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.report_page.timer.stop()
+        if self.import_page.running:
+            self.end_import(cancelled=True)
+        super().closeEvent(event)

@@ -1,0 +1,76 @@
+"""The indexes of migration 0003 are the ones SQLite picks (without ANALYZE statistics, as
+at a branch), and the segment probes seek by customer instead of scanning a range."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from pharmdesk.controllers import segments
+from pharmdesk.controllers.session import DeskSession
+from tests.controllers.test_segments import TODAY, new_customer, new_plan, subscribe
+
+
+def _plans(desk: DeskSession, run: Any, marker: str) -> list[str]:
+    """The query plan of each statement ``run`` executes whose SQL holds ``marker``."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: Any) -> None:
+        if marker in statement and not statement.startswith("EXPLAIN"):
+            seen.append((statement, params))
+
+    event.listen(desk.db.engine, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(desk.db.engine, "before_cursor_execute", capture)
+    assert seen
+    with desk.db.engine.connect() as conn:
+        return [
+            " | ".join(str(row[3]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", p))
+            for sql, p in seen
+        ]
+
+
+def test_likely_duplicates_look_up_the_birth_date(admin: DeskSession) -> None:
+    plans = _plans(
+        admin,
+        lambda: admin.call(
+            "findLikelyDuplicates", {"name": "Ada Obi", "dateOfBirth": "1980-05-05"}
+        ),
+        "date_of_birth =",
+    )
+    assert all("USING INDEX ix_customer_birth" in plan for plan in plans), plans
+
+
+def test_condition_segment_reads_the_condition_key_index(admin: DeskSession) -> None:
+    admin.call(
+        "addProviderCustomer",
+        {"name": "Ada Obi", "phone": "08031234567", "medicalConditions": ["Diabetes Type 2"]},
+    )
+    plans = _plans(
+        admin,
+        lambda: admin.call("getCustomersByCondition", {"condition": "diabetes"}),
+        "customer_condition",
+    )
+    assert any("ix_customer_condition_key" in plan for plan in plans), plans
+    assert not any("SCAN customer_condition" in plan for plan in plans), plans
+
+
+def test_refill_probes_seek_the_customer(admin: DeskSession) -> None:
+    """Each customer's earlier refills are sought through ix_subscription_customer, not
+    by scanning every due subscription of the range (``segments.unindexed``)."""
+    customer = new_customer(admin, "Ada Obi")
+    subscribe(admin, customer, new_plan(admin, "Care Plan"), TODAY, "active")
+    segment = segments.refills_segment(7, TODAY)
+
+    def run() -> None:
+        with admin.db.transaction() as tx:
+            segments.show_page(tx, segment, 1, 20)
+
+    plans = _plans(admin, run, "subscription")
+    joined = " || ".join(plans)
+    assert "SEARCH subscription_1 USING COVERING INDEX ix_subscription_refill" in joined
+    assert "EXISTS USING INDEX ix_subscription_customer" in joined
+    assert "subscription_2 USING INDEX ix_subscription_customer" in joined
