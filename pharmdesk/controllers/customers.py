@@ -629,7 +629,10 @@ CUSTOMER_ID = {"customerId": Param(entity_id(CUSTOMER), required=True)}
 
 @operation("viewProviderCustomerDetails", params=CUSTOMER_ID)
 def view_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    from pharmdesk.controllers.plans import resume_due_plans  # plans imports this module
+
     customer = get_customer(op.tx, p["customerId"])
+    resume_due_plans(op, customer.id)
     details = customer_details(op.tx, customer)
     op.audit("view", "customer", details["id"])
     return details

@@ -20,6 +20,7 @@ from pharmdesk.controllers.plans import (
     SUB,
     complete_delivery,
     get_subscription,
+    resume_due_plans,
     sub_id,
 )
 from pharmdesk.controllers.registry import Op, operation
@@ -102,6 +103,7 @@ def record_order(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "date",
         )
     customer = get_customer(op.tx, p["customerId"], for_write=True)
+    resume_due_plans(op, customer.id)
     sub: Subscription | None = None
     if "subscriptionId" in p:
         sub = get_subscription(op.tx, p["subscriptionId"])

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from sqlalchemy import case, false, select
 
-from pharmdesk.controllers.plans import ACTIVE, DELIVERY_TIMES, sub_id
+from pharmdesk.controllers.plans import ACTIVE, DELIVERY_TIMES, resume_due_plans, sub_id
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import Param, display_id, integer
 from pharmdesk.store.schema import Customer, Subscription
@@ -32,6 +32,7 @@ TIME_RANK: Final = case(TIME_ORDER, value=Subscription.delivery_time, else_=len(
 def refill_run_sheet(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     """Active deliveries due on or before today + ``days`` (overdue included), in run order:
     date, time of day (morning, afternoon, evening, then any time), name, customer, plan."""
+    resume_due_plans(op)
     horizon = op.today + dt.timedelta(days=p["days"])
     rows = op.tx.execute(
         select(

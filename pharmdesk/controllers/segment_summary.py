@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import case, false, func, literal, select, text, true
 from sqlalchemy.orm import Session
 
-from pharmdesk.controllers.plans import ACTIVE
+from pharmdesk.controllers.plans import ACTIVE, resume_due_plans
 from pharmdesk.controllers.registry import EVERYONE, Op, operation
 from pharmdesk.controllers.segments import DAYS, MATCHING_KEYS, MIN_SPEND
 from pharmdesk.controllers.validation import Param, choice
@@ -191,6 +191,7 @@ def segment_summary(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         answer: dict[str, Any] = {"conditions": top_conditions(op.tx)}
     elif chosen == "upcomingRefills":
         params = {"days": p["days"]}
+        resume_due_plans(op)
         answer = refills_by_day(op.tx, op.today, p["days"])
     else:
         params = {"minSpend": p["minSpend"]}

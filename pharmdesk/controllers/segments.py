@@ -54,7 +54,7 @@ from pharmdesk.controllers.customer_rows import (
     page_answer,
     page_rows,
 )
-from pharmdesk.controllers.plans import ACTIVE
+from pharmdesk.controllers.plans import ACTIVE, resume_due_plans
 from pharmdesk.controllers.registry import EVERYONE, PHARMACISTS, Op, operation
 from pharmdesk.controllers.validation import (
     MAX_MONEY,
@@ -583,6 +583,7 @@ def customers_by_condition(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     roles=EVERYONE,
 )
 def customers_with_upcoming_refills(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    resume_due_plans(op)  # a pause whose resume date has come is due again
     return _run_segment(op, refills_segment(p["days"], op.today), p)
 
 
@@ -619,6 +620,7 @@ def _chosen_segment(op: Op, p: dict[str, Any]) -> Segment:
     if chosen == "condition":
         return condition_segment(p["condition"])
     if chosen == "upcomingRefills":
+        resume_due_plans(op)
         return refills_segment(p["days"], op.today)
     return high_value_segment(p["minSpend"])
 

@@ -132,6 +132,20 @@ class DeskSession:
         self._maybe_checkpoint()
         return result
 
+    def resume_due_plans(self) -> None:
+        """Sign-in upkeep: plans whose pause ends today (or ended while nobody was signed
+        in) become active again, audited as this person's session; see
+        ``plans.resume_due_plans``. A failure here never stops the sign-in."""
+        from pharmdesk.controllers.plans import resume_due_plans  # plans imports this
+
+        if self.staff.must_change_password:
+            return
+        try:
+            with self.db.transaction() as tx:
+                resume_due_plans(Op(tx, self, self.clock.now()))
+        except PharmDeskError as exc:
+            log.warning("could not end due pauses at sign-in: %s", exc.code)
+
     def _audit_denied(self, name: str) -> None:
         with self.db.transaction() as tx:
             audit.append(
@@ -250,7 +264,9 @@ def sign_in(
         db.close()
         raise
     attempts.clear(username)
-    return DeskSession(files, db, key, staff, clock, kdf)
+    session = DeskSession(files, db, key, staff, clock, kdf)
+    session.resume_due_plans()
+    return session
 
 
 def _audit_sign_in(

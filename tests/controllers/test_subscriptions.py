@@ -135,6 +135,34 @@ def test_on_its_resume_date_a_pause_ends_when_the_subscription_is_next_read(
     assert len(entries(admin, "subscription")) == 2
 
 
+def test_the_next_sign_in_ends_a_pause_whose_resume_date_has_come(
+    admin: DeskSession, paused: tuple[str, str], clock: FixedClock, login: Any
+) -> None:
+    """Nobody has to open the profile: signing in (after an idle lock, next morning) is
+    enough, and the entry names the person whose sign-in did it."""
+    customer, sub = paused
+    clock.advance(days=46)  # Wednesday 3 June
+    assert sub_row(admin, sub).status == "paused"
+    pharmacist = login()
+    assert sub_row(pharmacist, sub).status == "active"
+    assert active_plans(pharmacist, customer) == 1
+    [entry] = [e for e in entries(pharmacist, "subscription") if "autoResume" in e.detail]
+    assert entry.user == "admin"
+    assert json.loads(entry.detail)["resumeDate"] == "2026-06-03"
+
+
+def test_the_refill_queue_lists_a_plan_whose_pause_has_ended(
+    admin: DeskSession, paused: tuple[str, str], clock: FixedClock
+) -> None:
+    customer, sub = paused
+    clock.advance(days=46)  # Wednesday 3 June; next delivery Monday 8 June
+    answer = admin.call("getCustomersWithUpcomingRefills", {"days": 7})
+    assert [row["id"] for row in answer["customers"]] == [customer]
+    assert answer["customers"][0]["upcomingRefills"][0]["subscriptionId"] == sub
+    sheet = admin.call("getRefillRunSheet", {"days": 7})
+    assert [row["subscriptionId"] for row in sheet["deliveries"]] == [sub]
+
+
 def test_a_resume_date_long_past_leaves_the_delivery_overdue(
     admin: DeskSession, paused: tuple[str, str], clock: FixedClock
 ) -> None:
