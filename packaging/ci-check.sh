@@ -122,6 +122,28 @@ frozen "$APP" --db "$DB" call fetchCustomers '{"page": 0}' >bad.json && fail "a 
 expect bad.json '"error"'
 echo "commands ok"
 
+step "frozen import of a spreadsheet (openpyxl bundled) and the sample CSV"
+"$PYTHON" - "$WORK/walk-ins.xlsx" <<'PY'
+import sys
+
+import openpyxl
+
+book = openpyxl.Workbook()
+sheet = book.active
+sheet.append(["Full Name", "Phone No", "DOB"])
+sheet.append(["Emeka CI-Nwosu", "0803 555 0177", "15/06/1985"])
+book.save(sys.argv[1])
+PY
+frozen "$APP" --db "$DB" import "$WORK/walk-ins.xlsx" --yes >import.json 2>import.log ||
+    fail "import .xlsx: $(tail -n 3 import.log)"
+frozen "$APP" --db "$DB" call fetchCustomers '{"search": "emeka ci"}' >imported.json ||
+    fail "fetchCustomers after the import"
+expect imported.json '"total": 1'
+frozen "$APP" --db "$DB" import "$ROOT/resources/sample-customers.csv" --dry-run \
+    >sample.json 2>/dev/null || fail "import --dry-run of the sample CSV"
+expect sample.json '"dryRun"'
+echo "import ok"
+
 step "frozen demo with worker processes (multiprocessing, spawn)"
 frozen "$APP" demo --customers 12000 --db "$WORK/demo-dist.db" >demo-dist.json 2>demo-dist.log ||
     fail "demo --customers 12000: $(tail -n 5 demo-dist.log)"
