@@ -169,6 +169,80 @@ def test_the_seed_example_shows_every_value_in_its_place(
     )
 
 
+def test_the_api_documents_john_doe_with_its_own_figures(
+    qtbot, signed_in_desk: DeskContext
+) -> None:  # type: ignore[no-untyped-def]
+    """API.md's viewProviderCustomerDetails example, built through the operations with its
+    own figures (15 completed orders, N125,000, two active plans, last order 10 April
+    14:20 UTC), shown by the profile value for value. The clock is 18 April 2026, 12:00."""
+    desk = signed_in_desk
+    diabetes = _plan(desk, "Diabetes Monthly", ["Metformin 500mg", "Insulin Glargine"])
+    pressure = _plan(desk, "Hypertension Care", ["Amlodipine 5mg", "Lisinopril 10mg"])
+    customer = desk.call(
+        "addProviderCustomer",
+        {
+            "name": "John Doe",
+            "phone": "+2348012345678",
+            "email": "john@example.com",
+            "address": "12 Admiralty Way, Lekki, Lagos",
+            "dateOfBirth": "1980-03-25",
+            "allergies": ["Penicillin"],
+            "medicalConditions": ["Diabetes Type 2", "Hypertension"],
+            "notes": "Prefers morning deliveries. Contact before arrival.",
+        },
+    )["customerId"]
+    # 15 completed orders: 13 of N8,500, one of N6,000, the last (10 April) N8,500.
+    totals = [8500] * 13 + [6000, 8500]
+    for month, total in enumerate(totals):
+        day = dt.datetime(2025, 2, 10, 14, 20, tzinfo=dt.UTC) + dt.timedelta(days=30 * month)
+        if month == len(totals) - 1:
+            day = dt.datetime(2026, 4, 10, 14, 20, tzinfo=dt.UTC)
+        desk.call(
+            "recordOrder",
+            {"customerId": customer, "total": total, "date": day.isoformat()},
+        )
+    desk.call(
+        "addCustomerPlan",
+        {"customerId": customer, "planId": diabetes, "startDate": "2026-05-10"},
+    )
+    desk.call(
+        "addCustomerPlan",
+        {"customerId": customer, "planId": pressure, "startDate": "2026-05-20"},
+    )
+
+    dialog = _profile(qtbot, desk, customer)
+    qtbot.waitExposed(dialog)
+    assert dialog.name_label.text() == "John Doe"
+    assert dialog.phone_text == "0801 234 5678"
+    assert dialog.allergy_banner.property("state") == "recorded"
+    assert dialog.allergy_banner.text().startswith("⚠ ALLERGIES: Penicillin — confirmed")
+    assert dialog.conditions_label.text() == "Conditions: Diabetes Type 2, Hypertension"
+    texts = [label.text() for label in dialog.body.findChildren(type(dialog.name_label))]
+    assert f"{customer} · 46 years (born 25 Mar 1980)" in texts
+    assert "Email: john@example.com\nAddress: 12 Admiralty Way, Lekki, Lagos" in texts
+    assert "Prefers morning deliveries. Contact before arrival." in texts
+    cards = {card.findChildren(type(dialog.name_label))[0].text(): card for card in dialog.cards}
+    assert cards["Orders"].value.text() == "15"
+    assert cards["Total spent"].value.text() == "₦125,000"
+    assert cards["Active plans"].value.text() == "2"
+    assert cards["Last order"].value.text() == "10 Apr 2026"
+    detail = [w.text() for w in cards["Last order"].findChildren(type(dialog.name_label))]
+    assert "7 days ago" in detail
+    rows = dialog.plan_rows
+    assert [row.plan["name"] for row in rows] == ["Diabetes Monthly", "Hypertension Care"]
+    assert rows[0].medications.text() == "Metformin 500mg, Insulin Glargine"
+    assert rows[0].status.text() == "Active"
+    assert "10 May 2026" in rows[0].delivery.text()
+    assert rows[0].delivery.property("overdue") == "false"
+    model = dialog.orders_model
+    assert model.rowCount() == 10  # the ten newest
+    assert [model.index(0, c).data() for c in range(1, 4)] == [
+        "10 Apr 2026",
+        "₦8,500",
+        "Completed",
+    ]
+
+
 # -- pause / resume / cancel -----------------------------------------------------------------
 def test_pause_with_a_date_then_resume(
     qtbot, signed_in_desk: DeskContext, enrolled: dict[str, str]
