@@ -6,13 +6,15 @@ open database and the key; locking or signing out closes the one and forgets the
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -61,6 +63,23 @@ def _locked_message(until: dt.datetime) -> str:
         f"Too many wrong passwords for this account: it is locked until {local}. "
         "Try again then, or ask an admin to unlock it."
     )
+
+
+class _ClosedDatabase(Database):
+    """What a locked or signed-out session holds instead of its database: no engine (so
+    no key), and any late transaction is refused."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.damage = None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        raise PharmDeskError(AUTH_FAILED, "The session is locked. Sign in again.")
+        yield  # never reached: makes this a generator like Database.transaction
+
+    def close(self) -> None:
+        """Already closed."""
 
 
 class DeskSession:
@@ -183,6 +202,9 @@ class DeskSession:
             log.warning("could not record %s: %s", action or "close", exc.code)
         finally:
             self.db.close()
+            # The closed engine still holds the key in its connection factory: let it
+            # go, so that nothing reachable from a locked session can reopen the file.
+            self.db = _ClosedDatabase(self.db.path)
             self._key = None
             self._settings = None
 
@@ -257,30 +279,56 @@ def sign_in(
         if state.locked_until is not None:
             raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
         raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
+    session = open_session(files, username, key, clock=clock, kdf=kdf)
+    attempts.clear(username)
+    return session
+
+
+def open_session(
+    files: DatabaseFiles,
+    username: str,
+    key: bytes,
+    *,
+    clock: Clock,
+    kdf: KdfParams = DEFAULT_KDF,
+    method: str | None = None,
+) -> DeskSession:
+    """Open the database with a key already unwrapped (a keyslot, or a quick-unlock PIN
+    as ``method="pin"``) and audit the sign-in as ``username``."""
     db = open_database(files, key)
     try:
-        staff = _audit_sign_in(db, username, attempts, clock)
+        staff = _audit_sign_in(db, username, SignInAttempts(files.attempts), clock, method)
     except BaseException:
         db.close()
         raise
-    attempts.clear(username)
     session = DeskSession(files, db, key, staff, clock, kdf)
     session.resume_due_plans()
     return session
 
 
 def _audit_sign_in(
-    db: Database, username: str, attempts: SignInAttempts, clock: Clock
+    db: Database,
+    username: str,
+    attempts: SignInAttempts,
+    clock: Clock,
+    method: str | None = None,
 ) -> StaffInfo:
     pending = attempts.pending()
     with db.transaction() as tx:
         row = tx.scalar(select(Staff).where(Staff.username == username))
         if row is None or row.disabled:
             raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
+        if method is not None and row.must_change_password:
+            # An admin reset this password while the screen was locked: only the
+            # one-time password may open it now (nothing is written).
+            raise PharmDeskError(
+                PASSWORD_CHANGE_REQUIRED,
+                "An admin reset your password. Sign in with the one-time password.",
+            )
         now = clock.now()
         record_pending_failures(tx, pending, now)
         newest = tx.scalar(select(AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1))
-        detail: dict[str, Any] = {}
+        detail: dict[str, Any] = {} if method is None else {"method": method}
         if newest is not None and now.replace(tzinfo=None) < newest:
             detail["clockBehind"] = {"newestEntry": to_iso(newest.replace(tzinfo=dt.UTC))}
         audit.append(tx, at=now, user=username, action="signIn", detail=detail)
@@ -295,8 +343,9 @@ def record_pending_failures(tx: Session, pending: list[dict[str, Any]], now: dt.
     a staff sign-in or the recovery key)."""
     for event in pending:
         failure = {"at": event["at"]}
-        if "until" in event:
-            failure["until"] = event["until"]
+        for extra in ("until", "method", "pinCleared"):  # pinCleared: see quick_unlock
+            if extra in event:
+                failure[extra] = event[extra]
         audit.append(
             tx,
             at=now,

@@ -2,11 +2,14 @@
 
 Windows call operations through ``DeskContext.call`` so that the GUI goes through
 exactly the same checks and audit as the command line. Locking closes the database and
-drops the key; the windows are told through signals.
+drops the key; the windows are told through signals. A person who set a quick-unlock
+PIN gets the key back with it (``controllers/quick_unlock.py``: wrapped in memory only).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -14,10 +17,13 @@ from PySide6.QtCore import QObject, Signal
 
 from pharmdesk.clock import Clock
 from pharmdesk.controllers import api
+from pharmdesk.controllers.quick_unlock import PIN_KDF, QuickUnlock
 from pharmdesk.controllers.session import DeskSession, sign_in
 from pharmdesk.errors import AUTH_FAILED, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
+
+log = logging.getLogger(__name__)
 
 
 class DeskContext(QObject):
@@ -33,6 +39,8 @@ class DeskContext(QObject):
         clock: Clock | None = None,
         kdf: KdfParams = DEFAULT_KDF,
         parent: QObject | None = None,
+        *,
+        pin_kdf: KdfParams = PIN_KDF,
     ) -> None:
         super().__init__(parent)
         self.files = files
@@ -40,6 +48,7 @@ class DeskContext(QObject):
         self.kdf = kdf
         self.session: DeskSession | None = None
         self.last_delay = 0.0
+        self.quick_unlock = QuickUnlock(files, clock=self.clock, kdf=kdf, pin_kdf=pin_kdf)
 
     # -- who -------------------------------------------------------------------------------
     @property
@@ -70,18 +79,43 @@ class DeskContext(QObject):
         )
         if self.session is not None:
             self.session.close()
+        # Any password sign-in, the same person's or another's, ends the locked PIN.
+        self.quick_unlock.started(session)
         self.session = session
         self.signed_in.emit(session.staff.username)
         return session
+
+    def unlock_with_pin(self, pin: str) -> DeskSession:
+        """The person who locked, back with their PIN; raises for a wrong one (the
+        third destroys the PIN: ``quick_unlock.locked_for`` is then None)."""
+        if self.session is not None:
+            raise PharmDeskError(AUTH_FAILED, "PharmDesk is not locked.")
+        session = self.quick_unlock.unlock(pin)
+        self.session = session
+        self.signed_in.emit(session.staff.username)
+        return session
+
+    def set_pin(self, pin: str, repeat: str) -> dt.datetime:
+        """Set or change the signed-in person's quick-unlock PIN; returns its expiry."""
+        return self.quick_unlock.set_pin(self.session, pin, repeat)
+
+    def remove_pin(self) -> None:
+        self.quick_unlock.remove_pin()
 
     def lock(self) -> None:
         if self.session is None:
             return
         session, self.session = self.session, None
+        try:
+            self.quick_unlock.seal(session)
+        except Exception:  # the lock itself must happen whatever goes wrong here
+            log.warning("could not keep the quick-unlock PIN; the password will be needed")
+            self.quick_unlock.forget()
         session.lock()
         self.locked.emit()
 
     def sign_out(self) -> None:
+        self.quick_unlock.forget()
         if self.session is None:
             return
         session, self.session = self.session, None

@@ -7,14 +7,19 @@ after every attempt.
 A person signing in with a one-time password (``mustChangePassword``) is taken straight
 to choosing their own, in the same form, and only then into the app. "Forgot
 everything?" opens break-glass recovery with the recovery key.
+
+On the lock page, when the person who locked set a quick-unlock PIN, the form opens on
+"Unlock with your PIN" instead (PIN field focused); a button below leads to the password
+form, for them or for anyone else. A wrong PIN says how many tries are left; the third
+(or an expired PIN) lands on the password form with the reason.
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QRegularExpression, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -26,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pharmdesk.controllers.quick_unlock import MAX_PIN_DIGITS
 from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.change_password import ChangePasswordForm
@@ -88,6 +94,12 @@ class SignInForm(QWidget):
         # The first sign-in with a one-time password continues here (hidden until then).
         self.change_form = ChangePasswordForm(desk, forced=True)
         self.change_form.hide()
+        # Quick unlock with a PIN (the lock page only, when the person who locked set one).
+        self.pin_page = self._build_pin_page()
+        self.pin_page.hide()
+        self.back_to_pin = link_button("Unlock with the P&IN instead", "backToPin")
+        self.back_to_pin.hide()
+        self._password_subtitle = subtitle
 
         form = QFormLayout()
         form.addRow("&Username", self.username)
@@ -107,6 +119,7 @@ class SignInForm(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
         layout.addSpacing(8)
+        layout.addWidget(self.pin_page)
         layout.addWidget(self.sign_in_page)
         layout.addWidget(self.change_form)
         if demo:
@@ -118,6 +131,7 @@ class SignInForm(QWidget):
             hint.setWordWrap(True)
             hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             page.addWidget(hint)
+        page.addWidget(self.back_to_pin, 0, Qt.AlignmentFlag.AlignLeft)
         page.addLayout(buttons)
 
         self.sign_in_button.clicked.connect(self.submit)
@@ -126,6 +140,44 @@ class SignInForm(QWidget):
         self.forgot.linkActivated.connect(lambda _link: self.open_recovery())
         self.change_form.changed.connect(self._password_chosen)
         self.change_form.cancelled.connect(self._password_not_chosen)
+        self.back_to_pin.clicked.connect(self._show_pin_page)
+
+    def _build_pin_page(self) -> QWidget:
+        page = QWidget()
+        self.pin = QLineEdit()
+        self.pin.setObjectName("pin")
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin.setAccessibleName("PIN")
+        self.pin.setMaxLength(MAX_PIN_DIGITS)
+        self.pin.setValidator(
+            QRegularExpressionValidator(QRegularExpression(f"[0-9]{{0,{MAX_PIN_DIGITS}}}"))
+        )
+        self.pin.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+        self.pin_error = error_label()
+        self.unlock_button = QPushButton("Unlock")
+        self.unlock_button.setObjectName("unlockWithPin")
+        self.unlock_button.setAutoDefault(True)
+        self.use_password = link_button(
+            "&Sign in with a password instead, or as someone else", "usePassword"
+        )
+        form = QFormLayout()
+        form.addRow("P&IN", self.pin)
+        row = QHBoxLayout()
+        row.addWidget(self.use_password)
+        row.addStretch(1)
+        row.addWidget(self.unlock_button)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addWidget(self.pin_error)
+        layout.addLayout(row)
+        self.pin.returnPressed.connect(self.submit_pin)
+        self.unlock_button.clicked.connect(self.submit_pin)
+        self.use_password.clicked.connect(lambda: self._use_password())
+        # Tab goes to Unlock first, then to the way out, whatever the visual order.
+        QWidget.setTabOrder(self.pin, self.unlock_button)
+        QWidget.setTabOrder(self.unlock_button, self.use_password)
+        return page
 
     def reset(self, username: str = "") -> None:
         self._show_sign_in_page()
@@ -133,6 +185,72 @@ class SignInForm(QWidget):
         self.password.clear()
         self.error.hide()
         (self.password if username else self.username).setFocus()
+        self._password_subtitle = self.subtitle.text()  # for when the PIN ends
+        owner = self._desk.quick_unlock.locked_for
+        if owner is not None and owner == username:
+            self._show_pin_page()
+
+    # -- quick unlock with a PIN ---------------------------------------------------------------
+    def _show_pin_page(self) -> None:
+        if self._desk.quick_unlock.locked_for is None:
+            return
+        self.subtitle.setText(
+            f"Patient data is hidden. {self._desk.quick_unlock.locked_name}, unlock with your PIN."
+        )
+        self.sign_in_page.hide()
+        self.pin.clear()
+        self.pin_error.hide()
+        self.pin_page.show()
+        self._fit_dialog()
+        self.pin.setFocus()
+
+    def _use_password(self, message: str = "") -> None:
+        """From the PIN page to the password form (its username filled in); ``message``
+        says why when the PIN no longer works."""
+        owner = self._desk.quick_unlock.locked_for
+        self.pin.clear()
+        self.pin_page.hide()
+        self.pin_error.hide()
+        if owner is not None:
+            self.subtitle.setText(
+                "Sign in with your password, or as another staff member. A password sign-in "
+                f"ends the PIN of {self._desk.quick_unlock.locked_name}."
+            )
+        else:
+            self.subtitle.setText(self._password_subtitle)
+        self.back_to_pin.setVisible(owner is not None)
+        self.sign_in_page.show()
+        self.error.hide()
+        if message:
+            self._show_error(message)
+        self._fit_dialog()
+        self.password.setFocus()
+
+    def submit_pin(self) -> None:
+        pin = self.pin.text()
+        self.pin.clear()  # cleared after every attempt, whatever the outcome
+        if not pin:
+            self._show_pin_error("Type your PIN (digits only).")
+            return
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            session = self._desk.unlock_with_pin(pin)
+        except PharmDeskError as exc:
+            if self._desk.quick_unlock.locked_for is None:
+                self._use_password(exc.message)  # three strikes, expired, account changed
+            else:
+                self._show_pin_error(exc.message)
+            return
+        finally:
+            pin = ""
+            QGuiApplication.restoreOverrideCursor()
+        self.pin_error.hide()
+        self.signed_in.emit(session.staff.username)
+
+    def _show_pin_error(self, message: str) -> None:
+        self.pin_error.setText(message)
+        self.pin_error.show()
+        self.pin.setFocus()
 
     def submit(self) -> None:
         if self._wait_left > 0:
@@ -175,6 +293,7 @@ class SignInForm(QWidget):
             "now. Nobody else, admins included, should know it."
         )
         self.sign_in_page.hide()
+        self.back_to_pin.hide()
         self.change_form.show()
         self._fit_dialog()
         self.change_form.start(username)
@@ -186,6 +305,10 @@ class SignInForm(QWidget):
         self._changing_for = ""
         self.change_form.clear()
         self.change_form.hide()
+        self.pin.clear()
+        self.pin_page.hide()
+        if self._desk.quick_unlock.locked_for is None:
+            self.back_to_pin.hide()
         self.sign_in_page.show()
         self._fit_dialog()
 
@@ -254,6 +377,21 @@ class SignInForm(QWidget):
 
     def _tick_label(self) -> None:
         self.sign_in_button.setText(f"Wait {self._wait_left} s…")
+
+
+def link_button(text: str, name: str) -> QPushButton:
+    """A button that reads as a link but is reached with Tab and pressed with Space."""
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setFlat(True)
+    button.setAutoDefault(False)
+    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    button.setStyleSheet(
+        "QPushButton { border: none; color: #0b57d0; text-decoration: underline;"
+        " text-align: left; padding: 2px 0; }"
+        " QPushButton:focus { background: #e8f0fe; }"
+    )
+    return button
 
 
 class LoginDialog(QDialog):

@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
         self._add_review_actions()
         self._add_backup_actions()
         self._add_import_actions()
+        self._add_quick_unlock_actions()
 
     # -- building ------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -611,6 +612,42 @@ class MainWindow(QMainWindow):
         self.import_action.triggered.connect(open_wizard)
         self.desk.signed_in.connect(lambda _user: apply_role())
         apply_role()
+
+    def _add_quick_unlock_actions(self) -> None:
+        """File ▸ Quick-unlock PIN… (everyone): a PIN that unlocks your own locked screen
+        (the lock page offers it by itself; see ui/login.py and controllers/quick_unlock)."""
+        from pharmdesk.ui.pin_dialog import PinDialog, clock_time
+
+        self.pin_dialog: PinDialog | None = None
+        self.pin_action = QAction("&Quick-unlock PIN…", self)
+        self.pin_action.setStatusTip("Set a PIN that unlocks your own locked screen")
+
+        def open_pin_dialog() -> None:
+            import shiboken6
+
+            open_now = self.pin_dialog
+            if open_now is not None and shiboken6.isValid(open_now) and open_now.isVisible():
+                open_now.raise_()  # one at a time
+                open_now.activateWindow()
+                return
+            dialog = PinDialog(self.desk, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.pin_set.connect(
+                lambda expires: self.statusBar().showMessage(
+                    "Your PIN is set: it unlocks your own locked screen until "
+                    f"{clock_time(expires, self.desk.clock.now())}.",
+                    8000,
+                )
+            )
+            dialog.pin_removed.connect(
+                lambda: self.statusBar().showMessage("Your quick-unlock PIN was removed.", 8000)
+            )
+            dialog.show()
+            self.pin_dialog = dialog
+
+        self.pin_action.triggered.connect(open_pin_dialog)
+        self.file_menu.insertAction(self.file_menu_anchor, self.pin_action)
+        self.session_actions.append(self.pin_action)
 
     def add_admin_action(self, action: QAction) -> None:
         """An Admin menu entry: shown to admins only, disabled while locked."""

@@ -609,6 +609,40 @@ def _import_screens(out: Path, window: MainWindow) -> None:
     wizard.close()
 
 
+def _quick_unlock_screens(out: Path, window: MainWindow) -> None:
+    """File ▸ Quick-unlock PIN… (with a refusal, then set), the lock page asking for the
+    PIN, a wrong PIN, and the way to the password form; ends unlocked with the PIN."""
+    window.pin_action.trigger()
+    dialog = window.pin_dialog
+    assert dialog is not None
+    dialog.pin.setText("123456")
+    dialog.repeat.setText("123456")
+    dialog.submit()
+    dialog.pin.setText("2047")
+    _save(dialog, out, "pin-refused")
+    dialog.pin.setText("204719")
+    dialog.repeat.setText("204719")
+    dialog.submit()
+    window.pin_action.trigger()
+    assert window.pin_dialog is not None
+    _save(window.pin_dialog, out, "pin-set")
+    window.pin_dialog.reject()
+    window.statusBar().clearMessage()
+    window.lock()
+    form = window.sign_in_form
+    _save(window, out, "lock-screen-pin")
+    form.pin.setText("204710")
+    form.submit_pin()
+    form.pin.setText("20")
+    _save(window, out, "lock-screen-pin-wrong")
+    form.use_password.click()
+    _save(window, out, "lock-screen-pin-password")
+    form.back_to_pin.click()
+    form.pin.setText("204719")
+    form.submit_pin()
+    window.desk.remove_pin()  # the later lock-screen shot shows the password form
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
@@ -644,6 +678,7 @@ def main(argv: list[str] | None = None) -> int:
         _customer_form_screens(out, window)
         _staff_screens(out, window)
         _import_screens(out, window)
+        _quick_unlock_screens(out, window)
         _profile_example_screens(out, folder)
         busiest = desk.call("fetchCustomers", {"sort": "-totalOrders", "limit": 1})["customers"]
         customer_id = busiest[0]["id"] if busiest else None
