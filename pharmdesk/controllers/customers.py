@@ -18,15 +18,20 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    insert,
     literal_column,
     or_,
     select,
     table,
     true,
+    tuple_,
+    update,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import to_iso
+from pharmdesk.controllers import audit
 from pharmdesk.controllers.customer_rows import (
     CUSTOMER,
     ROW_COLUMNS,
@@ -90,40 +95,80 @@ def cust_id(number: int) -> str:
 
 
 # -- shared lookups -----------------------------------------------------------------------
+def _missing(number: int) -> PharmDeskError:
+    return not_found(f"No customer {cust_id(number)}. Check the id.", "customerId")
+
+
+def _archived(number: int) -> PharmDeskError:
+    return PharmDeskError(
+        ARCHIVED,
+        f"{cust_id(number)} is archived and cannot be changed. Ask an admin if this is a mistake.",
+        "customerId",
+    )
+
+
 def get_customer(tx: Session, number: int, *, for_write: bool = False) -> Customer:
     """The customer, or NOT_FOUND; ARCHIVED when ``for_write`` and it is archived."""
     customer = tx.get(Customer, number)
     if customer is None:
-        raise not_found(f"No customer {cust_id(number)}. Check the id.", "customerId")
+        raise _missing(number)
     if for_write and customer.archived:
-        raise PharmDeskError(
-            ARCHIVED,
-            f"{cust_id(number)} is archived and cannot be changed. Ask an admin if this is "
-            "a mistake.",
-            "customerId",
-        )
+        raise _archived(number)
     return customer
 
 
-def labels(
-    tx: Session, table: type[CustomerAllergy] | type[CustomerCondition], number: int
-) -> list[str]:
-    return list(
-        tx.scalars(select(table.label).where(table.customer_id == number).order_by(table.position))
-    )
+_CUSTOMER_BY_ID = select(*Customer.__table__.c).where(
+    Customer.__table__.c.id == bindparam("number")
+)
 
 
-def _replace_labels(
-    tx: Session,
-    table: type[CustomerAllergy] | type[CustomerCondition],
-    number: int,
-    values: list[str],
-) -> None:
-    tx.execute(delete(table).where(table.customer_id == number))
-    for position, label in enumerate(values):
-        tx.add(
-            table(customer_id=number, position=position, label=label, label_key=search_key(label))
-        )
+def read_customer(tx: Session, number: int, *, for_write: bool = False) -> Row[Any]:
+    """``get_customer`` as a plain row (the same columns as attributes, the same errors):
+    for the operations on one customer that run at every click, where loading an ORM
+    object and flushing it back was a third of the call."""
+    row = tx.connection().execute(_CUSTOMER_BY_ID, {"number": number}).first()
+    if row is None:
+        raise _missing(number)
+    if for_write and row.archived:
+        raise _archived(number)
+    return row
+
+
+LabelTable = type[CustomerAllergy] | type[CustomerCondition]
+
+
+_LABELS = {
+    label_table: select(label_table.label)
+    .where(label_table.customer_id == bindparam("number"))
+    .order_by(label_table.position)
+    for label_table in (CustomerAllergy, CustomerCondition)
+}
+
+
+def labels(tx: Session, table: LabelTable, number: int) -> list[str]:
+    return list(tx.connection().scalars(_LABELS[table], {"number": number}))
+
+
+def _label_rows(number: int, values: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "customer_id": number,
+            "position": position,
+            "label": label,
+            "label_key": search_key(label),
+        }
+        for position, label in enumerate(values)
+    ]
+
+
+def _insert_labels(tx: Session, table: LabelTable, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        tx.connection().execute(insert(table), rows)
+
+
+def _replace_labels(tx: Session, table: LabelTable, number: int, values: list[str]) -> None:
+    tx.connection().execute(delete(table).where(table.customer_id == number))
+    _insert_labels(tx, table, _label_rows(number, values))
 
 
 # -- fetchCustomers -----------------------------------------------------------------------
@@ -449,7 +494,7 @@ def _not_null(p: dict[str, Any], *fields: str) -> None:
             raise validation(f"{name} cannot be cleared; give a value or leave it out.", name)
 
 
-def _normalise(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+def normalise(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     """Field rules shared by create and update; only keys present in ``p`` are touched."""
     out = dict(p)
     if "name" in p:
@@ -475,20 +520,53 @@ def _normalise(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _duplicate_check(tx: Session, name: str, phone: str, exclude: int | None) -> None:
-    query = select(Customer.id).where(
-        Customer.name_key == search_key(name), Customer.phone == phone
+def duplicate_error(existing: int) -> PharmDeskError:
+    return PharmDeskError(
+        DUPLICATE,
+        f"This customer is already on file as {cust_id(existing)} (same name and phone). "
+        "Open that record instead.",
+        "name",
     )
-    if exclude is not None:
-        query = query.where(Customer.id != exclude)
-    existing = tx.scalar(query.limit(1))
-    if existing is not None:
-        raise PharmDeskError(
-            DUPLICATE,
-            f"This customer is already on file as {cust_id(existing)} (same name and phone). "
-            "Open that record instead.",
-            "name",
+
+
+_SAME_PERSON = select(Customer.id, Customer.name_key, Customer.phone).where(
+    Customer.name_key == bindparam("name_key"),
+    Customer.phone == bindparam("phone"),
+    or_(Customer.id != bindparam("exclude"), bindparam("exclude").is_(None)),
+)
+
+
+def existing_duplicates(
+    tx: Session, people: list[tuple[str, str]], exclude: int | None = None
+) -> dict[tuple[str, str], int]:
+    """The duplicate rule (API.md: the same name, compared by its search key, and the same
+    phone) for many people in one statement: each (name key, phone) on file, with the
+    lowest id holding it. ``people`` are (normalised name, E.164 phone) pairs."""
+    keys = {(search_key(name), phone) for name, phone in people}
+    if not keys:
+        return {}
+    if len(keys) == 1:  # the form's one customer: a statement compiled once
+        ((name_key, phone),) = keys
+        query, params = _SAME_PERSON, {"name_key": name_key, "phone": phone, "exclude": exclude}
+    else:
+        query = select(Customer.id, Customer.name_key, Customer.phone).where(
+            tuple_(Customer.name_key, Customer.phone).in_(sorted(keys))
         )
+        if exclude is not None:
+            query = query.where(Customer.id != exclude)
+        params = {}
+    found: dict[tuple[str, str], int] = {}
+    for number, name_key, phone in tx.connection().execute(query, params):
+        key = (name_key, phone)
+        found[key] = min(number, found.get(key, number))
+    return found
+
+
+def duplicate_check(tx: Session, name: str, phone: str, exclude: int | None) -> None:
+    """DUPLICATE if someone else is on file with this name and phone."""
+    found = existing_duplicates(tx, [(name, phone)], exclude)
+    if found:
+        raise duplicate_error(next(iter(found.values())))
 
 
 def _allergy_state(allergies: list[str], none_known: bool) -> str:
@@ -497,64 +575,136 @@ def _allergy_state(allergies: list[str], none_known: bool) -> str:
     return NONE_KNOWN if none_known else UNKNOWN
 
 
-def _record_consent(op: Op, customer: Customer, consent: bool) -> None:
-    customer.marketing_consent = consent
-    customer.consent_recorded_at = op.naive_now
-    customer.consent_recorded_by = op.user
-    op.tx.add(
-        ConsentEvent(
-            customer_id=customer.id, consent=consent, recorded_at=op.naive_now, recorded_by=op.user
+def _consent_values(op: Op, consent: bool) -> dict[str, Any]:
+    return {
+        "marketing_consent": consent,
+        "consent_recorded_at": op.naive_now,
+        "consent_recorded_by": op.user,
+    }
+
+
+def _consent_events(op: Op, numbers: list[int], consent: bool) -> None:
+    """The consent history rows of a change recorded for these customers."""
+    if numbers:
+        op.tx.connection().execute(
+            insert(ConsentEvent),
+            [
+                {
+                    "customer_id": number,
+                    "consent": consent,
+                    "recorded_at": op.naive_now,
+                    "recorded_by": op.user,
+                }
+                for number in numbers
+            ],
         )
-    )
+
+
+def _record_consent(op: Op, customer: Customer, consent: bool) -> None:
+    for attr, value in _consent_values(op, consent).items():
+        setattr(customer, attr, value)
+    _consent_events(op, [customer.id], consent)
 
 
 # -- addProviderCustomer -----------------------------------------------------------------
+@dataclass(frozen=True)
+class NewCustomer:
+    """A customer to create: fields already through ``normalise`` and ``duplicate_check``
+    (or ``existing_duplicates``), and what its ``create`` audit entry says."""
+
+    data: dict[str, Any]
+    audit_detail: dict[str, Any]
+
+
+_NO_CONSENT = {"marketing_consent": False, "consent_recorded_at": None, "consent_recorded_by": None}
+
+
+def _new_customer_values(op: Op, data: dict[str, Any]) -> dict[str, Any]:
+    status = _allergy_state(data.get("allergies") or [], bool(data.get("noKnownAllergies")))
+    now = op.naive_now
+    consent = bool(data.get("marketingConsent"))
+    return {
+        "name": data["name"],
+        "name_key": search_key(data["name"]),
+        "phone": data["phone"],
+        "phone_search": phone_search_forms(data["phone"]),
+        "email": data.get("email"),
+        "address": data.get("address"),
+        "date_of_birth": data.get("dateOfBirth"),
+        "allergy_status": status,
+        "allergies_confirmed_at": now if status != UNKNOWN else None,
+        "allergies_confirmed_by": op.user if status != UNKNOWN else None,
+        "notes": data.get("notes"),
+        **(_consent_values(op, True) if consent else _NO_CONSENT),
+        "archived": False,
+        "version": 1,
+        "total_orders": 0,
+        "total_spent": 0,
+        "last_order": None,
+        "active_plans": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+_INSERT_CUSTOMERS = insert(Customer).returning(Customer.id, sort_by_parameter_order=True)
+
+
+def create_customers(op: Op, new: list[NewCustomer]) -> list[int]:
+    """Write customers as ``addProviderCustomer`` creates them, in their order: the
+    customer rows (the search-index triggers fire per row), their allergy and condition
+    lists, consent history, and one ``create`` audit entry each. A batch is a few
+    statements whatever its size (an import sends hundreds at a time). Returns the ids."""
+    if not new:
+        return []
+    conn = op.tx.connection()
+    values = [_new_customer_values(op, c.data) for c in new]
+    numbers = [int(n) for n in conn.scalars(_INSERT_CUSTOMERS, values)]
+    for label_table, field in (
+        (CustomerAllergy, "allergies"),
+        (CustomerCondition, "medicalConditions"),
+    ):
+        _insert_labels(
+            op.tx,
+            label_table,
+            [
+                row
+                for number, c in zip(numbers, new, strict=True)
+                for row in _label_rows(number, c.data.get(field) or [])
+            ],
+        )
+    _consent_events(
+        op,
+        [n for n, c in zip(numbers, new, strict=True) if c.data.get("marketingConsent")],
+        True,
+    )
+    audit.append_many(
+        op.tx,
+        at=op.now,
+        user=op.user,
+        entries=[
+            audit.Entry("create", "customer", cust_id(n), c.audit_detail)
+            for n, c in zip(numbers, new, strict=True)
+        ],
+    )
+    return numbers
+
+
 @operation("addProviderCustomer", params=customer_fields(for_update=False))
 def add_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
-    data = _normalise(op, p)
-    _duplicate_check(op.tx, data["name"], data["phone"], None)
-    allergies = data.get("allergies") or []
-    conditions = data.get("medicalConditions") or []
-    status = _allergy_state(allergies, bool(data.get("noKnownAllergies")))
-    now = op.naive_now
-    customer = Customer(
-        name=data["name"],
-        name_key=search_key(data["name"]),
-        phone=data["phone"],
-        phone_search=phone_search_forms(data["phone"]),
-        email=data.get("email"),
-        address=data.get("address"),
-        date_of_birth=data.get("dateOfBirth"),
-        allergy_status=status,
-        allergies_confirmed_at=now if status != UNKNOWN else None,
-        allergies_confirmed_by=op.user if status != UNKNOWN else None,
-        notes=data.get("notes"),
-        marketing_consent=False,
-        archived=False,
-        version=1,
-        total_orders=0,
-        total_spent=0,
-        active_plans=0,
-        created_at=now,
-        updated_at=now,
-    )
-    op.tx.add(customer)
-    op.tx.flush()
-    _replace_labels(op.tx, CustomerAllergy, customer.id, allergies)
-    _replace_labels(op.tx, CustomerCondition, customer.id, conditions)
-    if data.get("marketingConsent"):
-        _record_consent(op, customer, True)
-    op.audit("create", "customer", cust_id(customer.id), {"fields": sorted(p)})
+    data = normalise(op, p)
+    duplicate_check(op.tx, data["name"], data["phone"], None)
+    (number,) = create_customers(op, [NewCustomer(data, {"fields": sorted(p)})])
     return {
         "success": True,
-        "customerId": cust_id(customer.id),
+        "customerId": cust_id(number),
         "message": "Customer created successfully",
         "createdAt": to_iso(op.now),
     }
 
 
 # -- viewProviderCustomerDetails -----------------------------------------------------------
-def _subscription_sort_key(sub: Subscription) -> tuple[Any, ...]:
+def _subscription_sort_key(sub: Any) -> tuple[Any, ...]:
     return (
         sub.status != "active",
         sub.next_delivery is None,
@@ -563,18 +713,30 @@ def _subscription_sort_key(sub: Subscription) -> tuple[Any, ...]:
     )
 
 
-def customer_details(tx: Session, customer: Customer) -> dict[str, Any]:
-    """The full profile shape of API.md (viewProviderCustomerDetails)."""
-    subs = sorted(
-        tx.scalars(select(Subscription).where(Subscription.customer_id == customer.id)),
-        key=_subscription_sort_key,
-    )
-    orders = tx.scalars(
-        select(Order)
-        .where(Order.customer_id == customer.id)
-        .order_by(Order.ordered_at.desc(), Order.id.desc())
-        .limit(RECENT_ORDERS)
-    ).all()
+_PROFILE_PLANS = select(
+    Subscription.id,
+    Subscription.plan_id,
+    Subscription.plan_name,
+    Subscription.medications,
+    Subscription.status,
+    Subscription.next_delivery,
+).where(Subscription.customer_id == bindparam("number"))
+_PROFILE_ORDERS = (
+    select(Order.id, Order.ordered_at, Order.total, Order.status)
+    .where(Order.customer_id == bindparam("number"))
+    .order_by(Order.ordered_at.desc(), Order.id.desc())
+    .limit(RECENT_ORDERS)
+)
+
+
+def customer_details(tx: Session, customer: Customer | Row[Any]) -> dict[str, Any]:
+    """The full profile shape of API.md (viewProviderCustomerDetails), from the customer
+    (an ORM object or a ``read_customer`` row) and plain selects: a profile opens at every
+    click, and ORM objects for its plans and orders were most of its time."""
+    tx.flush()  # changes made earlier in this transaction (a resumed plan) are read back
+    conn = tx.connection()
+    subs = sorted(conn.execute(_PROFILE_PLANS, {"number": customer.id}), key=_subscription_sort_key)
+    orders = conn.execute(_PROFILE_ORDERS, {"number": customer.id}).all()
     return {
         "id": cust_id(customer.id),
         "name": customer.name,
@@ -631,15 +793,17 @@ CUSTOMER_ID = {"customerId": Param(entity_id(CUSTOMER), required=True)}
 def view_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     from pharmdesk.controllers.plans import resume_due_plans  # plans imports this module
 
-    customer = get_customer(op.tx, p["customerId"])
-    resume_due_plans(op, customer.id)
+    customer = read_customer(op.tx, p["customerId"])
+    if resume_due_plans(op, customer.id):  # its plan counter changed: read it again
+        op.tx.flush()
+        customer = read_customer(op.tx, customer.id)
     details = customer_details(op.tx, customer)
     op.audit("view", "customer", details["id"])
     return details
 
 
 # -- updateProviderCustomer ----------------------------------------------------------------
-def _scalar_changes(customer: Customer, data: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+def _scalar_changes(customer: Row[Any], data: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     mapping = {
         "name": "name",
         "phone": "phone",
@@ -661,6 +825,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# The SET clause is the columns named in the parameters (compiled once per set of columns).
+_UPDATE_CUSTOMER = update(Customer).where(Customer.id == bindparam("number"))
+
+
 @operation(
     "updateProviderCustomer",
     params={
@@ -670,11 +838,13 @@ def _jsonable(value: Any) -> Any:
     },
 )
 def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    """Read as a plain row and written with one UPDATE; the allergy and condition lists
+    are read only when the change names them (most edits are a phone or an address)."""
     _not_null(
         p, "name", "phone", "allergies", "noKnownAllergies", "medicalConditions", "marketingConsent"
     )
-    data = _normalise(op, p)
-    customer = get_customer(op.tx, p["customerId"], for_write=True)
+    data = normalise(op, p)
+    customer = read_customer(op.tx, p["customerId"], for_write=True)
     if "expectedVersion" in p and p["expectedVersion"] != customer.version:
         raise PharmDeskError(
             CONFLICT,
@@ -685,33 +855,37 @@ def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         )
     changes = _scalar_changes(customer, data)
 
-    old_allergies = labels(op.tx, CustomerAllergy, customer.id)
-    old_conditions = labels(op.tx, CustomerCondition, customer.id)
-    new_allergies = data.get("allergies", old_allergies)
-    if "noKnownAllergies" in data:
-        none_known = bool(data["noKnownAllergies"])
-    elif "allergies" in data:
-        none_known = False
-    else:
-        none_known = customer.allergy_status == NONE_KNOWN
-    if new_allergies and none_known:
-        raise validation(
-            "noKnownAllergies cannot be true while allergies are recorded. Clear the "
-            "allergies in the same change.",
-            "noKnownAllergies",
-        )
-    new_status = _allergy_state(new_allergies, none_known)
-    if new_allergies != old_allergies:
-        changes["allergies"] = (old_allergies, new_allergies)
-    if new_status != customer.allergy_status and (
-        new_status == NONE_KNOWN or customer.allergy_status == NONE_KNOWN
-    ):
-        changes["noKnownAllergies"] = (
-            customer.allergy_status == NONE_KNOWN,
-            new_status == NONE_KNOWN,
-        )
-    if "medicalConditions" in data and data["medicalConditions"] != old_conditions:
-        changes["medicalConditions"] = (old_conditions, data["medicalConditions"])
+    new_status = customer.allergy_status
+    new_allergies: list[str] = []
+    if "allergies" in data or "noKnownAllergies" in data:
+        old_allergies = labels(op.tx, CustomerAllergy, customer.id)
+        new_allergies = data.get("allergies", old_allergies)
+        if "noKnownAllergies" in data:
+            none_known = bool(data["noKnownAllergies"])
+        elif "allergies" in data:
+            none_known = False
+        else:
+            none_known = customer.allergy_status == NONE_KNOWN
+        if new_allergies and none_known:
+            raise validation(
+                "noKnownAllergies cannot be true while allergies are recorded. Clear the "
+                "allergies in the same change.",
+                "noKnownAllergies",
+            )
+        new_status = _allergy_state(new_allergies, none_known)
+        if new_allergies != old_allergies:
+            changes["allergies"] = (old_allergies, new_allergies)
+        if new_status != customer.allergy_status and (
+            new_status == NONE_KNOWN or customer.allergy_status == NONE_KNOWN
+        ):
+            changes["noKnownAllergies"] = (
+                customer.allergy_status == NONE_KNOWN,
+                new_status == NONE_KNOWN,
+            )
+    if "medicalConditions" in data:
+        old_conditions = labels(op.tx, CustomerCondition, customer.id)
+        if data["medicalConditions"] != old_conditions:
+            changes["medicalConditions"] = (old_conditions, data["medicalConditions"])
     if "marketingConsent" in data and data["marketingConsent"] != customer.marketing_consent:
         changes["marketingConsent"] = (customer.marketing_consent, data["marketingConsent"])
 
@@ -726,7 +900,8 @@ def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     new_name = data.get("name", customer.name)
     new_phone = data.get("phone", customer.phone)
     if "name" in changes or "phone" in changes:
-        _duplicate_check(op.tx, new_name, new_phone, customer.id)
+        duplicate_check(op.tx, new_name, new_phone, customer.id)
+    values: dict[str, Any] = {}
     for api_name, attr in (
         ("name", "name"),
         ("email", "email"),
@@ -735,31 +910,36 @@ def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         ("notes", "notes"),
     ):
         if api_name in changes:
-            setattr(customer, attr, changes[api_name][1])
+            values[attr] = changes[api_name][1]
     if "name" in changes:
-        customer.name_key = search_key(new_name)
+        values["name_key"] = search_key(new_name)
     if "phone" in changes:
-        customer.phone = new_phone
-        customer.phone_search = phone_search_forms(new_phone)
+        values["phone"] = new_phone
+        values["phone_search"] = phone_search_forms(new_phone)
     if "allergies" in changes:
         _replace_labels(op.tx, CustomerAllergy, customer.id, new_allergies)
-    sent_back: list[str] = []
     if "allergies" in changes or "noKnownAllergies" in changes:
-        customer.allergy_status = new_status
-        customer.allergies_confirmed_at = op.naive_now if new_status != UNKNOWN else None
-        customer.allergies_confirmed_by = op.user if new_status != UNKNOWN else None
+        values["allergy_status"] = new_status
+        values["allergies_confirmed_at"] = op.naive_now if new_status != UNKNOWN else None
+        values["allergies_confirmed_by"] = op.user if new_status != UNKNOWN else None
+    if "medicalConditions" in changes:
+        _replace_labels(op.tx, CustomerCondition, customer.id, data["medicalConditions"])
+    if "marketingConsent" in changes:
+        values.update(_consent_values(op, data["marketingConsent"]))
+        _consent_events(op, [customer.id], data["marketingConsent"])
+    version = customer.version + 1
+    values["version"] = version
+    values["updated_at"] = op.naive_now
+    op.tx.connection().execute(_UPDATE_CUSTOMER, {"number": customer.id, **values})
+    sent_back: list[str] = []
     if "allergies" in changes:
         # A new allergy may conflict with a plan already running: a pharmacist reviews it
         # before the next delivery. (Imported here: plans builds on this module.)
         from pharmdesk.controllers.plans import review_after_allergy_change
 
-        sent_back = review_after_allergy_change(op, customer, new_allergies)
-    if "medicalConditions" in changes:
-        _replace_labels(op.tx, CustomerCondition, customer.id, data["medicalConditions"])
-    if "marketingConsent" in changes:
-        _record_consent(op, customer, data["marketingConsent"])
-    customer.version += 1
-    customer.updated_at = op.naive_now
+        updated = op.tx.get(Customer, customer.id)  # not loaded before: read as just written
+        assert updated is not None  # read above, in this transaction
+        sent_back = review_after_allergy_change(op, updated, new_allergies)
     fields = sorted(changes)
     detail: dict[str, Any] = {
         "changes": {f: {"old": _jsonable(o), "new": _jsonable(n)} for f, (o, n) in changes.items()}
@@ -771,7 +951,7 @@ def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         "success": True,
         "customerId": cust_id(customer.id),
         "updatedFields": fields,
-        "version": customer.version,
+        "version": version,
         "updatedAt": to_iso(op.now),
     }
 

@@ -9,9 +9,12 @@ checks, validation and audit are the operations' own, as for any other caller:
   the customers on file: an exact duplicate (same name and phone; API.md refuses it) or a
   likely duplicate (``findLikelyDuplicates``' rules). Nothing is written but one ``list``
   audit entry per batch, since existing customers are shown.
-- ``importCustomers``: each row created by ``addProviderCustomer``'s own handler, in the
-  batch's one transaction; its ``create`` audit entry carries the import's id. Exact
-  duplicates are skipped, so running a file again creates only what is not in yet.
+- ``importCustomers``: each row judged by ``addProviderCustomer``'s own params, field
+  rules and duplicate rule, and the batch's new customers written by the code that
+  writes that operation's (``create_customers``: a few statements for the whole batch),
+  in the batch's one transaction; each ``create`` audit entry also carries the import's
+  id and file row. Exact duplicates are skipped, so running a file again creates only
+  what is not in yet.
 - ``recordImport``: the one ``import`` summary entry (counts, cancelled or not).
 """
 
@@ -23,10 +26,14 @@ from typing import Any
 from sqlalchemy import false, select
 
 from pharmdesk.controllers.customers import (
-    _duplicate_check,
-    _normalise,
-    add_customer,
+    NewCustomer,
+    create_customers,
+    cust_id,
     customer_fields,
+    duplicate_check,
+    duplicate_error,
+    existing_duplicates,
+    normalise,
 )
 from pharmdesk.controllers.lookups import find_likely_duplicates
 from pharmdesk.controllers.registry import PHARMACISTS, Op, operation
@@ -39,7 +46,7 @@ from pharmdesk.controllers.validation import (
     search_key,
     string,
 )
-from pharmdesk.errors import DUPLICATE, VALIDATION_ERROR, PharmDeskError, validation
+from pharmdesk.errors import VALIDATION_ERROR, PharmDeskError, validation
 from pharmdesk.store.schema import Customer
 
 MAX_BATCH = 1000
@@ -85,26 +92,6 @@ class _QuietOp(Op):
         return None
 
 
-@dataclass
-class ImportOp(Op):
-    """``addProviderCustomer``'s handler as an import runs it: its ``create`` entry
-    also names the import and the file row."""
-
-    import_id: str = ""
-    row: int = 0
-
-    def audit(
-        self,
-        action: str,
-        entity_type: str | None = None,
-        entity_id: str | None = None,
-        detail: dict[str, Any] | None = None,
-        outcome: str = "success",
-    ) -> None:
-        detail = {**(detail or {}), "importId": self.import_id, "importRow": self.row}
-        super().audit(action, entity_type, entity_id, detail, outcome)
-
-
 def _error(row: int, errors: list[PharmDeskError]) -> dict[str, Any]:
     return {
         "row": row,
@@ -117,14 +104,14 @@ def _judge(op: Op, customer: dict[str, Any]) -> tuple[dict[str, Any] | None, lis
     """A row's params through ``addProviderCustomer``'s rules: the normalised fields, or
     every field's error (the form shows one per field, so the report does too)."""
     try:
-        return _normalise(op, parse_params(customer, ADD_PARAMS)), []
+        return normalise(op, parse_params(customer, ADD_PARAMS)), []
     except PharmDeskError as first:
         errors = []
         for key, value in customer.items():
             if key not in ADD_PARAMS:
                 continue
             try:
-                _normalise(op, parse_params({key: value}, {key: ADD_PARAMS[key]}))
+                normalise(op, parse_params({key: value}, {key: ADD_PARAMS[key]}))
             except PharmDeskError as exc:
                 errors.append(exc)
         return None, errors or [first]
@@ -170,7 +157,7 @@ def check_import_rows(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     for row, data in valid:
         if (search_key(data["name"]), data["phone"]) in exact:
             try:
-                _duplicate_check(op.tx, data["name"], data["phone"], None)
+                duplicate_check(op.tx, data["name"], data["phone"], None)
             except PharmDeskError as exc:
                 results[row] = {"row": row, "outcome": "duplicate", "message": exc.message}
                 shown.add(exc.message)
@@ -213,25 +200,51 @@ def check_import_rows(op: Op, p: dict[str, Any]) -> dict[str, Any]:
 @operation("importCustomers", params=BATCH, roles=PHARMACISTS)
 def import_customers(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     """Create a batch of customers in one transaction (all of it or, on a database
-    failure, none of it). ``addProviderCustomer`` refuses a row before writing anything
-    for it, so a refused row is reported and the batch goes on."""
-    results = []
+    failure, none of it), each row exactly as ``addProviderCustomer`` would take it: a
+    row it would refuse is reported and the batch goes on.
+
+    Rows are judged one by one (params, then field rules), the duplicate rule is asked
+    once for the batch, and the new customers are written together. A row repeating an
+    earlier row of the same batch is a duplicate of the customer that row creates, so
+    the rows before it are written first (its id is in the message)."""
+    results: dict[int, dict[str, Any]] = {}
+    judged: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
     for item in p["rows"]:
-        row_op = ImportOp(op.tx, op.desk, op.now, import_id=p["importId"], row=item["row"])
         try:
-            answer = add_customer(row_op, parse_params(item["customer"], ADD_PARAMS))
+            params = parse_params(item["customer"], ADD_PARAMS)
+            judged.append((item["row"], params, normalise(op, params)))
         except PharmDeskError as exc:
-            if exc.code == DUPLICATE:
-                results.append({"row": item["row"], "outcome": "duplicate", "message": exc.message})
-                continue
-            if exc.code == VALIDATION_ERROR:
-                results.append(_error(item["row"], _judge(row_op, item["customer"])[1] or [exc]))
-                continue
-            raise
-        results.append(
-            {"row": item["row"], "outcome": "created", "customerId": answer["customerId"]}
-        )
-    return {"results": results}
+            if exc.code != VALIDATION_ERROR:
+                raise
+            results[item["row"]] = _error(item["row"], _judge(op, item["customer"])[1] or [exc])
+    on_file = existing_duplicates(op.tx, [(data["name"], data["phone"]) for _r, _p, data in judged])
+    pending: list[tuple[int, tuple[str, str], NewCustomer]] = []
+    pending_keys: set[tuple[str, str]] = set()
+
+    def write_pending() -> None:
+        numbers = create_customers(op, [new for _row, _key, new in pending])
+        for (row, key, _new), number in zip(pending, numbers, strict=True):
+            on_file.setdefault(key, number)
+            results[row] = {"row": row, "outcome": "created", "customerId": cust_id(number)}
+        pending.clear()
+        pending_keys.clear()
+
+    for row, params, data in judged:
+        key = (search_key(data["name"]), data["phone"])
+        if key in pending_keys:
+            write_pending()
+        if key in on_file:
+            results[row] = {
+                "row": row,
+                "outcome": "duplicate",
+                "message": duplicate_error(on_file[key]).message,
+            }
+            continue
+        detail = {"fields": sorted(params), "importId": p["importId"], "importRow": row}
+        pending.append((row, key, NewCustomer(data, detail)))
+        pending_keys.add(key)
+    write_pending()
+    return {"results": [results[item["row"]] for item in p["rows"]]}
 
 
 COUNT = Param(integer(0), required=True)

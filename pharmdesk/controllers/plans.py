@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from pharmdesk.controllers.allergy_check import (
@@ -522,6 +522,22 @@ def _status_answer(sub: Subscription) -> dict[str, Any]:
     return {"success": True, "status": sub.status, "nextDelivery": _iso(sub.next_delivery)}
 
 
+_DUE_PAUSE = (
+    select(Subscription.id)
+    .where(Subscription.status == PAUSED, Subscription.resume_date <= bindparam("today"))
+    .limit(1)
+)
+_DUE_PAUSE_OF = (
+    select(Subscription.id)
+    .where(
+        Subscription.customer_id == bindparam("customer"),
+        Subscription.status == PAUSED,
+        Subscription.resume_date <= bindparam("today"),
+    )
+    .limit(1)
+)
+
+
 def resume_due_plans(
     op: Op, customer_id: int | None = None, due_by: dt.date | None = None
 ) -> list[str]:
@@ -541,6 +557,14 @@ def resume_due_plans(
     a window: a range of the refill index; the others are not in the queue anyway).
     Returns the subscription ids resumed, in id order.
     """
+    # Almost always there is nothing to resume: answer that with one prepared index seek
+    # before building the ORM query (this runs at every sign-in, view and refill read).
+    if customer_id is None:
+        probe = op.tx.execute(_DUE_PAUSE, {"today": op.today})
+    else:
+        probe = op.tx.execute(_DUE_PAUSE_OF, {"today": op.today, "customer": customer_id})
+    if probe.first() is None:
+        return []
     query = (
         select(Subscription)
         .join(Customer, Customer.id == Subscription.customer_id)

@@ -167,6 +167,7 @@ class Subscription(Base):
     __table_args__ = (
         Index("ix_subscription_customer", "customer_id", "status"),
         Index("ix_subscription_refill", "status", "next_delivery", "customer_id"),
+        # Paused plans whose resume date has come (migration 0004).
         Index("ix_subscription_resume", "status", "resume_date"),
     )
 

@@ -207,24 +207,26 @@ def test_import_skips_duplicates_and_reports_errors_and_goes_on(admin: DeskSessi
 def test_a_failure_inside_a_batch_writes_none_of_it(
     admin: DeskSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real: Callable[..., dict[str, Any]] = imports.add_customer
+    real: Callable[..., list[int]] = imports.create_customers
     calls: list[int] = []
 
-    def flaky(op: Any, p: dict[str, Any]) -> dict[str, Any]:
-        calls.append(1)
-        if len(calls) == 3:
+    def flaky(op: Any, new: list[Any]) -> list[int]:
+        calls.append(len(new))
+        if len(calls) == 2:
             raise PharmDeskError(DATABASE_ERROR, "The disk refused.")
-        return real(op, p)
+        return real(op, new)
 
-    monkeypatch.setattr(imports, "add_customer", flaky)
+    monkeypatch.setattr(imports, "create_customers", flaky)
     audit_before = len(entries(admin, "create"))
     with pytest.raises(PharmDeskError):
         write(
             admin,
             {"name": "Ada Obi", "phone": "08031234567"},
             {"name": "Bola Ade", "phone": "08059998888"},
+            {"name": "Ada Obi", "phone": "0803 123 4567"},  # the rows before it are written
             {"name": "Chidi Eze", "phone": "08057776666"},
         )
+    assert calls == [2, 1]  # two customers were written before the failure
     assert customer_count(admin) == 0
     assert len(entries(admin, "create")) == audit_before
 

@@ -1,4 +1,4 @@
-"""indexes for the condition segment, the duplicate check and paused plans' resume dates
+"""indexes for the condition segment and the duplicate check
 
 Revision ID: 0003
 Revises: 0002
@@ -10,8 +10,6 @@ Create Date: 2026-11-25 20:15:00
   these conditions" with one seek per matching key.
 - ``ix_customer_birth`` (date_of_birth): ``findLikelyDuplicates`` looks up the customers
   born on a given day (similar name, same date of birth) instead of scanning them all.
-- ``ix_subscription_resume`` (status, resume_date): the paused plans whose resume date
-  has come are found with one range seek (checked at every sign-in and refill read).
 
 Plain ``CREATE INDEX`` / ``DROP INDEX``, no table rebuild: the customer table keeps the
 search-index triggers of 0002 (a batch rebuild would drop them).
@@ -31,11 +29,9 @@ def upgrade() -> None:
     op.drop_index("ix_customer_condition_label_key", table_name="customer_condition")
     op.create_index("ix_customer_condition_key", "customer_condition", ["label_key", "customer_id"])
     op.create_index("ix_customer_birth", "customer", ["date_of_birth"])
-    op.create_index("ix_subscription_resume", "subscription", ["status", "resume_date"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_subscription_resume", table_name="subscription")
     op.drop_index("ix_customer_birth", table_name="customer")
     op.drop_index("ix_customer_condition_key", table_name="customer_condition")
     op.create_index("ix_customer_condition_label_key", "customer_condition", ["label_key"])
