@@ -18,6 +18,8 @@ if [[ -z "${PYTHON:-}" ]]; then
     [[ -x .venv/bin/python ]] || python3 -m venv .venv
     PYTHON=.venv/bin/python
 fi
+# An absolute path: the checks below run from a temporary folder.
+case "$PYTHON" in */*) PYTHON="$(cd "$(dirname "$PYTHON")" && pwd)/$(basename "$PYTHON")" ;; esac
 "$PYTHON" -m pip install -q -e '.[package]'
 
 PYTHON="$PYTHON" packaging/build.sh
