@@ -377,7 +377,13 @@ def _dialect(conn: Connection) -> str:
     return "sqlite" if conn.dialect.name == "sqlite" else "other"
 
 
-def _refills_reader(horizon: dt.date) -> PageReader:
+def _total_riding_reader(
+    pages: dict[tuple[str, bool], Any], totals: dict[bool, Any], params: dict[str, Any]
+) -> PageReader:
+    """A reader whose page statement carries the segment's total on every row
+    (``segment_total``); only an empty page (past the end, or ``limit`` 0) asks the total
+    statement."""
+
     def read(
         conn: Connection, offset: int, limit: int, consented_only: bool
     ) -> tuple[int, list[Any]]:
@@ -385,16 +391,20 @@ def _refills_reader(horizon: dt.date) -> PageReader:
         if limit:
             rows = list(
                 conn.execute(
-                    _REFILLS_PAGE[_dialect(conn), consented_only],
-                    {"horizon": horizon, "offset": offset, "limit": limit},
+                    pages[_dialect(conn), consented_only],
+                    {**params, "offset": offset, "limit": limit},
                 ).all()
             )
         if rows:
             return int(rows[0].segment_total), rows
-        counted = conn.scalar(_REFILLS_TOTALS[consented_only], {"horizon": horizon})
+        counted = conn.scalar(totals[consented_only], params)
         return int(counted or 0), []
 
     return read
+
+
+def _refills_reader(horizon: dt.date) -> PageReader:
+    return _total_riding_reader(_REFILLS_PAGE, _REFILLS_TOTALS, {"horizon": horizon})
 
 
 def refills_segment(days: int, today: dt.date) -> Segment:
@@ -478,23 +488,7 @@ _HIGH_VALUE_TOTAL = {
 
 
 def _high_value_reader(min_spend: int) -> PageReader:
-    def read(
-        conn: Connection, offset: int, limit: int, consented_only: bool
-    ) -> tuple[int, list[Any]]:
-        rows: list[Any] = []
-        if limit:
-            rows = list(
-                conn.execute(
-                    _HIGH_VALUE[_dialect(conn), consented_only],
-                    {"min_spend": min_spend, "offset": offset, "limit": limit},
-                ).all()
-            )
-        if rows:
-            return int(rows[0].segment_total), rows
-        counted = conn.scalar(_HIGH_VALUE_TOTAL[consented_only], {"min_spend": min_spend})
-        return int(counted or 0), []
-
-    return read
+    return _total_riding_reader(_HIGH_VALUE, _HIGH_VALUE_TOTAL, {"min_spend": min_spend})
 
 
 def high_value_segment(min_spend: int) -> Segment:

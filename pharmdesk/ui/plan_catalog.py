@@ -12,7 +12,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +32,7 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.form_dialog import FormDialog, money_box
 from pharmdesk.ui.formatting import money
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import error_label, row_table
 
 FREQUENCIES = (
     ("monthly", "Monthly"),
@@ -140,14 +138,7 @@ class PlanCatalogDialog(QDialog):
             RecordColumn("Status", lambda r: "Active" if r["active"] else "Retired"),
         ]
         self.model = RecordTableModel(columns, highlight=lambda r: not r["active"], parent=self)
-        self.table = QTableView()
-        self.table.setObjectName("planTable")
-        self.table.setModel(self.model)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
+        self.table = row_table(self.model, "planTable")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

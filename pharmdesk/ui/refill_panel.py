@@ -20,7 +20,6 @@ from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QTextDocument
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,7 +36,7 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.order_dialog import OrderDialog
 from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import error_label, row_table
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 365
@@ -230,13 +228,8 @@ class RefillPanel(QWidget):
         )
         self.count = QLabel()
         self.count.setObjectName("countLabel")
-        self.table = QTableView()
-        self.table.setObjectName("refillTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        # Overdue rows have their own background: no alternating colours.
+        self.table = row_table(self.model, "refillTable", alternating=False)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)

@@ -14,13 +14,11 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -30,7 +28,7 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import ago, local_date
 from pharmdesk.ui.plan_controls import ReviewDialog, can_review
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.widgets import error_label, heading, row_table
 
 PAGE_SIZE = 50
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -106,14 +104,7 @@ class ReviewPanel(QWidget):
         self.desk = desk
         self.setObjectName("reviewPanel")
         self.model = ReviewTableModel(desk.caller("listPendingReviews"), desk.clock.now, self)
-        self.table = QTableView()
-        self.table.setObjectName("reviewTable")
-        self.table.setModel(self.model)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
+        self.table = row_table(self.model, "reviewTable")
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

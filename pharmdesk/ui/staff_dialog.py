@@ -17,7 +17,6 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,7 +36,7 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import ago, local_date
 from pharmdesk.ui.password_fields import rule_label
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.widgets import error_label, heading, row_table
 
 ROLE_NAMES = {"admin": "Admin", "pharmacist": "Pharmacist", "frontdesk": "Front desk"}
 ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no l/1, o/0: read aloud or off paper
@@ -404,14 +402,7 @@ class StaffDialog(QDialog):
             highlight=lambda r: bool(r["lockedOut"] and not r["disabled"]),
             parent=self,
         )
-        self.table = QTableView()
-        self.table.setObjectName("staffTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
+        self.table = row_table(self.model, "staffTable")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)

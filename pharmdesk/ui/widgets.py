@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QAbstractItemModel
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView
 
 from pharmdesk.resources import resource_path
 
@@ -27,3 +28,18 @@ def error_label() -> QLabel:
     label.setAccessibleName("Error message")
     label.hide()
     return label
+
+
+def row_table(
+    model: QAbstractItemModel, object_name: str, *, alternating: bool = True
+) -> QTableView:
+    """A read-only list of records: whole rows selected one at a time, no row numbers."""
+    view = QTableView()
+    view.setObjectName(object_name)
+    view.setModel(model)
+    view.verticalHeader().hide()
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(alternating)
+    return view
