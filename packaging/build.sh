@@ -7,7 +7,7 @@
 # PYTHON is the Python that has the project and its 'package' extra installed
 # (pip install -e '.[package]'); default: .venv/bin/python when it exists, else python3.
 # Prints the bundle size and a cold-start time (process start to the first window drawn,
-# offscreen) at the end. On Windows, run PyInstaller on the spec directly (see README).
+# offscreen) at the end. On Windows, run PyInstaller on the spec directly (see docs/admin/installers.md).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         "--markdown",
         type=Path,
         default=None,
-        help="also write the table as Markdown (for the README)",
+        help="also write the table as Markdown (for docs/dev/performance.md)",
     )
     parser.add_argument("--no-gui", action="store_true", help="skip the GUI measurements")
     parser.add_argument("--no-fsync", action="store_true", help="do not count fsyncs")
