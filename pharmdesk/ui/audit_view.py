@@ -290,6 +290,9 @@ class AuditLogWindow(QDialog):
         choose_file: ChooseFile | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        # Admins only: a refusal (PERMISSION_DENIED, itself audited) raises to the caller
+        # before any window exists, so none is left half-built.
+        staff = desk.call("listStaff", {})["staff"]
         super().__init__(parent)
         self.desk = desk
         self.ask = ask
@@ -299,8 +302,6 @@ class AuditLogWindow(QDialog):
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
         self.setStyleSheet(STYLE)
         self.region = str(desk.settings().get("defaultRegion", "NG"))
-        # Admins only: a refusal (PERMISSION_DENIED, itself audited) raises to the caller.
-        staff = desk.call("listStaff", {})["staff"]
 
         self.model = AuditLogModel(desk.caller("fetchAuditLog"), self)
         self.model.region = self.region

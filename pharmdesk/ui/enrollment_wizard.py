@@ -40,6 +40,7 @@ from pharmdesk.ui.enrollment_flow import (
 )
 from pharmdesk.ui.formatting import money, national_phone
 from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.wizard_page import CompletablePage
 
 CUSTOMER_PAGE, PLAN_PAGE, SCHEDULE_PAGE, REVIEW_PAGE, DONE_PAGE = range(5)
 SEARCH_DEBOUNCE_MS = 200
@@ -86,7 +87,7 @@ class SearchLine(QLineEdit):
         super().keyPressEvent(event)
 
 
-class CustomerPage(QWizardPage):
+class CustomerPage(CompletablePage):
     """Step 1 (skipped when started from a customer): find them as in the main table."""
 
     def __init__(self, wizard: EnrollmentWizard) -> None:
@@ -147,7 +148,7 @@ class CustomerPage(QWizardPage):
             )
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:
+    def is_complete(self) -> bool:
         return self.results.currentItem() is not None
 
     def validatePage(self) -> bool:
@@ -162,7 +163,7 @@ class CustomerPage(QWizardPage):
         return True
 
 
-class PlanPage(QWizardPage):
+class PlanPage(CompletablePage):
     """Step 2: the active catalog, matching plans first, enrolled ones disabled."""
 
     def __init__(self, wizard: EnrollmentWizard) -> None:
@@ -261,7 +262,7 @@ class PlanPage(QWizardPage):
                 return item
         return None
 
-    def isComplete(self) -> bool:
+    def is_complete(self) -> bool:
         item = self.list.currentItem()
         return item is not None and bool(item.flags() & Qt.ItemFlag.ItemIsEnabled)
 
@@ -347,7 +348,7 @@ class SchedulePage(QWizardPage):
         return True
 
 
-class ReviewPage(QWizardPage):
+class ReviewPage(CompletablePage):
     """Step 4: everything, the controller's warnings, and the acknowledgement box."""
 
     def __init__(self, wizard: EnrollmentWizard) -> None:
@@ -426,7 +427,7 @@ class ReviewPage(QWizardPage):
         self.owner.flow.acknowledged = checked
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:
+    def is_complete(self) -> bool:
         return self.owner.flow.can_enroll
 
     def validatePage(self) -> bool:

@@ -64,6 +64,7 @@ from pharmdesk.importing.plan import LIKELY, OUTCOME_TEXT
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
 from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.wizard_page import CompletablePage
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ class ProblemTableModel(QAbstractTableModel):
 
 
 # -- pages -------------------------------------------------------------------------------------
-class FilePage(QWizardPage):
+class FilePage(CompletablePage):
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__()
         self.owner = wizard
@@ -223,7 +224,7 @@ class FilePage(QWizardPage):
         if path:
             self.path_edit.setText(path)
 
-    def isComplete(self) -> bool:
+    def is_complete(self) -> bool:
         return bool(self.path_edit.text().strip())
 
     def validatePage(self) -> bool:
@@ -351,7 +352,7 @@ class MappingPage(QWizardPage):
         return True
 
 
-class ReportPage(QWizardPage):
+class ReportPage(CompletablePage):
     """Runs the dry run when shown, then shows its counts and problem rows."""
 
     def __init__(self, wizard: ImportWizard) -> None:
@@ -502,7 +503,7 @@ class ReportPage(QWizardPage):
         )
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:
+    def is_complete(self) -> bool:
         return self.dry_run is not None and self.dry_run.finished and self.to_import() > 0
 
     def _save_report(self) -> None:
@@ -523,7 +524,7 @@ class ReportPage(QWizardPage):
         self.status.setText(f"Report saved to {path}.")
 
 
-class ImportPage(QWizardPage):
+class ImportPage(CompletablePage):
     """Writes the file in batches; Stop (or the wizard's Cancel) stops between two."""
 
     def __init__(self, wizard: ImportWizard) -> None:
@@ -603,7 +604,7 @@ class ImportPage(QWizardPage):
         if not more:
             self.owner.end_import(cancelled=False)
 
-    def isComplete(self) -> bool:
+    def is_complete(self) -> bool:
         return self.ended
 
 

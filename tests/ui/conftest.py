@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
 from pharmdesk.clock import FixedClock
 from pharmdesk.paths import DatabaseFiles
@@ -47,3 +47,17 @@ def main_window(qtbot, signed_in_desk: DeskContext, window_settings: QSettings) 
     qtbot.addWidget(window)
     window.resize(1100, 650)
     return window
+
+
+@pytest.fixture(autouse=True)
+def no_window_outlives_its_test(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Every test starts and ends with no top-level window of its own: a dialog one test
+    left open must not be found by the next (tests pass in any order and any subset)."""
+    before = set(qapp.topLevelWidgets())
+    yield
+    for widget in qapp.topLevelWidgets():
+        if widget not in before:
+            widget.close()
+            widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qapp.processEvents()
