@@ -140,7 +140,7 @@ def check_import_rows(op: Op, p: dict[str, Any]) -> dict[str, Any]:
                 Customer.phone.in_(phones)
             )
         ):
-            exact.add((name_key, phone))
+            exact.add((search_key(name_key), phone))  # older rows: made again (see text.py)
             if not archived:
                 active_phones.add(phone)
     shared_births = set()
