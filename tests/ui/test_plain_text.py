@@ -5,12 +5,15 @@ rules as every other path."""
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
+from PySide6.QtCharts import QBarCategoryAxis
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QLabel
 
+from pharmdesk.ui.charts import SegmentChart
 from pharmdesk.ui.customer_form import CustomerForm, DuplicateChoice
 from pharmdesk.ui.customer_table import CustomerTableModel
 from pharmdesk.ui.desk import DeskContext
@@ -168,3 +171,13 @@ def test_a_pasted_zero_width_allergy_is_stored_clean_and_a_look_alike_refused(
     assert saved == ["CUST-1"]
     details = signed_in_desk.call("viewProviderCustomerDetails", {"customerId": "CUST-1"})
     assert details["allergies"] == ["Penicillin"]
+
+
+def test_chart_labels_show_a_stored_condition_literally(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Qt Charts draws titles and axis labels as HTML: the chart escapes stored names."""
+    chart = SegmentChart()
+    qtbot.addWidget(chart)
+    chart.show_conditions([{"condition": HIDDEN_ALLERGY, "customers": 5}])
+    [axis] = [a for a in chart.chart().axes() if isinstance(a, QBarCategoryAxis)]
+    assert axis.categories() == [escape(HIDDEN_ALLERGY)]
+    assert chart.categories == [HIDDEN_ALLERGY]
