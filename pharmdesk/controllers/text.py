@@ -54,6 +54,8 @@ def _drop_invisible(text: str, *, keep_newline: bool = False) -> str:
     if text.isascii():
         return _ASCII_CONTROLS.sub("", text)
     text = unicodedata.normalize("NFKC", text)
+    if text.isprintable():  # no Cc or Cf character at all (the common case), checked in C
+        return text
     kept = "".join(ch for ch in text if not _removed(ch, keep_newline))
     # A removed character may have separated a letter from its accent: compose again.
     return kept if len(kept) == len(text) else unicodedata.normalize("NFKC", kept)
@@ -75,6 +77,8 @@ def key_ignores(ch: str) -> bool:
     grapheme joiner): what a comparison key leaves out of NFKD text."""
     if unicodedata.combining(ch):
         return True
+    if ch.isalnum():  # letters and digits: decided without a lookup
+        return False
     return unicodedata.category(ch) == "Mn" and ucd.script(ch) == "Zinh"
 
 
@@ -115,24 +119,32 @@ def mixed_script_problem(text: str) -> str | None:
     the first letter from another one."""
     if text.isascii():
         return None
-    for word in _words(text):
-        if word.isascii():
-            continue
-        letters = [ch for ch in word if not _scripts(ch) & _ANY_SCRIPT]
-        resolved: frozenset[str] | None = None
-        for ch in letters:
-            resolved = _scripts(ch) if resolved is None else resolved & _scripts(ch)
-        if resolved is None or resolved:
-            continue
-        main = Counter(ucd.script(ch) for ch in letters).most_common(1)[0][0]
-        stranger = next(ch for ch in letters if main not in _scripts(ch))
-        return (
-            f"'{stranger}' ({script_name(stranger)}, U+{ord(stranger):04X}) is mixed into the "
-            f"{ucd.script_name(main)} word '{word}': a letter from another alphabet inside a "
-            "word stops it matching (allergy checks, duplicates). Retype the word on one "
-            "keyboard."
-        )
+    for chunk in text.split():
+        if not chunk.isascii():
+            for word in _words(chunk):
+                problem = None if word.isascii() else _word_problem(word)
+                if problem is not None:
+                    return problem
     return None
+
+
+@lru_cache(maxsize=8192)
+def _word_problem(word: str) -> str | None:
+    """One word's mixed-script problem; names repeat (a branch, the demo), so cached."""
+    letters = [ch for ch in word if not _scripts(ch) & _ANY_SCRIPT]
+    resolved: frozenset[str] | None = None
+    for ch in letters:
+        resolved = _scripts(ch) if resolved is None else resolved & _scripts(ch)
+    if resolved is None or resolved:
+        return None
+    main = Counter(ucd.script(ch) for ch in letters).most_common(1)[0][0]
+    stranger = next(ch for ch in letters if main not in _scripts(ch))
+    return (
+        f"'{stranger}' ({script_name(stranger)}, U+{ord(stranger):04X}) is mixed into the "
+        f"{ucd.script_name(main)} word '{word}': a letter from another alphabet inside a "
+        "word stops it matching (allergy checks, duplicates). Retype the word on one "
+        "keyboard."
+    )
 
 
 def single_script(text: str, field_name: str) -> str:

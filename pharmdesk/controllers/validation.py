@@ -35,7 +35,9 @@ def search_key(text: str) -> str:
     if text.isascii():
         return " ".join(normalise_text(text).lower().split())
     decomposed = unicodedata.normalize("NFKD", normalise_text(text).casefold())
-    stripped = "".join(ch for ch in decomposed if not key_ignores(ch))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if not stripped.isascii():  # rarely: invisible marks (variation selectors...) left
+        stripped = "".join(ch for ch in stripped if ch.isascii() or not key_ignores(ch))
     return " ".join(stripped.split())
 
 
