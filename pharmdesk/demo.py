@@ -60,6 +60,7 @@ from pharmdesk.controllers.validation import (
     phone_e164,
     phone_search_forms,
     search_key,
+    single_script,
 )
 from pharmdesk.errors import validation
 from pharmdesk.paths import DatabaseFiles
@@ -213,6 +214,7 @@ def catalog_plans(raw: Any) -> list[dict[str, Any]]:
         name = clean_text(str(entry["name"]))
         if not 2 <= len(name) <= 120:
             raise validation(f"Plan name '{name[:40]}' must be 2 to 120 characters.", "catalog")
+        single_script(name, "catalog")
         medications = label_list(list(entry["medications"]), "medications")
         if not medications:
             raise validation(f"Plan '{name}' has no medications.", "catalog")

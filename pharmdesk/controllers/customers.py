@@ -24,7 +24,6 @@ from sqlalchemy import (
     select,
     table,
     true,
-    tuple_,
     update,
 )
 from sqlalchemy.engine import Row
@@ -51,12 +50,12 @@ from pharmdesk.controllers.validation import (
     date_value,
     email_address,
     entity_id,
+    free_text,
     integer,
     nullable,
     phone_e164,
     phone_search_forms,
     search_key,
-    string,
     string_list,
 )
 from pharmdesk.errors import (
@@ -453,7 +452,7 @@ def customer_page(
     "fetchCustomers",
     params={
         **PAGING,
-        "search": Param(string(0, 200)),
+        "search": Param(free_text(0, 200)),
         "sort": Param(choice(*SORTS, *(f"-{s}" for s in SORTS)), default="name"),
     },
 )
@@ -475,15 +474,15 @@ def customer_fields(*, for_update: bool) -> dict[str, Param]:
         return Param(nullable(conv), keep_null=for_update)
 
     return {
-        "name": Param(string(0, 500), required=not for_update, keep_null=for_update),
-        "phone": Param(string(0, 40), required=not for_update, keep_null=for_update),
-        "email": optional(string(0, 254)),
-        "address": optional(string(0, 300)),
+        "name": Param(free_text(0, 500), required=not for_update, keep_null=for_update),
+        "phone": Param(free_text(0, 40), required=not for_update, keep_null=for_update),
+        "email": optional(free_text(0, 254)),
+        "address": optional(free_text(0, 300)),
         "dateOfBirth": optional(date_value()),
         "allergies": Param(string_list(), keep_null=for_update),
         "noKnownAllergies": Param(boolean(), keep_null=for_update),
         "medicalConditions": Param(string_list(), keep_null=for_update),
-        "notes": optional(string(0, 4000)),
+        "notes": optional(free_text(0, 4000, multiline=True)),
         "marketingConsent": Param(boolean(), keep_null=for_update),
     }
 
@@ -529,8 +528,7 @@ def duplicate_error(existing: int) -> PharmDeskError:
     )
 
 
-_SAME_PERSON = select(Customer.id, Customer.name_key, Customer.phone).where(
-    Customer.name_key == bindparam("name_key"),
+_SAME_PHONE = select(Customer.id, Customer.name_key, Customer.phone).where(
     Customer.phone == bindparam("phone"),
     or_(Customer.id != bindparam("exclude"), bindparam("exclude").is_(None)),
 )
@@ -541,24 +539,29 @@ def existing_duplicates(
 ) -> dict[tuple[str, str], int]:
     """The duplicate rule (API.md: the same name, compared by its search key, and the same
     phone) for many people in one statement: each (name key, phone) on file, with the
-    lowest id holding it. ``people`` are (normalised name, E.164 phone) pairs."""
+    lowest id holding it. ``people`` are (normalised name, E.164 phone) pairs.
+
+    The customers with those phones are read (a phone is shared by a household at most)
+    and their stored name keys made again with today's ``search_key``: a name stored
+    with invisible characters by an older version still matches its clean form."""
     keys = {(search_key(name), phone) for name, phone in people}
     if not keys:
         return {}
-    if len(keys) == 1:  # the form's one customer: a statement compiled once
-        ((name_key, phone),) = keys
-        query, params = _SAME_PERSON, {"name_key": name_key, "phone": phone, "exclude": exclude}
+    phones = sorted({phone for _key, phone in keys})
+    if len(phones) == 1:  # the form's one customer: a statement compiled once
+        query, params = _SAME_PHONE, {"phone": phones[0], "exclude": exclude}
     else:
         query = select(Customer.id, Customer.name_key, Customer.phone).where(
-            tuple_(Customer.name_key, Customer.phone).in_(sorted(keys))
+            Customer.phone.in_(phones)
         )
         if exclude is not None:
             query = query.where(Customer.id != exclude)
         params = {}
     found: dict[tuple[str, str], int] = {}
-    for number, name_key, phone in tx.connection().execute(query, params):
-        key = (name_key, phone)
-        found[key] = min(number, found.get(key, number))
+    for number, stored_key, phone in tx.connection().execute(query, params):
+        key = (search_key(stored_key), phone)
+        if key in keys:
+            found[key] = min(number, found.get(key, number))
     return found
 
 

@@ -40,6 +40,7 @@ from pharmdesk.controllers.registry import PHARMACISTS, Op, operation
 from pharmdesk.controllers.validation import (
     Param,
     boolean,
+    free_text,
     integer,
     obj,
     parse_params,
@@ -140,7 +141,7 @@ def check_import_rows(op: Op, p: dict[str, Any]) -> dict[str, Any]:
                 Customer.phone.in_(phones)
             )
         ):
-            exact.add((name_key, phone))
+            exact.add((search_key(name_key), phone))  # older rows: made again (see text.py)
             if not archived:
                 active_phones.add(phone)
     shared_births = set()
@@ -254,7 +255,9 @@ COUNT = Param(integer(0), required=True)
     "recordImport",
     params={
         **IMPORT_ID,
-        "fileName": Param(string(1, 260), required=True),
+        # Only recorded, for the audit log (the file was opened by its path): it follows
+        # the text rules, so no direction override makes a name read backwards there.
+        "fileName": Param(free_text(1, 260), required=True),
         "counts": Param(
             obj(
                 {

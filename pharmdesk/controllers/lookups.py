@@ -23,9 +23,9 @@ from pharmdesk.controllers.validation import (
     customer_name,
     date_value,
     entity_id,
+    free_text,
     phone_e164,
     search_key,
-    string,
 )
 from pharmdesk.store.schema import Customer, CustomerAllergy, CustomerCondition
 
@@ -49,8 +49,8 @@ def names_look_alike(a: str, b: str) -> bool:
 @operation(
     "findLikelyDuplicates",
     params={
-        "name": Param(string(0, 500), required=True),
-        "phone": Param(string(0, 40)),
+        "name": Param(free_text(0, 500), required=True),
+        "phone": Param(free_text(0, 40)),
         "dateOfBirth": Param(date_value()),
         "excludeCustomerId": Param(entity_id(CUSTOMER)),
     },

@@ -45,10 +45,11 @@ from pharmdesk.controllers.validation import (
     date_value,
     display_id,
     entity_id,
+    free_text,
     integer,
     obj,
     search_key,
-    string,
+    single_script,
     string_list,
 )
 from pharmdesk.errors import ALREADY_ENROLLED, CONFLICT, DUPLICATE, PharmDeskError, not_found
@@ -221,7 +222,7 @@ def _plan_name(value: str) -> str:
     name = clean_text(value)
     if len(name) < 2:
         raise invalid("Enter the plan's name (at least 2 characters).", "name")
-    return name
+    return single_script(name, "name")
 
 
 def _medications(values: list[str]) -> list[str]:
@@ -244,7 +245,7 @@ def _duplicate_plan(tx: Session, name: str, exclude: int | None) -> None:
 
 
 PLAN_TERMS: Final = {
-    "name": Param(string(1, 120)),
+    "name": Param(free_text(1, 120)),
     "medications": Param(string_list()),
     "price": Param(integer(0, MAX_PRICE)),
 }
@@ -474,7 +475,7 @@ def _wrong_status(sub: Subscription, wanted: str) -> PharmDeskError:
     params={
         **SUBSCRIPTION_ID,
         "approve": Param(boolean(), required=True),
-        "reason": Param(string(1, MAX_REASON), required=True),
+        "reason": Param(free_text(1, MAX_REASON, multiline=True), required=True),
     },
     roles=PHARMACISTS,
 )

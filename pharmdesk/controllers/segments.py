@@ -61,9 +61,9 @@ from pharmdesk.controllers.validation import (
     PAGING,
     Param,
     choice,
+    free_text,
     integer,
     search_key,
-    string,
 )
 from pharmdesk.errors import validation
 from pharmdesk.store.schema import Customer, CustomerCondition, Subscription
@@ -553,7 +553,7 @@ def _run_segment(op: Op, segment: Segment, p: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- the operations -------------------------------------------------------------------------
-CONDITION = Param(string(1, 120))
+CONDITION = Param(free_text(1, 120))
 DAYS = Param(integer(0, MAX_REFILL_DAYS))
 MIN_SPEND = Param(integer(0, MAX_MONEY))
 

@@ -14,14 +14,14 @@ from babel.numbers import list_currencies
 
 from pharmdesk.controllers.registry import ADMINS, EVERYONE, Op, operation
 from pharmdesk.controllers.settings_store import load_settings, save_settings
-from pharmdesk.controllers.validation import Param, clean_text, integer, nullable, obj, string
+from pharmdesk.controllers.validation import Param, free_text, integer, nullable, obj, string
 from pharmdesk.errors import validation
 
 KEEP_KINDS = ("daily", "weekly", "monthly")
 
 
 def _branch_name(name: str, value: Any) -> str:
-    text = clean_text(string(1, 120)(name, value))
+    text = free_text(0, 120)(name, value)
     if not text:
         raise validation(f"{name} cannot be empty.", name)
     return text

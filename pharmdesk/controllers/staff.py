@@ -34,7 +34,7 @@ from pharmdesk.controllers.customer_rows import iso_or_none
 from pharmdesk.controllers.passwords import check_new_password
 from pharmdesk.controllers.registry import ADMIN, ADMINS, EVERYONE, ROLES, Op, operation
 from pharmdesk.controllers.session import validate_username
-from pharmdesk.controllers.validation import Param, boolean, choice, clean_text, string
+from pharmdesk.controllers.validation import Param, boolean, choice, free_text, string
 from pharmdesk.errors import (
     DATABASE_ERROR,
     DISK_FULL,
@@ -56,7 +56,7 @@ def _username(name: str, value: Any) -> str:
 
 
 def _full_name(name: str, value: Any) -> str:
-    text = clean_text(string(1, 120)(name, value))
+    text = free_text(0, 120)(name, value)
     if not text:
         raise validation(f"{name} cannot be empty.", name)
     return text

@@ -18,6 +18,7 @@ from typing import Any
 import phonenumbers
 
 from pharmdesk.clock import parse_iso
+from pharmdesk.controllers.text import key_ignores, normalise_text, single_script
 from pharmdesk.errors import validation
 
 ABSENT: Any = object()
@@ -28,14 +29,21 @@ MAX_LABEL = 120
 
 # -- normalisation ------------------------------------------------------------------------
 def search_key(text: str) -> str:
-    """Case-folded, accents removed, spaces collapsed: how names compare and sort."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Case-folded, accents and invisible characters removed, spaces collapsed: how names
+    and labels compare and sort. Made from the normalised text, so a value stored with
+    invisible characters (before API.md v3) gives the same key as its clean form."""
+    if text.isascii():
+        return " ".join(normalise_text(text).lower().split())
+    decomposed = unicodedata.normalize("NFKD", normalise_text(text).casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if not stripped.isascii():  # rarely: invisible marks (variation selectors...) left
+        stripped = "".join(ch for ch in stripped if ch.isascii() or not key_ignores(ch))
     return " ".join(stripped.split())
 
 
 def clean_text(value: str) -> str:
-    return " ".join(value.split())
+    """One line of free text as API.md v3 wants it stored (see ``text.normalise_text``)."""
+    return normalise_text(value)
 
 
 # -- display ids --------------------------------------------------------------------------
@@ -61,7 +69,7 @@ def customer_name(value: str, field_name: str = "name") -> str:
         raise validation("Enter the customer's name (at least 2 characters).", field_name)
     if len(name) > 120:
         raise validation("The name is too long (at most 120 characters).", field_name)
-    return name
+    return single_script(name, field_name)
 
 
 def phone_e164(value: str, region: str, field_name: str = "phone") -> str:
@@ -118,7 +126,8 @@ def date_of_birth(value: dt.date, today: dt.date, field_name: str = "dateOfBirth
 
 
 def label_list(values: list[str], field_name: str) -> list[str]:
-    """A list of short labels (allergies, conditions): trimmed, no blanks, no repeats."""
+    """A list of short labels (allergies, conditions, medications): normalised, one
+    alphabet per word, no blanks, no repeats."""
     seen: set[str] = set()
     cleaned: list[str] = []
     for raw in values:
@@ -130,6 +139,7 @@ def label_list(values: list[str], field_name: str) -> list[str]:
                 f"Each entry of {field_name} must be at most {MAX_LABEL} characters.",
                 field_name,
             )
+        single_script(label, field_name)
         key = search_key(label)
         if key not in seen:
             seen.add(key)
@@ -183,6 +193,20 @@ def string(min_len: int = 0, max_len: int = 10_000, *, strip: bool = True) -> Co
         if len(text) > max_len:
             raise validation(f"{name} must be at most {max_len} characters.", name)
         return text
+
+    return convert
+
+
+def free_text(min_len: int = 0, max_len: int = 10_000, *, multiline: bool = False) -> Converter:
+    """Free text (names, addresses, notes, reasons...): normalised as API.md v3 says
+    before its length is checked. ``multiline`` keeps line breaks (notes)."""
+
+    def convert(name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise validation(f"{name} must be text, not {_type_name(value)}.", name)
+        if len(value) > 4 * max_len + 100:  # refused before the work of normalising it
+            raise validation(f"{name} must be at most {max_len} characters.", name)
+        return string(min_len, max_len)(name, normalise_text(value, multiline=multiline))
 
     return convert
 

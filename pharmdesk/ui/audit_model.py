@@ -24,7 +24,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from pharmdesk.clock import parse_iso
 from pharmdesk.errors import PharmDeskError
-from pharmdesk.ui.formatting import national_phone
+from pharmdesk.ui.formatting import national_phone, plain_tooltip
 
 PAGE_SIZE = 100
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -318,9 +318,9 @@ class AuditLogModel(QAbstractTableModel):
             if column == 0:
                 return f"{entry['id']} · {entry.get('at')} (UTC)"
             if column == 1:
-                return self.staff_names.get(str(entry.get("user"))) or None
+                return plain_tooltip(self.staff_names.get(str(entry.get("user")))) or None
             if column == 2:
-                return str(entry.get("action"))
+                return plain_tooltip(str(entry.get("action"))) or None
             return None
         problem = entry.get("outcome") in PROBLEM_OUTCOMES
         if role == Qt.ItemDataRole.ForegroundRole and problem:

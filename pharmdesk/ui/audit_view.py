@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QPushButton,
@@ -65,7 +64,7 @@ from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.patient_table import PatientTableView
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.widgets import error_label, heading, plain_label
 
 CUSTOMER_DEBOUNCE_MS = 300
 DATE_DEBOUNCE_MS = 250
@@ -309,7 +308,7 @@ class AuditLogWindow(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Audit log"))
-        intro = QLabel(
+        intro = plain_label(
             "Every sign-in, view and change, newest first. Looking at the log is recorded too."
         )
         intro.setObjectName("subtitle")
@@ -350,7 +349,7 @@ class AuditLogWindow(QDialog):
             ("&From:", self.from_date),
             ("&To:", self.to_date),
         ):
-            label = QLabel(text)
+            label = plain_label(text)
             label.setBuddy(widget)
             filters.addWidget(label)
             filters.addWidget(widget, 2 if widget is self.customer_filter else 0)
@@ -364,7 +363,7 @@ class AuditLogWindow(QDialog):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         for column, width in enumerate(COLUMN_WIDTHS):
             self.table.setColumnWidth(column, width)
-        self.empty_state = QLabel()
+        self.empty_state = plain_label()
         self.empty_state.setObjectName("emptyState")
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_state.setWordWrap(True)
@@ -383,7 +382,7 @@ class AuditLogWindow(QDialog):
         splitter.setSizes([680, 420])
         layout.addWidget(splitter, 1)
 
-        self.count_label = QLabel()
+        self.count_label = plain_label()
         self.count_label.setObjectName("auditCount")
         layout.addWidget(self.count_label)
         self.error = error_label()
@@ -397,14 +396,14 @@ class AuditLogWindow(QDialog):
             "Recompute every entry's seal: shows whether any entry was changed, removed or "
             "reordered since it was written"
         )
-        self.verify_result = QLabel()
+        self.verify_result = plain_label()
         self.verify_result.setObjectName("verifyResult")
         self.verify_result.setWordWrap(True)
         self.verify_result.hide()
         self.export_button = QPushButton("&Export CSV…")
         self.export_button.setObjectName("exportCsv")
         self.export_button.setToolTip("Write every entry matching the filters to a CSV file")
-        self.notice = QLabel()
+        self.notice = plain_label()
         self.notice.setObjectName("auditNotice")
         self.notice.setWordWrap(True)
         self.notice.hide()

@@ -40,8 +40,8 @@ from pharmdesk.paths import DatabaseFiles
 from pharmdesk.ui.backup_runner import Job, Progress, backup_job
 from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.formatting import ago
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.formatting import ago, plain_tooltip
+from pharmdesk.ui.widgets import error_label, heading, plain_label
 
 ChooseFile = Callable[[QWidget, str], str]  # (parent, proposed path) -> chosen, "" if none
 FILE_FILTER = "PharmDesk backups (*.pdbak);;All files (*)"
@@ -65,7 +65,7 @@ def choose_new_database(parent: QWidget, proposed: str) -> str:
 
 
 def _success_label() -> QLabel:
-    label = QLabel()
+    label = plain_label()
     label.setObjectName("backupResult")
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -126,7 +126,7 @@ class _ProgressRow(QWidget):
         super().__init__()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.stage = QLabel()
+        self.stage = plain_label()
         self.stage.setObjectName("subtitle")
         self.bar = QProgressBar()
         self.bar.setAccessibleName("Progress")
@@ -165,11 +165,11 @@ class BackupDialog(QDialog):
         self.setWindowTitle("Back up now")
         self.setMinimumWidth(560)
 
-        self.last_label = QLabel()
+        self.last_label = plain_label()
         self.last_label.setObjectName("lastBackup")
         self.last_label.setWordWrap(True)
         self.last_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        intro = QLabel(
+        intro = plain_label(
             "An encrypted copy of the whole database, checked after writing. The same staff "
             "passwords and recovery key open it. Keep it off this PC (a USB drive or a share)."
         )
@@ -346,7 +346,7 @@ class RestoreDialog(QDialog):
         self.setWindowTitle("Restore a backup")
         self.setMinimumWidth(600)
 
-        intro = QLabel(
+        intro = plain_label(
             "Sign in with an admin account of the backup (its passwords are the ones it "
             "was made with). The backup is checked before anything is changed."
         )
@@ -374,7 +374,7 @@ class RestoreDialog(QDialog):
 
         self.new_place = QRadioButton("Into a &new location (this database stays as it is):")
         self.replace = QRadioButton("&Replace the current database")
-        replace_note = QLabel(
+        replace_note = plain_label(
             "Its files are kept beside it under a dated name, never deleted. PharmDesk "
             "signs out; everyone signs in again on the restored database."
         )
@@ -393,7 +393,7 @@ class RestoreDialog(QDialog):
         target_row.setContentsMargins(24, 0, 0, 0)
         target_row.addWidget(self.target_edit, 1)
         target_row.addWidget(self.target_browse)
-        self.replace.setToolTip(f"The current database: {desk.files.db}")
+        self.replace.setToolTip(plain_tooltip(f"The current database: {desk.files.db}"))
 
         self.report = _success_label()
         self.report.setObjectName("restoreReport")

@@ -24,12 +24,13 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
-from PySide6.QtWidgets import QApplication, QLabel, QProgressBar, QStatusBar
+from PySide6.QtWidgets import QApplication, QProgressBar, QStatusBar
 
 from pharmdesk.controllers import backups
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.formatting import ago
+from pharmdesk.ui.formatting import ago, plain_tooltip
+from pharmdesk.ui.widgets import plain_label
 
 log = logging.getLogger(__name__)
 
@@ -184,15 +185,15 @@ class BackgroundBackups(QObject):
         self.progress.setTextVisible(False)
         self.progress.setAccessibleName("Backup progress")
         self.progress.hide()
-        self.activity = QLabel("Backing up…")
+        self.activity = plain_label("Backing up…")
         self.activity.setObjectName("backupActivity")
         self.activity.hide()
-        self.warning = QLabel()
+        self.warning = plain_label()
         self.warning.setObjectName("backupWarning")
         self.warning.setStyleSheet("color: #8a4b00; font-weight: 600;")
         self.warning.setWordWrap(False)
         self.warning.hide()
-        self.reminder = QLabel()
+        self.reminder = plain_label()
         self.reminder.setObjectName("backupReminder")
         self.reminder.setStyleSheet("color: #8a4b00;")
         self.reminder.hide()
@@ -324,7 +325,7 @@ class BackgroundBackups(QObject):
         elif outcome.status == "failed":
             self.retry_after = self.desk.clock.now() + RETRY_AFTER
             self.warning.setText(warning_text(outcome))
-            self.warning.setToolTip(outcome.message)
+            self.warning.setToolTip(plain_tooltip(outcome.message))
             self.warning.setAccessibleDescription(outcome.message)
             self.warning.show()
         elif outcome.status == "success":

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -39,7 +38,7 @@ from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.segment_model import CONDITION, HIGH_VALUE, REFILLS, SEGMENT_OPERATIONS
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.widgets import error_label, heading, plain_label
 
 AUDIENCE_PAGE = 100
 Call = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -205,14 +204,14 @@ class CampaignExportDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Export campaign audience"))
-        self.segment_label = QLabel(f"Segment: {description}")
+        self.segment_label = plain_label(f"Segment: {description}")
         self.segment_label.setWordWrap(True)
         layout.addWidget(self.segment_label)
-        self.summary = QLabel(self._summary_text())
+        self.summary = plain_label(self._summary_text())
         self.summary.setObjectName("exportSummary")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.left_out = QLabel(self._left_out_text())
+        self.left_out = plain_label(self._left_out_text())
         self.left_out.setObjectName("exportLeftOut")
         self.left_out.setWordWrap(True)
         layout.addWidget(self.left_out)
@@ -228,7 +227,7 @@ class CampaignExportDialog(QDialog):
         self.path_edit.setAccessibleName("File to write")
         self.browse = QPushButton("&Browse…")
         self.browse.clicked.connect(self._browse)
-        row.addWidget(QLabel("Save to:"))
+        row.addWidget(plain_label("Save to:"))
         row.addWidget(self.path_edit, 1)
         row.addWidget(self.browse)
         layout.addLayout(row)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.password_fields import StrengthMeter, password_edit, rule_label
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.widgets import error_label, heading, plain_label
 
 MISMATCH = "The two new passwords are different. Type them again."
 
@@ -69,7 +69,7 @@ class ChangePasswordForm(QWidget):
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.old_label = QLabel("&Current password")
+        self.old_label = plain_label("&Current password")
         self.old_label.setBuddy(self.old)
         form.addRow(self.old_label, self.old)
         form.addRow("", self.old_error)
@@ -180,7 +180,7 @@ class ChangePasswordDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("PharmDesk — Change my password")
         self.form = ChangePasswordForm(desk, parent=self)
-        intro = QLabel(
+        intro = plain_label(
             "Your new password works from the next sign-in on (and for unlocking this "
             "screen); the old one stops working at once."
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from html import escape
 from typing import Any
 
 from PySide6.QtCharts import (
@@ -101,7 +102,8 @@ class SegmentChart(QChartView):
         title_font.setPointSizeF(10.5)
         title_font.setBold(True)
         chart.setTitleFont(title_font)
-        chart.setTitle(title)
+        # Chart titles and axis labels are drawn as HTML: stored names are escaped.
+        chart.setTitle(escape(title))
         old = self.chart()
         self.setChart(chart)
         if old is not None and old is not chart:
@@ -138,7 +140,7 @@ class SegmentChart(QChartView):
         series.setLabelsPosition(QBarSeries.LabelsPosition.LabelsOutsideEnd)
         chart.addSeries(series)
         category_axis = QBarCategoryAxis()
-        category_axis.append(self.categories)
+        category_axis.append([escape(label) for label in self.categories])
         category_axis.setTruncateLabels(False)  # a condition's name matters more than room
         value_axis = QValueAxis()
         value_axis.setLabelFormat("%d")

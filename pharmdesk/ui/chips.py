@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmdesk.controllers.validation import clean_text, search_key
+from pharmdesk.ui.formatting import plain_tooltip
 
 
 class FlowLayout(QLayout):
@@ -159,7 +160,7 @@ class ChipsEdit(QFrame):
         chip = QToolButton()
         chip.setObjectName("chip")
         chip.setText(f"{label}  ✕")
-        chip.setToolTip(f"Remove {label}")
+        chip.setToolTip(plain_tooltip(f"Remove {label}"))
         chip.setAccessibleName(label)
         chip.clicked.connect(lambda: self._remove(label))
         self._labels.append(label)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QPushButton,
     QVBoxLayout,
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.widgets import error_label, heading, plain_label
 
 MAX_LISTED = 200
 
@@ -114,7 +113,7 @@ class BulkConsentDialog(QDialog):
         n = len(self.customers)
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Record marketing consent"))
-        intro = QLabel(
+        intro = plain_label(
             f"You are about to record marketing consent for {n:,} "
             f"{'customer' if n == 1 else 'customers'}. They will be included in campaign "
             "exports. Your name and the time are kept for each of them."

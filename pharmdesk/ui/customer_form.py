@@ -45,7 +45,7 @@ from pharmdesk.ui.chips import ChipsEdit
 from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import error_label, plain_label
 
 NO_DATE = QDate(1899, 12, 31)  # the date edit's "not recorded" value
 UNKNOWN, NONE_KNOWN, RECORDED = "unknown", "noneKnown", "recorded"
@@ -55,7 +55,7 @@ DISCARD_PROMPT = asking("&Discard", "&Keep editing")
 def _buddy(text: str, widget: QWidget) -> QLabel:
     """A row label whose Alt+letter focuses ``widget`` (a row holding a layout has no
     buddy of its own, and its label would show the ``&`` itself)."""
-    label = QLabel(text)
+    label = plain_label(text)
     label.setBuddy(widget)
     return label
 
@@ -71,7 +71,7 @@ class DuplicateChoice(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Is this customer already on file?")
         self.chosen: str | None = None
-        intro = QLabel(
+        intro = plain_label(
             "These customers look like the one you are registering. Open the right one "
             "instead of making a second record, or save as a new customer."
         )
@@ -170,7 +170,7 @@ class CustomerForm(QDialog):
         self.phone = QLineEdit()
         self.phone.setObjectName("phone")
         self.phone.setPlaceholderText("e.g. 0801 234 5678")
-        self.phone_hint = QLabel()
+        self.phone_hint = plain_label()
         self.phone_hint.setObjectName("phoneHint")
         self.email = QLineEdit()
         self.email.setObjectName("email")
@@ -187,7 +187,7 @@ class CustomerForm(QDialog):
         self.birth.setMaximumDate(QDate(self.today.year, self.today.month, self.today.day))
         self.birth.setSpecialValueText("Not recorded")
         self.birth.setDate(NO_DATE)
-        self.age = QLabel()
+        self.age = plain_label()
         self.age.setObjectName("age")
 
         self.allergy_unknown = QRadioButton("Not yet asked")

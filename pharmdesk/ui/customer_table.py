@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
 
-from pharmdesk.ui.formatting import local_date, national_phone
+from pharmdesk.ui.formatting import local_date, national_phone, plain_tooltip
 from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
 
 CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -116,7 +116,7 @@ class CustomerTableModel(PagedCustomerModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == Qt.ItemDataRole.ToolTipRole and column.key in ("address", "email", "name"):
-            return row.get(column.key) or None
+            return plain_tooltip(row.get(column.key)) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == CUSTOMER_ID_ROLE:

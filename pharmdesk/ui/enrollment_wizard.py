@@ -39,7 +39,7 @@ from pharmdesk.ui.enrollment_flow import (
     PlanChoice,
 )
 from pharmdesk.ui.formatting import money, national_phone
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import error_label, plain_label, rich_label
 from pharmdesk.ui.wizard_page import CompletablePage
 
 CUSTOMER_PAGE, PLAN_PAGE, SCHEDULE_PAGE, REVIEW_PAGE, DONE_PAGE = range(5)
@@ -105,7 +105,7 @@ class CustomerPage(CompletablePage):
         self.results = QListWidget()
         self.results.setObjectName("customerResults")
         self.results.setAccessibleName("Matching customers")
-        self.hint = QLabel("Type to search.")
+        self.hint = plain_label("Type to search.")
         self.hint.setObjectName("emptySection")
         self.error = error_label()
         layout = QVBoxLayout(self)
@@ -170,7 +170,7 @@ class PlanPage(CompletablePage):
         super().__init__()
         self.owner = wizard
         self.setTitle("Plan")
-        self.customer_label = QLabel()
+        self.customer_label = rich_label()
         self.customer_label.setObjectName("wizardCustomer")
         self.customer_label.setWordWrap(True)
         self.filter = QLineEdit()
@@ -184,7 +184,7 @@ class PlanPage(CompletablePage):
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
         self.list.setSpacing(2)
-        self.empty = QLabel()
+        self.empty = plain_label()
         self.empty.setObjectName("emptySection")
         self.error = error_label()
         layout = QVBoxLayout(self)
@@ -204,8 +204,8 @@ class PlanPage(CompletablePage):
         conditions = ", ".join(customer.get("medicalConditions") or []) or "none recorded"
         self.setSubTitle("Choose the plan. Plans matching the customer's conditions come first.")
         self.customer_label.setText(
-            f"<b>{customer.get('name', '')}</b> ({customer.get('id', '')}) — conditions: "
-            f"{conditions}"
+            f"<b>{_escape(customer.get('name', ''))}</b> ({_escape(customer.get('id', ''))})"
+            f" — conditions: {_escape(conditions)}"
         )
         try:
             flow.load_catalog()
@@ -300,7 +300,7 @@ class SchedulePage(QWizardPage):
         self.time.addItem("Any time", None)
         for name in DELIVERY_TIMES:
             self.time.addItem(name.capitalize(), name)
-        self.first = QLabel()
+        self.first = rich_label()
         self.first.setObjectName("firstDelivery")
         self.first.setWordWrap(True)
         self.error = error_label()
@@ -358,11 +358,11 @@ class ReviewPage(CompletablePage):
         self.setSubTitle("Check the details with the customer, then enroll.")
         self.setCommitPage(True)
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Enroll")
-        self.summary = QLabel()
+        self.summary = rich_label()
         self.summary.setObjectName("reviewSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.warnings = QLabel()
+        self.warnings = rich_label()
         self.warnings.setObjectName("reviewWarnings")
         self.warnings.setWordWrap(True)
         # Kept with the widget until resources/style.qss takes these selectors.
@@ -449,7 +449,7 @@ class DonePage(QWizardPage):
         super().__init__()
         self.owner = wizard
         self.setTitle("Enrolled")
-        self.result_label = QLabel()
+        self.result_label = rich_label()
         self.result_label.setObjectName("enrollResult")
         self.result_label.setWordWrap(True)
         self.another_button = QPushButton("Enroll in &another plan")

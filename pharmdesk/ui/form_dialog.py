@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.formatting import CURRENCY_SYMBOLS
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import error_label, plain_label
 
 
 def money_box(currency: str, maximum: int, object_name: str, accessible: str) -> QSpinBox:
@@ -45,7 +44,7 @@ class FormDialog(QDialog):
 
     def __init__(self, save_text: str, save_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.note = QLabel()
+        self.note = plain_label()
         self.note.setObjectName("subtitle")
         self.note.setWordWrap(True)
         self.note.hide()

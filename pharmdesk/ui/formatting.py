@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 
 import humanize
 import phonenumbers
 
 from pharmdesk.clock import parse_iso
+
+
+def plain_tooltip(text: str | None) -> str:
+    """``text`` as a tooltip that shows it literally ("" for none). Tooltips guess
+    rich text from a leading tag and have no plain-text switch (API.md v3: stored text is
+    never Qt rich text), so the text is escaped inside rich text that keeps its lines."""
+    if not text:
+        return ""
+    return f"<p style='white-space:pre-wrap'>{escape(text)}</p>"
+
 
 CURRENCY_SYMBOLS = {"NGN": "₦", "GHS": "GH₵", "KES": "KSh", "USD": "$", "GBP": "£", "EUR": "€"}
 

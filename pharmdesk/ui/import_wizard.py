@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -62,8 +61,9 @@ from pharmdesk.importing import (
 )
 from pharmdesk.importing.plan import LIKELY, OUTCOME_TEXT
 from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.formatting import plain_tooltip
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import error_label, plain_label
 from pharmdesk.ui.wizard_page import CompletablePage
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,8 @@ class ProblemTableModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if role == Qt.ItemDataRole.ToolTipRole and column != MESSAGE_COLUMN:
                 return None
-            return self._text(problem, column)
+            text = self._text(problem, column)
+            return plain_tooltip(text) if role == Qt.ItemDataRole.ToolTipRole else text
         if (
             role == Qt.ItemDataRole.CheckStateRole
             and column == DECISION_COLUMN
@@ -204,7 +205,7 @@ class FilePage(CompletablePage):
         row = QHBoxLayout()
         row.addWidget(self.path_edit, 1)
         row.addWidget(self.browse)
-        hint = QLabel(
+        hint = plain_label(
             "The first row (or a row near the top) should name the columns: Name, Phone, "
             "Email, Address, Date of birth, Allergies, Conditions, Notes, Consent. You can "
             "correct how they are read on the next page."
@@ -254,7 +255,7 @@ class MappingPage(QWizardPage):
             "PharmDesk guessed which customer detail each column holds. Correct any that "
             "are wrong; set a column to Ignore to leave it out."
         )
-        self.read_as = QLabel()
+        self.read_as = plain_label()
         self.read_as.setObjectName("subtitle")
         self.combos: list[QComboBox] = []
         self.grid_host = QWidget()
@@ -271,7 +272,7 @@ class MappingPage(QWizardPage):
         self.preview_model = RecordTableModel([], parent=self)
         self.preview.setModel(self.preview_model)
         self.error = error_label()
-        preview_title = QLabel("The first rows, as they will be read:")
+        preview_title = plain_label("The first rows, as they will be read:")
         preview_title.setObjectName("sectionTitle")
         layout = QVBoxLayout(self)
         layout.addWidget(self.read_as)
@@ -293,15 +294,15 @@ class MappingPage(QWizardPage):
                 widget.deleteLater()
         self.combos = []
         for title, column in (("Column in the file", 0), ("Example", 1), ("Customer detail", 2)):
-            label = QLabel(title)
+            label = plain_label(title)
             label.setObjectName("sectionTitle")
             self.grid.addWidget(label, 0, column)
         for index, (header, field) in enumerate(
             zip(table.headers, guess_mapping(table.headers), strict=True)
         ):
             example = next((r[index] for r in self._rows if r[index].strip()), "")
-            name = QLabel(header or f"(column {index + 1}, no title)")
-            sample = QLabel(example[:60])
+            name = plain_label(header or f"(column {index + 1}, no title)")
+            sample = plain_label(example[:60])
             sample.setObjectName("subtitle")
             combo = QComboBox()
             combo.setAccessibleName(f"Customer detail for column {header or index + 1}")
@@ -366,9 +367,9 @@ class ReportPage(CompletablePage):
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Import")
         self.progress = QProgressBar()
         self.progress.setObjectName("importProgress")
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setWordWrap(True)
-        self.summary = QLabel()
+        self.summary = plain_label()
         self.summary.setObjectName("importSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -537,7 +538,7 @@ class ImportPage(CompletablePage):
         )
         self.progress = QProgressBar()
         self.progress.setObjectName("importProgress")
-        self.status = QLabel()
+        self.status = plain_label()
         self.stop_button = QPushButton("&Stop import")
         self.stop_button.clicked.connect(lambda: self.owner.stop_import())
         row = QHBoxLayout()
@@ -617,7 +618,7 @@ class DonePage(QWizardPage):
             "Every customer imported is in the customer list and in the audit log with this "
             "import's id."
         )
-        self.summary = QLabel()
+        self.summary = plain_label()
         self.summary.setObjectName("importSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -36,7 +35,7 @@ from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.change_password import ChangePasswordForm
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.widgets import error_label, heading, plain_label, rich_label
 
 
 class SignInForm(QWidget):
@@ -66,7 +65,7 @@ class SignInForm(QWidget):
         self._wait_timer.timeout.connect(self._tick)
 
         self.title = heading(title)
-        self.subtitle = QLabel(subtitle)
+        self.subtitle = plain_label(subtitle)
         self.subtitle.setObjectName("subtitle")
         self.subtitle.setWordWrap(True)
         self.username = QLineEdit()
@@ -83,7 +82,7 @@ class SignInForm(QWidget):
         self.sign_in_button.setDefault(True)
         self.sign_in_button.setAutoDefault(True)
 
-        self.forgot = QLabel('<a href="#recover">Forgot everything?</a>')
+        self.forgot = rich_label('<a href="#recover">Forgot everything?</a>')
         self.forgot.setObjectName("forgotLink")
         self.forgot.setToolTip(
             "No admin can sign in? Open the database with the recovery key and set a new "
@@ -123,7 +122,7 @@ class SignInForm(QWidget):
         layout.addWidget(self.sign_in_page)
         layout.addWidget(self.change_form)
         if demo:
-            hint = QLabel(
+            hint = rich_label(
                 f"Demo database — sign in as <b>{DEMO_USER}</b> with password "
                 f"<b>{DEMO_PASSWORD}</b>"
             )

@@ -14,7 +14,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
@@ -33,7 +32,7 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.idle_lock import IdleWatcher, LockCoordinator
 from pharmdesk.ui.login import SignInForm
 from pharmdesk.ui.patient_table import PatientTableView
-from pharmdesk.ui.widgets import icon
+from pharmdesk.ui.widgets import icon, plain_label
 
 SEARCH_DEBOUNCE_MS = 150
 DEFAULT_COLUMN_WIDTHS = (80, 200, 120, 190, 220, 55, 60, 105, 115)
@@ -105,7 +104,7 @@ class MainWindow(QMainWindow):
         self.table = CustomerTableView()
         self.table.setModel(self.model)
         self.search = SearchBox()
-        self.empty_state = QLabel()
+        self.empty_state = plain_label()
         self.empty_state.setObjectName("emptyState")
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_state.setWordWrap(True)
@@ -153,11 +152,11 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(lock_page)
         self.setCentralWidget(self.pages)
 
-        self.count_label = QLabel()
+        self.count_label = plain_label()
         self.count_label.setObjectName("countLabel")
-        self.user_label = QLabel()
+        self.user_label = plain_label()
         self.user_label.setObjectName("userLabel")
-        self.branch_label = QLabel()
+        self.branch_label = plain_label()
         self.branch_label.setObjectName("branchLabel")
         self.statusBar().addWidget(self.count_label, 1)
         self.statusBar().addPermanentWidget(self.user_label)

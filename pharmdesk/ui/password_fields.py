@@ -13,6 +13,7 @@ from zxcvbn import zxcvbn
 
 from pharmdesk.controllers.passwords import MIN_LENGTH, RULE, check_new_password
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui.widgets import plain_label
 
 STRENGTH_WORDS = ("Very weak", "Weak", "Fair", "Strong", "Very strong")
 
@@ -40,7 +41,7 @@ def password_edit(object_name: str, accessible_name: str) -> QLineEdit:
 
 def rule_label(text: str = RULE) -> QLabel:
     """The password rule, shown above the fields before anyone types."""
-    label = QLabel(text)
+    label = plain_label(text)
     label.setObjectName("subtitle")
     label.setWordWrap(True)
     label.setAccessibleName("Password rule")
@@ -57,7 +58,7 @@ class StrengthMeter(QWidget):
         self.bar.setRange(0, 4)
         self.bar.setTextVisible(False)
         self.bar.setMaximumHeight(8)
-        self.hint = QLabel(f"At least {MIN_LENGTH} characters.")
+        self.hint = plain_label(f"At least {MIN_LENGTH} characters.")
         self.hint.setObjectName("strengthHint")
         self.hint.setWordWrap(True)
         # zxcvbn's advice runs to two lines: keep room for them so nothing jumps or clips.

@@ -38,7 +38,7 @@ from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.form_dialog import FormDialog
 from pharmdesk.ui.formatting import day
-from pharmdesk.ui.widgets import heading
+from pharmdesk.ui.widgets import heading, plain_label, rich_label
 
 ACTIVE, PAUSED, PENDING_REVIEW, CANCELLED = "active", "paused", "pendingReview", "cancelled"
 STATUS_TEXT = {
@@ -134,15 +134,15 @@ class PlanRow(QFrame):
         self.setStyleSheet(ROW_STYLE)
         self.buttons: dict[str, QPushButton] = {}
 
-        self.name = QLabel(f"{plan['name']}  ·  {plan['subscriptionId']}")
+        self.name = plain_label(f"{plan['name']}  ·  {plan['subscriptionId']}")
         self.name.setObjectName("planName")
-        self.status = QLabel(STATUS_TEXT.get(status, status))
+        self.status = plain_label(STATUS_TEXT.get(status, status))
         self.status.setObjectName("planStatus")
         self.status.setProperty("status", status)
-        self.medications = QLabel(", ".join(plan["medications"]))
+        self.medications = plain_label(", ".join(plan["medications"]))
         self.medications.setObjectName("planMedications")
         self.medications.setWordWrap(True)
-        self.delivery = QLabel(delivery_text(plan, today))
+        self.delivery = plain_label(delivery_text(plan, today))
         self.delivery.setObjectName("planDelivery")
         self.delivery.setProperty("overdue", "true" if is_overdue(plan, today) else "false")
 
@@ -158,7 +158,7 @@ class PlanRow(QFrame):
         details.addWidget(self.delivery)
         if status == PENDING_REVIEW:
             lines = conflict_lines(allergies, list(plan["medications"]))
-            self.conflicts = QLabel(
+            self.conflicts = plain_label(
                 "\n".join(f"⚠ {line}" for line in lines)
                 or "No conflict with the allergies on file now; it still needs a decision."
             )
@@ -166,7 +166,7 @@ class PlanRow(QFrame):
             self.conflicts.setWordWrap(True)
             details.addWidget(self.conflicts)
             if not reviewer:
-                wait = QLabel(
+                wait = plain_label(
                     "Awaiting pharmacist review: a pharmacist or admin must approve it before "
                     "any delivery."
                 )
@@ -245,7 +245,7 @@ class PauseDialog(FormDialog):
         row.addWidget(self.resume_date)
         row.addStretch(1)
         form = QFormLayout()
-        form.addRow("Plan", QLabel(f"{plan['name']} ({plan['subscriptionId']})"))
+        form.addRow("Plan", plain_label(f"{plan['name']} ({plan['subscriptionId']})"))
         form.addRow("Until", row)
         self.finish(form)
         self.until.toggled.connect(self._explain)
@@ -311,7 +311,7 @@ class ReviewDialog(FormDialog):
         self.approve = approve
         self.setObjectName("reviewDialog")
         self.setWindowTitle(f"{verb} {plan['name']} for {customer_name}")
-        warning = QLabel(
+        warning = rich_label(
             "<br>".join(f"⚠ {escape(line)}" for line in conflicts)
             or "No conflict with the allergies on file now."
         )
@@ -332,8 +332,8 @@ class ReviewDialog(FormDialog):
         )
         self.reason.setFixedHeight(90)
         form = QFormLayout()
-        form.addRow("Customer", QLabel(customer_name))
-        form.addRow("Plan", QLabel(f"{plan['name']} ({plan['subscriptionId']})"))
+        form.addRow("Customer", plain_label(customer_name))
+        form.addRow("Plan", plain_label(f"{plan['name']} ({plan['subscriptionId']})"))
         form.addRow("Medications", _wrapped(", ".join(plan["medications"])))
         form.addRow("Warnings", warning)
         form.addRow("&Reason (required)", self.reason)
@@ -374,6 +374,6 @@ class ReviewDialog(FormDialog):
 
 
 def _wrapped(text: str) -> QLabel:
-    label = QLabel(text)
+    label = plain_label(text)
     label.setWordWrap(True)
     return label

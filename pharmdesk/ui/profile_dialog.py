@@ -48,7 +48,7 @@ from pharmdesk.ui.plan_controls import (
     conflict_lines,
 )
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import error_label, plain_label
 
 CANCEL_PROMPT = asking("Cancel &plan", "&Keep plan")
 
@@ -109,14 +109,14 @@ class StatCard(QFrame):
         self.setObjectName("statCard")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
-        caption = QLabel(title)
+        caption = plain_label(title)
         caption.setObjectName("statTitle")
-        self.value = QLabel(value)
+        self.value = plain_label(value)
         self.value.setObjectName("statValue")
         layout.addWidget(caption)
         layout.addWidget(self.value)
         if detail:
-            extra = QLabel(detail)
+            extra = plain_label(detail)
             extra.setObjectName("statDetail")
             layout.addWidget(extra)
 
@@ -212,14 +212,14 @@ class ProfileDialog(QDialog):
         layout.setSpacing(10)
 
         state, text = allergy_banner_text(d)
-        self.allergy_banner = QLabel(text)
+        self.allergy_banner = plain_label(text)
         self.allergy_banner.setObjectName("allergyBanner")
         self.allergy_banner.setProperty("state", state)
         self.allergy_banner.setWordWrap(True)
         layout.addWidget(self.allergy_banner)
 
         header = QGridLayout()
-        self.name_label = QLabel(d["name"])
+        self.name_label = plain_label(d["name"])
         self.name_label.setObjectName("profileName")
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         header.addWidget(self.name_label, 0, 0, 1, 2)
@@ -231,13 +231,13 @@ class ProfileDialog(QDialog):
             ident.append(f"{age_on(birth, today)} years (born {day(d['dateOfBirth'])})")
         else:
             ident.append("date of birth not recorded")
-        id_label = QLabel(" · ".join(ident))
+        id_label = plain_label(" · ".join(ident))
         id_label.setObjectName("profileIdent")
         header.addWidget(id_label, 1, 0, 1, 2)
 
         self.phone_text = national_phone(d["phone"], self.region)
         phone_row = QHBoxLayout()
-        phone_label = QLabel(f"Phone: {self.phone_text}")
+        phone_label = plain_label(f"Phone: {self.phone_text}")
         phone_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_phone = QPushButton("Copy")
         self.copy_phone.setObjectName("copyPhone")
@@ -247,7 +247,7 @@ class ProfileDialog(QDialog):
         phone_row.addWidget(self.copy_phone)
         phone_row.addStretch(1)
         header.addLayout(phone_row, 2, 0)
-        contact = QLabel(
+        contact = plain_label(
             "\n".join(
                 [
                     f"Email: {d['email']}" if d.get("email") else "Email: not given",
@@ -261,7 +261,7 @@ class ProfileDialog(QDialog):
         layout.addLayout(header)
 
         conditions = d.get("medicalConditions") or []
-        self.conditions_label = QLabel(
+        self.conditions_label = plain_label(
             "Conditions: " + (", ".join(conditions) if conditions else "none recorded")
         )
         self.conditions_label.setObjectName("conditions")
@@ -304,13 +304,13 @@ class ProfileDialog(QDialog):
             _table(self.orders_model) if d["recentOrders"] else self._empty("No orders yet.")
         )
 
-        notes = QLabel(d.get("notes") or "No notes.")
+        notes = plain_label(d.get("notes") or "No notes.")
         notes.setObjectName("notes")
         notes.setWordWrap(True)
         layout.addWidget(self._section("Notes"))
         layout.addWidget(notes)
 
-        self.consent_label = QLabel(self._consent_text())
+        self.consent_label = plain_label(self._consent_text())
         self.consent_label.setObjectName("consent")
         layout.addWidget(self.consent_label)
         from pharmdesk.ui.consent import ConsentToggle
@@ -348,13 +348,13 @@ class ProfileDialog(QDialog):
 
     @staticmethod
     def _section(title: str) -> QLabel:
-        label = QLabel(title)
+        label = plain_label(title)
         label.setObjectName("sectionTitle")
         return label
 
     @staticmethod
     def _empty(text: str) -> QLabel:
-        label = QLabel(text)
+        label = plain_label(text)
         label.setObjectName("emptySection")
         return label
 

@@ -39,7 +39,7 @@ from pharmdesk.controllers.recovery import (
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.password_fields import StrengthMeter, password_edit, rule_label
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.widgets import error_label, heading, plain_label
 
 MISMATCH = "The two passwords are different. Type them again."
 
@@ -78,7 +78,7 @@ class RecoveryDialog(QDialog):
     # -- step 1: the key and the reason --------------------------------------------------------
     def _build_key_page(self) -> QWidget:
         page = QWidget()
-        intro = QLabel(
+        intro = plain_label(
             "Use this only when no admin can sign in. The recovery key is the code of six "
             "groups of four letters and digits shown when PharmDesk was set up on this PC "
             "(it should be on paper, kept away from the PC). Its use is recorded in the "
@@ -99,7 +99,7 @@ class RecoveryDialog(QDialog):
         self.reason.setTabChangesFocus(True)
         self.reason.setPlaceholderText("e.g. Ada, our only admin, forgot her password")
         self.reason.setFixedHeight(64)
-        reason_rule = QLabel(REASON_RULE)
+        reason_rule = plain_label(REASON_RULE)
         reason_rule.setWordWrap(True)
         self.reason_error = error_label()
         self.error = error_label()
@@ -177,7 +177,7 @@ class RecoveryDialog(QDialog):
     # -- step 2: which admin gets a new password ------------------------------------------------
     def _build_admin_page(self) -> QWidget:
         page = QWidget()
-        intro = QLabel(
+        intro = plain_label(
             "The database is open with the recovery key. Choose the admin account that "
             "gets a new password, or create a new admin account. PharmDesk then opens, "
             "signed in as that admin."

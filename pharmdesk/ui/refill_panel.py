@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QSpinBox,
     QStackedWidget,
@@ -36,7 +35,7 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.order_dialog import OrderDialog
 from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
-from pharmdesk.ui.widgets import error_label, row_table
+from pharmdesk.ui.widgets import error_label, plain_label, row_table
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 365
@@ -226,7 +225,7 @@ class RefillPanel(QWidget):
         self.run_sheet_button.setToolTip(
             "Save the deliveries due in this window as a printable PDF, by date and time"
         )
-        self.count = QLabel()
+        self.count = plain_label()
         self.count.setObjectName("countLabel")
         # Overdue rows have their own background: no alternating colours.
         self.table = row_table(self.model, "refillTable", alternating=False)
@@ -237,7 +236,7 @@ class RefillPanel(QWidget):
         for column, width in enumerate((130, 110, 240, 130)):
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.empty = QLabel()
+        self.empty = plain_label()
         self.empty.setObjectName("emptyState")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
@@ -247,7 +246,7 @@ class RefillPanel(QWidget):
         self.error = error_label()
 
         top = QHBoxLayout()
-        label = QLabel("Deliveries due within")
+        label = plain_label("Deliveries due within")
         label.setBuddy(self.days)
         top.addWidget(label)
         top.addWidget(self.days)

@@ -16,7 +16,6 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -28,7 +27,7 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import ago, local_date
 from pharmdesk.ui.plan_controls import ReviewDialog, can_review
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
-from pharmdesk.ui.widgets import error_label, heading, row_table
+from pharmdesk.ui.widgets import error_label, heading, plain_label, row_table
 
 PAGE_SIZE = 50
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -109,7 +108,7 @@ class ReviewPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        self.empty = QLabel(
+        self.empty = plain_label(
             "No enrollments are waiting for a pharmacist's review.\n"
             "An enrollment that conflicts with a recorded allergy appears here."
         )
@@ -119,7 +118,7 @@ class ReviewPanel(QWidget):
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty)
 
-        self.summary = QLabel()
+        self.summary = plain_label()
         self.summary.setObjectName("subtitle")
         self.refresh_button = QPushButton("Re&fresh")
         self.refresh_button.setObjectName("refreshReviews")

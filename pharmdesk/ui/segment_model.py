@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from pharmdesk.ui.formatting import day, local_date, money, national_phone
+from pharmdesk.ui.formatting import day, local_date, money, national_phone, plain_tooltip
 from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
 
 CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -130,7 +130,7 @@ class SegmentTableModel(PagedCustomerModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == Qt.ItemDataRole.ToolTipRole and column.key in ("name", "email", "plansDue"):
-            return self._display(row, column) or None
+            return plain_tooltip(self._display(row, column)) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and column.key == "nextRefill":

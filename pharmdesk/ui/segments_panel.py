@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -40,7 +39,7 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import CURRENCY_SYMBOLS, money
 from pharmdesk.ui.patient_table import PatientTableView
 from pharmdesk.ui.segment_model import CONDITION, HIGH_VALUE, REFILLS, SegmentTableModel
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import error_label, plain_label
 
 PARAM_DEBOUNCE_MS = 400
 DEFAULT_DAYS = 7
@@ -75,7 +74,7 @@ class SegmentsPanel(QWidget):
         # -- which segment ---------------------------------------------------------------------
         self.choices = QButtonGroup(self)
         choice_row = QHBoxLayout()
-        choice_row.addWidget(QLabel("Segment:"))
+        choice_row.addWidget(plain_label("Segment:"))
         self.choice_buttons: dict[str, QRadioButton] = {}
         for segment, title in SEGMENT_TITLES.items():
             button = QRadioButton(title)
@@ -129,9 +128,9 @@ class SegmentsPanel(QWidget):
         )
 
         # -- what it shows ---------------------------------------------------------------------
-        self.count_label = QLabel()
+        self.count_label = plain_label()
         self.count_label.setObjectName("segmentCount")
-        self.total_label = QLabel()
+        self.total_label = plain_label()
         self.total_label.setObjectName("segmentTotal")
         self.error = error_label()
         self.chart = SegmentChart()
@@ -139,7 +138,7 @@ class SegmentsPanel(QWidget):
             "segmentTable", QAbstractItemView.SelectionMode.ExtendedSelection
         )
         self.table.setModel(self.model)
-        self.empty_state = QLabel()
+        self.empty_state = plain_label()
         self.empty_state.setObjectName("emptyState")
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_state.setWordWrap(True)
@@ -189,7 +188,7 @@ class SegmentsPanel(QWidget):
         page = QWidget()
         row = QHBoxLayout(page)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel(caption))
+        row.addWidget(plain_label(caption))
         row.addWidget(editor, 1 if isinstance(editor, QLineEdit) else 0)
         if extra is not None:
             row.addWidget(extra)

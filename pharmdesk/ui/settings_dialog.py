@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.widgets import error_label, heading, plain_label
 
 ChooseFolder = Callable[[QWidget, str], str]  # (parent, current) -> folder, "" if none
 KEEP_KINDS = ("daily", "weekly", "monthly")
@@ -83,7 +83,7 @@ class SettingsDialog(QDialog):
         for box in (self.idle_minutes, self.every_hours, self.reminder_days):
             box.setMaximumWidth(160)
 
-        self.folder_note = QLabel()
+        self.folder_note = plain_label()
         self.folder_note.setObjectName("subtitle")
         self.folder_note.setWordWrap(True)
         self.folder_note.hide()
@@ -105,7 +105,7 @@ class SettingsDialog(QDialog):
             else:
                 holder.addWidget(widget)
             if hint:
-                note = QLabel(hint)
+                note = plain_label(hint)
                 note.setObjectName("subtitle")
                 note.setWordWrap(True)
                 holder.addWidget(note)
@@ -127,7 +127,7 @@ class SettingsDialog(QDialog):
         keep_row = QHBoxLayout()
         for kind in KEEP_KINDS:
             keep_row.addWidget(self.keep[kind])
-            keep_row.addWidget(QLabel(kind))
+            keep_row.addWidget(plain_label(kind))
         keep_row.addStretch(1)
 
         row("&Branch name:", "branchName", self.branch_name)

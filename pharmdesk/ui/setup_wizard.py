@@ -7,6 +7,7 @@ written it down (or printed/saved it).
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -17,7 +18,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -34,7 +34,7 @@ from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.files import write_bytes_atomic
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
 from pharmdesk.ui.password_fields import StrengthMeter, strength_hint
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import error_label, plain_label
 
 __all__ = ["FirstRunWizard", "strength_hint"]
 
@@ -132,7 +132,7 @@ class RecoveryPage(QWizardPage):
             "into the database. It is shown only now. Write it down or print it, and keep "
             "it somewhere safe away from this PC."
         )
-        self.key_label = QLabel()
+        self.key_label = plain_label()
         self.key_label.setObjectName("recoveryKey")
         self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
@@ -167,7 +167,7 @@ class RecoveryPage(QWizardPage):
         branch = self.field("branchName")
         doc.setHtml(
             "<h2>PharmDesk recovery key</h2>"
-            f"<p>Branch: {branch}</p>"
+            f"<p>Branch: {escape(str(branch or ''))}</p>"
             f"<p style='font-size:20pt;font-family:monospace'><b>{self._wizard.recovery_key}"
             "</b></p><p>Keep this paper locked away from the PC. Anyone holding it and the "
             "database file can open the database.</p>"

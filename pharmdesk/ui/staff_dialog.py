@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -36,7 +37,7 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import ago, local_date
 from pharmdesk.ui.password_fields import rule_label
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
-from pharmdesk.ui.widgets import error_label, heading, row_table
+from pharmdesk.ui.widgets import error_label, heading, plain_label, rich_label, row_table
 
 ROLE_NAMES = {"admin": "Admin", "pharmacist": "Pharmacist", "frontdesk": "Front desk"}
 ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no l/1, o/0: read aloud or off paper
@@ -175,7 +176,7 @@ class StaffPasswordDialog(QDialog):
         password_row = QHBoxLayout()
         password_row.addWidget(self.password, 1)
         password_row.addWidget(self.generate_button)
-        password_label = QLabel("One-time &password")
+        password_label = plain_label("One-time &password")
         password_label.setBuddy(self.password)  # a row of two widgets has no automatic buddy
         form.addRow(password_label, password_row)
         form.addRow("", self.password_error)
@@ -186,7 +187,7 @@ class StaffPasswordDialog(QDialog):
             ENABLE: f"{who} can sign in again with this one-time password and must then "
             "choose their own.",
         }[mode]
-        intro_label = QLabel(intro)
+        intro_label = plain_label(intro)
         intro_label.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -203,9 +204,9 @@ class StaffPasswordDialog(QDialog):
 
         # Shown once the account is saved: the one-time password, once, with Copy.
         self.done_page = QWidget()
-        self.done_text = QLabel()
+        self.done_text = rich_label()
         self.done_text.setWordWrap(True)
-        self.shown_password = QLabel()
+        self.shown_password = plain_label()
         self.shown_password.setObjectName("recoveryKey")  # the same "write this down" box
         self.shown_password.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.shown_password.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -294,7 +295,8 @@ class StaffPasswordDialog(QDialog):
         self.password.clear()
         name = self.full_name.text().strip() or username
         self.done_text.setText(
-            f"Give <b>{name}</b> (username <b>{username}</b>) this one-time password, in "
+            f"Give <b>{escape(name)}</b> (username <b>{escape(username)}</b>) this one-time "
+            "password, in "
             "person. It is shown only now; they will choose their own when they first "
             "sign in."
         )
@@ -338,7 +340,7 @@ class RoleDialog(QDialog):
         self.setWindowTitle(f"PharmDesk — Role of {row['fullName']}")
         self.role = role_combo(row["role"])
         self.error = error_label()
-        explain = QLabel(
+        explain = plain_label(
             "Front desk: customers, plans, orders and segments. Pharmacist: the same, plus "
             "reviewing allergy conflicts and campaign audiences. Admin: everything, "
             "including staff, plans and the audit log. A new role applies from their next "
@@ -419,7 +421,7 @@ class StaffDialog(QDialog):
         self.unlock_button.setObjectName("unlock")
         self.unlock_button.setToolTip("Let someone locked out by wrong passwords try again now")
         self.error = error_label()
-        self.notice = QLabel()
+        self.notice = plain_label()
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
         close = QPushButton("Close")
@@ -442,7 +444,7 @@ class StaffDialog(QDialog):
         body.addLayout(side)
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Staff accounts"))
-        explain = QLabel(
+        explain = plain_label(
             "Everyone signs in with their own account. Disabled accounts cannot sign in; "
             "every change here is recorded in the audit log."
         )

@@ -1,8 +1,15 @@
-"""Small building blocks every screen uses, so they look and behave the same."""
+"""Small building blocks every screen uses, so they look and behave the same.
+
+Stored text (names, allergies, notes, a file's cells, error messages that quote input) is
+shown as plain text, never Qt rich text (API.md v3): a QLabel guesses rich text from a
+leading tag, so an allergy typed as ``<span style="font-size:1px">Penicillin</span>``
+would otherwise render as nothing readable. ``plain_label`` and ``plain_tooltip`` are
+the ways to show such text (``formatting.plain_tooltip`` for tooltips).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel
+from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView
 
@@ -14,15 +21,31 @@ def icon(name: str) -> QIcon:
     return QIcon(str(resource_path("icons", f"{name}.svg")))
 
 
-def heading(text: str) -> QLabel:
+def plain_label(text: str = "", object_name: str | None = None) -> QLabel:
+    """A label that shows its text literally (stored or typed text may look like HTML)."""
     label = QLabel(text)
-    label.setObjectName("heading")
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    if object_name:
+        label.setObjectName(object_name)
     return label
 
 
+def rich_label(html: str = "", object_name: str | None = None) -> QLabel:
+    """A label whose markup is PharmDesk's own: every stored value in it must pass
+    ``html.escape`` first."""
+    label = plain_label(html, object_name)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    return label
+
+
+def heading(text: str) -> QLabel:
+    return plain_label(text, "heading")
+
+
 def error_label() -> QLabel:
-    """A red message under a form; hidden until there is something to say."""
-    label = QLabel()
+    """A red message under a form; hidden until there is something to say (messages may
+    quote what was typed, so plain text)."""
+    label = plain_label()
     label.setObjectName("error")
     label.setWordWrap(True)
     label.setAccessibleName("Error message")
