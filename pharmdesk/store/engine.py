@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError
+from pharmdesk.store.files import create_private
 
 # SQLAlchemy logs every statement at INFO and every result row at DEBUG; rows are
 # patient data. Our engines log under their own name, held at WARNING, so a host that
@@ -141,6 +142,10 @@ def _connect(path: Path, key: bytes) -> sqlcipher.Connection:
     # isolation_level=None: the driver never opens transactions by itself; SQLAlchemy's
     # "begin" hook below issues BEGIN IMMEDIATE, so every transaction holds the write lock
     # from its first statement (the audit chain reads its head and appends atomically).
+    # SQLite would create a new file with the umask (often 0644); created owner-only
+    # here, it keeps that mode and SQLite gives the -wal and -shm files the same.
+    with contextlib.suppress(OSError):  # a missing folder: SQLite reports it below
+        create_private(path)
     conn = sqlcipher.connect(
         str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
     )

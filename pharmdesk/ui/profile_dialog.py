@@ -39,6 +39,7 @@ from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import ago, day, local_date, money, national_phone
 from pharmdesk.ui.order_dialog import OrderDialog
+from pharmdesk.ui.pdf import write_pdf
 from pharmdesk.ui.plan_controls import (
     STATUS_TEXT,
     PauseDialog,
@@ -445,10 +446,9 @@ class ProfileDialog(QDialog):
             self.write_pdf(Path(name))
 
     def write_pdf(self, path: Path) -> None:
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-        printer.setOutputFileName(str(path))
-        self._print_to(printer, "profilePdf")
+        # Audited first: if the audit entry cannot be written, nothing is saved.
+        self.desk.call("recordPrint", {"customerId": self.customer_id, "document": "profilePdf"})
+        write_pdf(path, self.document())
 
     def _print_to(self, printer: QPrinter, document: str) -> None:
         # Audited first: if the audit entry cannot be written, nothing is printed.
