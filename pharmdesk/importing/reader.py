@@ -59,6 +59,7 @@ EXCEL_LIMITS = Limits(
     max_ratio=250,
     sizes={"xl/worksheets/*.xml": GIB, "xl/sharedStrings.xml": 256 * MIB},
     other=64 * MIB,
+    lead="This file cannot be opened as {kind}: it is damaged or not a workbook",
 )
 
 

@@ -61,6 +61,8 @@ class Limits:
     other: int = 64 * MIB
     ratio_from: int = MIB
     required: tuple[str, ...] = ()
+    # How a refusal starts; "{kind}" is replaced.
+    lead: str = "This file is damaged or is not {kind}"
 
     def limit_for(self, name: str) -> int:
         for pattern, size in self.sizes.items():
@@ -72,7 +74,7 @@ class Limits:
         return UnreadableFile(self.message(what))
 
     def message(self, what: str) -> str:
-        return f"This file is damaged or is not {self.kind} ({what}). {self.advice}"
+        return f"{self.lead.format(kind=self.kind)} ({what}). {self.advice}"
 
     def damaged(self, name: str) -> DamagedMember:
         return DamagedMember(self.message(f"its part {name!r} is damaged or cut short"), name)

@@ -41,7 +41,7 @@ def refused(result, *words: str) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("build", "words"),
     [
-        (broken_xml_workbook, ("is not an Excel workbook", "save it again as .xlsx")),
+        (broken_xml_workbook, ("cannot be opened as an Excel workbook", "save it again as .xlsx")),
         (sheet_bomb_workbook, ("expands",)),
         (lambda p: (p.write_bytes(bytes(range(256)) * 16), p)[1], ("not a complete zip",)),
     ],

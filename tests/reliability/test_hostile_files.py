@@ -145,7 +145,9 @@ def test_a_workbook_with_broken_xml_is_a_validation_error(tmp_path: Path) -> Non
     path = broken_xml_workbook(tmp_path / "customers.xlsx")
     with pytest.raises(PharmDeskError) as caught:
         list(open_table(path).rows())
-    assert_file_refused(caught.value, "is not an Excel workbook", "save it again as .xlsx")
+    assert_file_refused(
+        caught.value, "cannot be opened as an Excel workbook", "save it again as .xlsx"
+    )
 
 
 def test_a_zip_bomb_workbook_is_refused_before_reading(tmp_path: Path) -> None:
@@ -167,7 +169,7 @@ def test_text_named_as_a_workbook_is_the_wrong_kind(tmp_path: Path, suffix: str)
     path.write_text("Name,Phone\nAda,0803\n")
     with pytest.raises(PharmDeskError) as caught:
         open_table(path)
-    assert_file_refused(caught.value, "is not an Excel workbook")
+    assert_file_refused(caught.value, "cannot be opened as an Excel workbook")
 
 
 def test_the_limits_leave_a_real_workbook_alone(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def _random_bytes(path: Path) -> Path:
 @pytest.mark.parametrize(
     ("build", "words"),
     [
-        (broken_xml_workbook, "is not an Excel workbook"),
+        (broken_xml_workbook, "cannot be opened as an Excel workbook"),
         (sheet_bomb_workbook, "expands"),
         (_random_bytes, "not a complete zip archive"),
     ],
