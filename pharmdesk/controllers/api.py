@@ -11,6 +11,7 @@ from typing import Any
 from pharmdesk.controllers import (  # noqa: F401
     audit_export,
     auditlog,
+    backups,
     customers,
     imports,
     lookups,
