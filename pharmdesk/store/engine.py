@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError
-from pharmdesk.store.files import create_private
+from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store.files import create_private, make_private
 
 # SQLAlchemy logs every statement at INFO and every result row at DEBUG; rows are
 # patient data. Our engines log under their own name, held at WARNING, so a host that
@@ -297,6 +298,9 @@ def open_engine(path: Path, key: bytes) -> Engine:
             "No database was found at the chosen location. Check the path, or create one "
             "with 'pharmdesk init'."
         )
+    # Files an older PharmDesk created with the umask become owner-only now.
+    files = DatabaseFiles(path)
+    make_private(*files.all_files(), Path(f"{files.attempts}.lock"))
     engine = make_engine(path, key)
     try:
         check_cipher(engine)

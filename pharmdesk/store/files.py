@@ -77,6 +77,18 @@ def create_private(path: Path) -> None:
         os.close(fd)
 
 
+def make_private(*paths: Path) -> None:
+    """Take group and world access away from files this account owns (files an older
+    PharmDesk created with the umask). Missing files and others' files are left alone."""
+    if os.name == "nt":
+        return
+    for path in paths:
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            if info.st_mode & 0o077 and info.st_uid == os.getuid():
+                os.chmod(path, info.st_mode & 0o700 | PRIVATE_MODE)
+
+
 @contextlib.contextmanager
 def open_private(path: Path) -> Iterator[IO[bytes]]:
     """``path`` opened for writing bytes (truncated), owner-only whatever the umask."""

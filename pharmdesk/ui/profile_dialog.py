@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QTableView,
@@ -442,8 +443,17 @@ class ProfileDialog(QDialog):
     def save_pdf(self) -> None:
         suggested = f"{self.details['id']}-profile.pdf"
         name, _ = QFileDialog.getSaveFileName(self, "Save profile as PDF", suggested, "PDF (*.pdf)")
-        if name:
+        if not name:
+            return
+        try:
             self.write_pdf(Path(name))
+        except OSError as exc:
+            QMessageBox.warning(
+                self,
+                "PDF not saved",
+                f"The PDF could not be saved ({exc.strerror or 'disk error'}). Check the "
+                "folder exists and the drive has space, then try again.",
+            )
 
     def write_pdf(self, path: Path) -> None:
         # Audited first: if the audit entry cannot be written, nothing is saved.

@@ -115,3 +115,17 @@ def test_reports_exports_pdfs_and_the_recovery_key(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [report.name, audit_csv.name, campaign.name, pdf.name, key_file.name]
     )  # no temp file left behind
+
+
+def test_files_an_older_version_left_readable_become_private_at_sign_in(
+    permissive_umask: int, db_files: DatabaseFiles, clock: FixedClock
+) -> None:
+    present = [path for path in db_files.all_files() if path.exists()]
+    assert db_files.db in present and db_files.vault in present
+    for path in present:
+        os.chmod(path, 0o644)
+    desk = sign_in(db_files, ADMIN, ADMIN_PASSWORD, clock=clock, kdf=TEST_KDF)
+    try:
+        assert_private(*present)
+    finally:
+        desk.close()
