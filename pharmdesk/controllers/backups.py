@@ -12,12 +12,9 @@ deletes a file that has that name *and* carries a PharmDesk manifest of this ver
 database (``Manifest.origin``); it never deletes the newest copy, and it runs only after a
 new copy has been verified.
 
-Everything a person starts here is a registered job or operation with its roles declared
-below (``@job``, ``@operation``), run through the session's one dispatcher
-(``DeskSession.prepare_job`` / ``run_job`` / ``call``): the window and the command line
-pass the same checks, and the window never holds the key or opens the store. No Qt here:
-the GUI runs a bound job in a worker thread, on the job's own connection
-(``JobRun.open_database``); the command line runs it directly.
+What a person starts is a registered job or operation (``controllers.backup_jobs``),
+run through the session's one dispatcher; ``run_backup`` and ``run_scheduled_for`` below
+are that dispatch for the command line. No Qt here.
 """
 
 from __future__ import annotations
@@ -40,18 +37,9 @@ from pharmdesk.clock import Clock, parse_iso, to_iso
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.registry import (
     ADMIN,
-    ADMINS,
-    EVERYONE,
-    PHARMACISTS,
-    JobRun,
-    Op,
-    Progress,
-    job,
-    operation,
 )
 from pharmdesk.controllers.session import WRONG_PASSWORD, DeskSession, open_database
 from pharmdesk.controllers.settings_store import load_settings
-from pharmdesk.controllers.validation import Param, boolean, string
 from pharmdesk.errors import (
     AUTH_FAILED,
     DATABASE_ERROR,
@@ -201,12 +189,6 @@ def backup_status(tx: Session, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-@operation("getBackupStatus", params={})
-def get_backup_status(op: Op, _p: dict[str, Any]) -> dict[str, Any]:
-    """The status bar's line and the backup dialog's (no patient data, so everyone)."""
-    return backup_status(op.tx, op.now)
-
-
 def status_for(desk: DeskSession) -> dict[str, Any]:
     return desk.call("getBackupStatus")
 
@@ -326,22 +308,6 @@ def write_backup(
         "verified": True,
         **extra,
     }
-
-
-PATH = string(1, 4096)
-
-
-@job("backup", params={"file": Param(PATH, required=True)}, roles=PHARMACISTS)
-def backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Back up to a chosen file (``pharmdesk backup FILE``, Admin ▸ Back up now…)."""
-    target = Path(p["file"]).expanduser()
-    db = run.open_database()
-    try:
-        return write_backup(
-            db, run.files, run.key, target, user=run.user, clock=run.clock, progress=progress
-        )
-    finally:
-        db.close()
 
 
 def run_backup(
@@ -529,30 +495,6 @@ def run_scheduled(
     )
 
 
-def _scheduled(run: JobRun, progress: Progress, *, force: bool) -> ScheduledOutcome:
-    db = run.open_database()
-    try:
-        return run_scheduled(
-            db, run.files, run.key, user=run.user, clock=run.clock, progress=progress, force=force
-        )
-    finally:
-        db.close()
-
-
-@job("scheduledBackup", params={"force": Param(boolean(), default=False)}, roles=PHARMACISTS)
-def scheduled_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> ScheduledOutcome:
-    """``pharmdesk backup --scheduled [--now]`` (a pharmacist's or admin's task)."""
-    return _scheduled(run, progress, force=bool(p["force"]))
-
-
-@job("dueBackup", params={}, roles=EVERYONE)
-def due_backup_job(run: JobRun, _p: dict[str, Any], progress: Progress) -> ScheduledOutcome:
-    """The window's background backup, for whoever is signed in: only when one is due,
-    only into the folder and with the rotation an admin set. Nobody chooses a file or a
-    time here, so backups happen on a front-desk-only day too."""
-    return _scheduled(run, progress, force=False)
-
-
 def run_scheduled_for(desk: DeskSession, *, force: bool = False) -> ScheduledOutcome:
     """``pharmdesk backup --scheduled``: as the signed-in admin or pharmacist."""
     outcome: ScheduledOutcome = desk.run_job("scheduledBackup", {"force": force})
@@ -683,45 +625,6 @@ def check_backup(
             "auditChain",
         ],
     }
-
-
-RESTORE_SOURCE = {
-    "file": Param(PATH, required=True),
-    "username": Param(string(1, 64), required=True),
-    "password": Param(string(1, 1024, strip=False), required=True),
-}
-
-
-@job("checkBackup", params=RESTORE_SOURCE, roles=ADMINS)
-def check_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Admin ▸ Restore… ▸ Check backup: the restore drill, with an account of the backup."""
-    return check_backup(
-        Path(p["file"]).expanduser(), p["username"], p["password"], kdf=run.kdf, progress=progress
-    )
-
-
-@job(
-    "restoreBackup",
-    params={
-        **RESTORE_SOURCE,
-        "db": Param(PATH, required=True),
-        "replace": Param(boolean(), default=False),
-    },
-    roles=ADMINS,
-)
-def restore_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Admin ▸ Restore…: into a new file, or (``replace``) in place of the current one,
-    which the window has signed out of first. The backup's own admin account unlocks it."""
-    return run_restore(
-        DatabaseFiles(Path(p["db"]).expanduser()),
-        Path(p["file"]).expanduser(),
-        p["username"],
-        p["password"],
-        replace=bool(p["replace"]),
-        clock=run.clock,
-        kdf=run.kdf,
-        progress=progress,
-    )
 
 
 def parse_when(text: str | None) -> dt.datetime | None:
