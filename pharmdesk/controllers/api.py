@@ -11,6 +11,7 @@ from typing import Any
 from pharmdesk.controllers import (  # noqa: F401
     audit_export,
     auditlog,
+    backup_jobs,
     customers,
     imports,
     lookups,

@@ -12,8 +12,9 @@ deletes a file that has that name *and* carries a PharmDesk manifest of this ver
 database (``Manifest.origin``); it never deletes the newest copy, and it runs only after a
 new copy has been verified.
 
-No Qt here: the GUI runs ``run_scheduled`` in a worker thread on its own connection
-(``open_for_worker``), the command line runs it directly.
+What a person starts is a registered job or operation (``controllers.backup_jobs``),
+run through the session's one dispatcher; ``run_backup`` and ``run_scheduled_for`` below
+are that dispatch for the command line. No Qt here.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from sqlalchemy.orm import Session
 from pharmdesk import __version__
 from pharmdesk.clock import Clock, parse_iso, to_iso
 from pharmdesk.controllers import audit
-from pharmdesk.controllers.registry import ADMIN, PHARMACISTS
+from pharmdesk.controllers.registry import (
+    ADMIN,
+)
 from pharmdesk.controllers.session import WRONG_PASSWORD, DeskSession, open_database
 from pharmdesk.controllers.settings_store import load_settings
 from pharmdesk.errors import (
@@ -187,29 +190,10 @@ def backup_status(tx: Session, now: dt.datetime) -> dict[str, Any]:
 
 
 def status_for(desk: DeskSession) -> dict[str, Any]:
-    with desk.db.transaction() as tx:
-        return backup_status(tx, desk.clock.now())
+    return desk.call("getBackupStatus")
 
 
 # -- writing one verified backup ---------------------------------------------------------
-def _require_role(desk: DeskSession, roles: Iterable[str], action: str) -> None:
-    """Refuse (and audit the refusal) as an operation would."""
-    if desk.staff.role in roles:
-        return
-    with desk.db.transaction() as tx:
-        audit.append(
-            tx,
-            at=desk.clock.now(),
-            user=desk.staff.username,
-            action="denied",
-            outcome="denied",
-            detail={"operation": action},
-        )
-    raise PharmDeskError(
-        PERMISSION_DENIED, f"Your role ({desk.staff.role}) may not run {action}. Ask an admin."
-    )
-
-
 def _save_checkpoint(db: Database, files: DatabaseFiles) -> dict[str, Any] | None:
     with db.transaction() as tx:
         head = audit.chain_head(tx)
@@ -329,24 +313,9 @@ def write_backup(
 def run_backup(
     desk: DeskSession, target: Path, progress: backup.Progress | None = None
 ) -> dict[str, Any]:
-    """Back up the signed-in desk's database to ``target`` (admin or pharmacist)."""
-    _require_role(desk, PHARMACISTS, "backup")
-    return write_backup(
-        desk.db,
-        desk.files,
-        desk.key,
-        target,
-        user=desk.staff.username,
-        clock=desk.clock,
-        progress=progress or _no_progress,
-    )
-
-
-def open_for_worker(files: DatabaseFiles, key: bytes) -> Database:
-    """A second connection to the open database, for a worker thread: SQLCipher
-    connections are used from one thread at a time, so a background backup never shares
-    the window's. The schema is already current (the sign-in upgraded it)."""
-    return Database(files.db, open_engine(files.db, key))
+    """Back up the signed-in desk's database to ``target`` (the ``backup`` job)."""
+    answer: dict[str, Any] = desk.run_job("backup", {"file": str(target)}, progress)
+    return answer
 
 
 # -- rotation -----------------------------------------------------------------------------
@@ -528,15 +497,8 @@ def run_scheduled(
 
 def run_scheduled_for(desk: DeskSession, *, force: bool = False) -> ScheduledOutcome:
     """``pharmdesk backup --scheduled``: as the signed-in admin or pharmacist."""
-    _require_role(desk, PHARMACISTS, "backup")
-    return run_scheduled(
-        desk.db,
-        desk.files,
-        desk.key,
-        user=desk.staff.username,
-        clock=desk.clock,
-        force=force,
-    )
+    outcome: ScheduledOutcome = desk.run_job("scheduledBackup", {"force": force})
+    return outcome
 
 
 # -- restoring ------------------------------------------------------------------------------

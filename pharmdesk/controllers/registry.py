@@ -1,21 +1,29 @@
-"""Operations by name: who may call them, what params they take, and the call itself.
+"""Operations and jobs by name: who may run them, what params they take, and the body.
 
-Controller modules declare their operations with ``@operation``; ``api.call`` runs one.
-Checks run in API.md's order: sign-in, password change, permission, params, then the
-operation's own existence and state checks inside its transaction.
+Controller modules declare their operations with ``@operation`` (one transaction, one
+JSON answer; ``DeskSession.call`` runs one) and their long work with ``@job`` (backups,
+restore checks, restores: progress, their own connection, possibly another thread;
+``DeskSession.prepare_job`` checks and binds one). Both go through the same checks, in
+API.md's order: sign-in, password change, permission, params; ``allowed`` is the one
+place that answers "may this role run that?", for the session and for the screens
+(``DeskSession.may``), so no screen keeps a role list of its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from pharmdesk.clock import Clock
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.validation import Param
+from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store.engine import Database, open_engine
+from pharmdesk.store.vault import KdfParams
 
 if TYPE_CHECKING:
     from pharmdesk.controllers.session import DeskSession
@@ -109,3 +117,73 @@ def operation(
         return handler
 
     return register
+
+
+# -- jobs ----------------------------------------------------------------------------------
+# (stage, done, total): a GUI shows a bar, the CLI a line on stderr.
+Progress = Callable[[str, int, int], None]
+
+
+def no_progress(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """What a job's body gets: who runs it and the database it may open for itself.
+
+    The key stays inside the controllers: a screen holds only the bound job (a
+    callable), never the key, and never opens the store.
+    """
+
+    files: DatabaseFiles
+    user: str
+    clock: Clock
+    kdf: KdfParams
+    key: bytes = field(repr=False)  # never in a log line or a traceback's locals repr
+
+    def open_database(self) -> Database:
+        """A connection of the job's own (SQLCipher connections are used from one thread
+        at a time, so a job in a worker thread never shares the window's). The schema is
+        current: the sign-in upgraded it."""
+        return Database(self.files.db, open_engine(self.files.db, self.key))
+
+
+JobHandler = Callable[[JobRun, dict[str, Any], Progress], Any]
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    name: str
+    handler: JobHandler
+    params: Mapping[str, Param]
+    roles: frozenset[str]
+
+
+JOBS: dict[str, JobDefinition] = {}
+
+
+def job(
+    name: str, *, params: Mapping[str, Param], roles: frozenset[str]
+) -> Callable[[JobHandler], JobHandler]:
+    """Register long work under ``name`` with the roles that may run it."""
+
+    def register(handler: JobHandler) -> JobHandler:
+        if name in JOBS or name in REGISTRY:
+            raise RuntimeError(f"job {name} registered twice")
+        JOBS[name] = JobDefinition(name, handler, dict(params), roles)
+        return handler
+
+    return register
+
+
+def roles_for(name: str) -> frozenset[str] | None:
+    """The roles that may run the operation or job ``name``; None if there is none."""
+    found = REGISTRY.get(name) or JOBS.get(name)
+    return None if found is None else found.roles
+
+
+def allowed(name: str, role: str) -> bool:
+    """The one role rule: may ``role`` run the operation or job ``name``?"""
+    roles = roles_for(name)
+    return roles is not None and role in roles

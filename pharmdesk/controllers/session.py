@@ -23,7 +23,16 @@ from sqlalchemy.orm import Session
 from pharmdesk.clock import Clock, to_iso
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.passwords import check_new_password
-from pharmdesk.controllers.registry import ADMIN, REGISTRY, Op
+from pharmdesk.controllers.registry import (
+    ADMIN,
+    JOBS,
+    REGISTRY,
+    JobRun,
+    Op,
+    Progress,
+    allowed,
+    no_progress,
+)
 from pharmdesk.controllers.settings_store import DEFAULT_SETTINGS, load_settings, save_settings
 from pharmdesk.controllers.validation import clean_text, parse_params
 from pharmdesk.errors import (
@@ -134,22 +143,60 @@ class DeskSession:
         op_def = REGISTRY.get(name)
         if op_def is None:
             raise validation(f"Unknown operation '{str(name)[:60]}'.", "operation")
-        if self.staff.must_change_password and not op_def.allowed_before_password_change:
-            raise PharmDeskError(
-                PASSWORD_CHANGE_REQUIRED,
-                "You must choose a new password before doing anything else (changeMyPassword).",
-            )
-        if self.staff.role not in op_def.roles:
-            self._audit_denied(name)
-            raise PharmDeskError(
-                PERMISSION_DENIED,
-                f"Your role ({self.staff.role}) may not use {name}. Ask an admin.",
-            )
+        self._authorize(name, op_def.allowed_before_password_change)
         checked = parse_params(params, op_def.params)
         with self.db.transaction() as tx:
             result = op_def.handler(Op(tx, self, self.clock.now()), checked)
         self._maybe_checkpoint()
         return result
+
+    def _authorize(self, name: str, before_password_change: bool = False) -> None:
+        """The checks every operation and job passes, in API.md's order; a refusal by
+        role is audited as ``denied``."""
+        if self.staff.must_change_password and not before_password_change:
+            raise PharmDeskError(
+                PASSWORD_CHANGE_REQUIRED,
+                "You must choose a new password before doing anything else (changeMyPassword).",
+            )
+        if not allowed(name, self.staff.role):
+            self._audit_denied(name)
+            raise PharmDeskError(
+                PERMISSION_DENIED,
+                f"Your role ({self.staff.role}) may not use {name}. Ask an admin.",
+            )
+
+    def may(self, name: str) -> bool:
+        """Whether the signed-in person may run the operation or job ``name`` now: what a
+        screen asks before it shows a menu entry or a button (it keeps no role list)."""
+        if not self.is_open:
+            return False
+        op_def = REGISTRY.get(name)
+        before = op_def is not None and op_def.allowed_before_password_change
+        if self.staff.must_change_password and not before:
+            return False
+        return allowed(name, self.staff.role)
+
+    def prepare_job(self, name: str, params: Any = None) -> Callable[[Progress], Any]:
+        """Check a job as ``call`` checks an operation (sign-in, password change, role,
+        params) and bind it to this session: the answer runs the job, in this thread or
+        a worker, with a progress callback. The caller never sees the key."""
+        if not self.is_open:
+            raise PharmDeskError(AUTH_FAILED, "The session is locked. Sign in again.")
+        definition = JOBS.get(name)
+        if definition is None:
+            raise validation(f"Unknown job '{str(name)[:60]}'.", "operation")
+        self._authorize(name)
+        checked = parse_params(params, definition.params)
+        run = JobRun(self.files, self.staff.username, self.clock, self.vault.kdf, self.key)
+
+        def bound(progress: Progress = no_progress) -> Any:
+            return definition.handler(run, checked, progress)
+
+        return bound
+
+    def run_job(self, name: str, params: Any = None, progress: Progress | None = None) -> Any:
+        """Check and run a job here and now (the command line)."""
+        return self.prepare_job(name, params)(progress or no_progress)
 
     def resume_due_plans(self) -> None:
         """Sign-in upkeep: plans whose pause ends today (or ended while nobody was signed

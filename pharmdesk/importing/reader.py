@@ -3,8 +3,11 @@
 CSV files come from every kind of old system: the encoding (UTF-8 with or without a
 byte-order mark, Windows-1252 from Excel on Windows, Latin-1) and the delimiter
 (``,`` ``;`` tab ``|``) are detected. Excel files (``.xlsx``) are read with openpyxl in
-read-only mode. Either may have a title, a date or blank lines above the header: the
-header is the row among the first few whose cells name the most customer fields.
+read-only mode, after their zip container has been checked against size, count and
+expansion limits (``store.archive``): a zip bomb or a damaged workbook is a
+``VALIDATION_ERROR`` that says what to do, never "internal error". Either may have a
+title, a date or blank lines above the header: the header is the row among the first
+few whose cells name the most customer fields.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import codecs
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 
 from pharmdesk.errors import NOT_FOUND, PharmDeskError, validation
 from pharmdesk.importing.mapping import guess_field
+from pharmdesk.store.archive import GIB, MIB, Limits, open_checked
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -40,6 +43,28 @@ CHUNK_BYTES = 1 << 20
 MAX_CELL = 10_000  # longer than any field takes; csv's own limit is 128 KiB
 
 csv.field_size_limit(1 << 20)
+
+EXCEL_ADVICE = (
+    "Nothing was imported. Open it in Excel or LibreOffice and save it again as .xlsx "
+    "(or as .csv), then import that."
+)
+# A workbook is a zip of XML parts. openpyxl streams the sheet but keeps the shared
+# strings in memory, so those are bounded more tightly. Customer lists compress 5-20
+# times; a zip bomb a thousand.
+EXCEL_LIMITS = Limits(
+    kind="an Excel workbook (.xlsx)",
+    advice=EXCEL_ADVICE,
+    max_members=1000,
+    max_total=2 * GIB,
+    max_ratio=250,
+    sizes={"xl/worksheets/*.xml": GIB, "xl/sharedStrings.xml": 256 * MIB},
+    other=64 * MIB,
+    lead="This file cannot be opened as {kind}: it is damaged or not a workbook",
+)
+
+
+def _unreadable_workbook() -> PharmDeskError:
+    return EXCEL_LIMITS.refuse("its contents cannot be read")
 
 
 @dataclass(frozen=True)
@@ -220,23 +245,29 @@ class TableFile:
                 "file",
             ) from None
 
-    def _excel_rows(self) -> Iterator[SourceRow]:
+    def _workbook(self) -> Any:
+        """The workbook, opened read-only once its container passed the limits."""
         # Imported here: only Excel files need it, and the command line starts faster.
         import openpyxl
 
+        with open_checked(self.path, EXCEL_LIMITS):
+            pass
         try:
-            workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-            raise validation(
-                "This file cannot be opened as an Excel workbook (.xlsx). Check that it is "
-                "not damaged or password-protected, or save it as .csv.",
-                "file",
-            ) from None
+            return openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except Exception:  # openpyxl and its XML parser raise many kinds for a bad file
+            raise _unreadable_workbook() from None
+
+    def _excel_rows(self) -> Iterator[SourceRow]:
+        workbook = self._workbook()
         try:
             sheet = workbook.worksheets[0]
             sheet.reset_dimensions()  # some writers store wrong sizes; read every cell
             for number, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1):
                 yield SourceRow(number, tuple(cell_text(v)[:MAX_CELL] for v in row))
+        except PharmDeskError:
+            raise
+        except Exception:  # a malformed sheet (ParseError, a bad cell type, ...)
+            raise _unreadable_workbook() from None
         finally:
             workbook.close()
 
@@ -261,11 +292,11 @@ class TableFile:
     def estimated_rows(self) -> int:
         """Data rows, counted cheaply (lines of a CSV; the sheet's stored size)."""
         if self.kind == "xlsx":
-            import openpyxl
-
-            workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            workbook = self._workbook()
             try:
                 stored = workbook.worksheets[0].max_row
+            except Exception:  # only an estimate: a progress bar without a total
+                stored = 0
             finally:
                 workbook.close()
             return max(0, (stored or 0) - self.header_row)

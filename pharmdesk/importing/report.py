@@ -6,10 +6,10 @@ the ids of customers already on file, never their details.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from pathlib import Path
 
+from pharmdesk.exports.csv_safe import write_csv
 from pharmdesk.importing.mapping import FIELDS
 from pharmdesk.importing.plan import OUTCOME_TEXT, Problem
 
@@ -30,8 +30,7 @@ def report_rows(problems: Iterable[Problem]) -> Iterable[tuple[str, ...]]:
 
 
 def write_report(path: Path, problems: Iterable[Problem]) -> None:
-    """UTF-8 with a byte-order mark, so Excel shows accented names as written."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(REPORT_COLUMNS)
-        writer.writerows(report_rows(problems))
+    """Through the one formula-safe CSV writer: a name or phone cell from the imported
+    file such as ``=HYPERLINK(...)`` or ``+cmd|...`` is written as text, never a formula;
+    the file is owner-only and appears whole or not at all."""
+    write_csv(path, REPORT_COLUMNS, report_rows(problems))

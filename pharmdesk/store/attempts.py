@@ -58,7 +58,7 @@ class AttemptState:
 class SignInAttempts:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = FileLock(str(path) + ".lock", timeout=30)
+        self._lock = FileLock(str(path) + ".lock", timeout=30, mode=0o600)
 
     @contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:

@@ -47,8 +47,18 @@ from sqlalchemy.orm import Session
 from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, NOT_FOUND, PharmDeskError, validation
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import migrate
+from pharmdesk.store.archive import (
+    GIB,
+    KIB,
+    MIB,
+    DamagedMember,
+    Limits,
+    copy_member,
+    open_checked,
+    read_member,
+)
 from pharmdesk.store.engine import execute_pragma, make_engine, open_engine
-from pharmdesk.store.files import fsync_dir
+from pharmdesk.store.files import create_private, fsync_dir, open_private
 from pharmdesk.store.schema import AuditEntry, Base
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
 
@@ -62,6 +72,23 @@ MEMBERS = (MANIFEST, DATABASE, VAULT, CHECKPOINT)
 SQLITE_PLAINTEXT_HEADER = b"SQLite format 3\x00"
 COPY_STEP_PAGES = 4096  # 16 MiB per backup step: progress without holding locks for long
 READ_BLOCK = 1 << 20
+# What a PharmDesk backup may hold, checked before anything is read: the four parts,
+# stored (an encrypted database does not compress, so nothing may expand), the small
+# ones small. A manifest over 1 MiB is refused unread.
+LIMITS = Limits(
+    kind="a PharmDesk backup",
+    advice=(
+        "Nothing was changed. Check that you chose a backup file PharmDesk wrote (.pdbak), "
+        "or use another copy of the backup."
+    ),
+    max_members=len(MEMBERS),
+    max_total=1024 * GIB,
+    max_ratio=1.1,
+    ratio_from=64 * KIB,
+    sizes={MANIFEST: MIB, VAULT: MIB, CHECKPOINT: 64 * KIB, DATABASE: 1024 * GIB},
+    other=0,
+    required=MEMBERS,
+)
 
 # (stage, done, total): a GUI can show a bar, the CLI a line on stderr.
 Progress = Callable[[str, int, int], None]
@@ -123,7 +150,7 @@ class Manifest:
     @classmethod
     def from_json(cls, data: Any) -> Manifest:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise damaged("no PharmDesk manifest")
+            raise LIMITS.refuse("it has no PharmDesk manifest")
         if data.get("formatVersion") != FORMAT_VERSION:
             raise PharmDeskError(
                 DATABASE_ERROR,
@@ -147,11 +174,19 @@ class Manifest:
                 database_sha256=str(data["databaseSha256"]),
                 checkpoint=checkpoint,
             )
-        except (KeyError, TypeError, ValueError):
-            raise damaged("the manifest is incomplete") from None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise LIMITS.refuse("its manifest is incomplete") from None
 
 
 # -- helpers -------------------------------------------------------------------------------
+def _json(data: bytes) -> Any:
+    """A small JSON part of a backup; a damaged one is the file's fault."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise LIMITS.refuse("a part of it is not readable") from None
+
+
 def row_counts(engine: Engine) -> dict[str, int]:
     """Rows per application table (what a copy must match)."""
     with engine.connect() as conn:
@@ -400,6 +435,7 @@ def create_backup(
         )
         archive = staging / "backup.zip"
         progress("Writing the backup file", 0, 1)
+        create_private(archive)  # zipfile keeps the mode of the file it truncates
         with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
             zf.writestr(MANIFEST, json.dumps(manifest.to_json(), indent=1, sort_keys=True))
             zf.write(copy, DATABASE)
@@ -430,19 +466,18 @@ class BackupArchive:
             raise PharmDeskError(
                 NOT_FOUND, f"No backup file at {path}. Check the path and the drive.", "file"
             )
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-                if not set(MEMBERS) <= names:
-                    raise damaged("parts of it are missing")
-                self.manifest = Manifest.from_json(json.loads(zf.read(MANIFEST)))
-                bad = zf.testzip()
-                if bad is not None:
-                    raise damaged(f"{bad} does not match its checksum")
-                self._vault = zf.read(VAULT)
-                self._checkpoint = json.loads(zf.read(CHECKPOINT))
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-            raise damaged("it cannot be read as a backup archive") from None
+        # Bounded: sizes, count and expansion checked before any part is read; the
+        # small parts are read whole (their checksums checked), the database later.
+        with self._open() as zf:
+            try:
+                self.manifest = Manifest.from_json(_json(read_member(zf, MANIFEST, LIMITS)))
+                if zf.getinfo(DATABASE).file_size != self.manifest.database_bytes:
+                    raise LIMITS.refuse("its database is not the size its manifest says")
+                self._vault = read_member(zf, VAULT, LIMITS)
+                self._checkpoint = _json(read_member(zf, CHECKPOINT, LIMITS))
+            except DamagedMember as exc:
+                # A whole archive within bounds whose part fails its checksum: bit rot.
+                raise damaged(f"{exc.member} does not match its checksum") from None
         revision = self.manifest.schema_revision
         if revision is not None and revision not in migrate.known_revisions():
             raise PharmDeskError(
@@ -450,6 +485,12 @@ class BackupArchive:
                 "This backup was made by a newer PharmDesk. Install that version (or newer) "
                 "to restore it; nothing was changed.",
             )
+
+    def _open(self) -> zipfile.ZipFile:
+        try:
+            return open_checked(self.path, LIMITS)
+        except OSError:
+            raise LIMITS.refuse("it cannot be read (check the drive)") from None
 
     @property
     def checkpoint(self) -> dict[str, Any] | None:
@@ -459,27 +500,36 @@ class BackupArchive:
         try:
             return {"id": int(data["id"]), "hash": str(data["hash"])}
         except (KeyError, TypeError, ValueError):
-            raise damaged("its audit checkpoint is unreadable") from None
+            raise LIMITS.refuse("its audit checkpoint is unreadable") from None
 
     def unlock(self, username: str, password: str, kdf: KdfParams = DEFAULT_KDF) -> bytes | None:
         """The database key from the backup's own keyslots, or None (wrong sign-in)."""
-        self.files.vault.write_bytes(self._vault)
+        self.write_vault()
         return Vault(self.files.vault, kdf).unlock_staff(username, password)
+
+    def write_vault(self) -> None:
+        with open_private(self.files.vault) as handle:
+            handle.write(self._vault)
 
     def extract_database(self, progress: Progress = _no_progress) -> Path:
         target = self.files.db
         progress("Unpacking the backup", 0, self.manifest.database_bytes)
-        try:
-            with (
-                zipfile.ZipFile(self.path) as zf,
-                zf.open(DATABASE) as src,
-                target.open("wb") as dst,
-            ):
-                shutil.copyfileobj(src, dst, READ_BLOCK)
-                dst.flush()
-                os.fsync(dst.fileno())
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-            raise damaged("the database inside cannot be read") from None
+        total = self.manifest.database_bytes
+        with self._open() as zf, open_private(target) as dst:
+            try:
+                copy_member(
+                    zf,
+                    DATABASE,
+                    dst,
+                    LIMITS,
+                    READ_BLOCK,
+                    lambda done: progress("Unpacking the backup", done, total),
+                )
+            except DamagedMember:
+                # The archive was whole and within bounds; its database is not.
+                raise damaged("the database inside does not match its checksum") from None
+            dst.flush()
+            os.fsync(dst.fileno())
         if target.stat().st_size != self.manifest.database_bytes or (
             sha256_file(target) != self.manifest.database_sha256
         ):
@@ -579,13 +629,9 @@ def read_manifest(path: Path) -> Manifest | None:
     """The manifest of a PharmDesk backup file, or None for any other file (rotation uses
     this to leave alone everything PharmDesk did not write)."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            if not set(MEMBERS) <= set(zf.namelist()):
-                return None
-            return Manifest.from_json(json.loads(zf.read(MANIFEST)))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        return None
-    except PharmDeskError:
+        with open_checked(path, LIMITS) as zf:
+            return Manifest.from_json(_json(read_member(zf, MANIFEST, LIMITS)))
+    except (OSError, PharmDeskError):
         return None
 
 
@@ -622,7 +668,7 @@ def verify_archive(
     is only read."""
     with tempfile.TemporaryDirectory(prefix="pharmdesk-check-", dir=scratch) as folder:
         archive = BackupArchive(path, Path(folder))
-        archive.files.vault.write_bytes(archive._vault)
+        archive.write_vault()
         check_carried_vault(archive.files)
         archive.extract_database(progress)
         verified = archive.verify(key, chain_check, progress)
@@ -734,6 +780,7 @@ def pre_upgrade_backup(
         try:
             with _writing_to(target), staging_folder(target) as staging:
                 copy = staging / DATABASE
+                create_private(copy)  # ATTACH would create it with the umask
                 counts = _export_copy(raw, copy)
                 if _is_plaintext_sqlite(copy):
                     raise PharmDeskError(DATABASE_ERROR, "The copy was not encrypted.")
@@ -750,6 +797,7 @@ def pre_upgrade_backup(
                     origin=origin,
                 )
                 archive = staging / "backup.zip"
+                create_private(archive)
                 with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
                     zf.writestr(MANIFEST, json.dumps(manifest.to_json(), indent=1, sort_keys=True))
                     zf.write(copy, DATABASE)

@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError
+from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store.files import create_private, make_private
 
 # SQLAlchemy logs every statement at INFO and every result row at DEBUG; rows are
 # patient data. Our engines log under their own name, held at WARNING, so a host that
@@ -141,6 +143,10 @@ def _connect(path: Path, key: bytes) -> sqlcipher.Connection:
     # isolation_level=None: the driver never opens transactions by itself; SQLAlchemy's
     # "begin" hook below issues BEGIN IMMEDIATE, so every transaction holds the write lock
     # from its first statement (the audit chain reads its head and appends atomically).
+    # SQLite would create a new file with the umask (often 0644); created owner-only
+    # here, it keeps that mode and SQLite gives the -wal and -shm files the same.
+    with contextlib.suppress(OSError):  # a missing folder: SQLite reports it below
+        create_private(path)
     conn = sqlcipher.connect(
         str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
     )
@@ -292,6 +298,9 @@ def open_engine(path: Path, key: bytes) -> Engine:
             "No database was found at the chosen location. Check the path, or create one "
             "with 'pharmdesk init'."
         )
+    # Files an older PharmDesk created with the umask become owner-only now.
+    files = DatabaseFiles(path)
+    make_private(*files.all_files(), Path(f"{files.attempts}.lock"))
     engine = make_engine(path, key)
     try:
         check_cipher(engine)

@@ -14,9 +14,7 @@ everything and closes when the screen locks or the person signs out.
 from __future__ import annotations
 
 import contextlib
-import csv
 import html
-import io
 import json
 import re
 from collections.abc import Callable
@@ -48,6 +46,8 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.controllers.auditlog import ACTIONS
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.exports.csv_safe import csv_bytes
+from pharmdesk.store.files import write_file_atomic
 from pharmdesk.ui.audit_model import (
     OUTCOME_LABELS,
     PROBLEM_COLOUR,
@@ -59,7 +59,6 @@ from pharmdesk.ui.audit_model import (
     what,
     when_local,
 )
-from pharmdesk.ui.campaign_export import text_cell, write_file_atomic
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
@@ -102,27 +101,27 @@ CSV_HEADER = (
 
 
 def audit_csv(entries: list[Entry], region: str = "NG") -> bytes:
-    """The entries as CSV: readable columns, plus the detail JSON for tools. Free text is
-    made formula-safe (a name starting with '=' is shown, never run)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    for entry in entries:
-        writer.writerow(
+    """The entries as CSV: readable columns, plus the detail JSON for tools. Every cell
+    is made formula-safe by the one CSV writer (a name starting with '=' is shown, never
+    run)."""
+    return csv_bytes(
+        CSV_HEADER,
+        (
             [
                 entry["id"],
                 when_local(entry.get("at")),
-                entry.get("at") or "",
-                text_cell(entry.get("user")),
-                entry.get("action") or "",
-                text_cell(entry.get("entityType")),
-                text_cell(entry.get("entityId")),
-                entry.get("outcome") or "",
-                text_cell("\n".join(detail_lines(entry, region))),
-                text_cell(json.dumps(entry.get("detail") or {}, ensure_ascii=False)),
+                entry.get("at"),
+                entry.get("user"),
+                entry.get("action"),
+                entry.get("entityType"),
+                entry.get("entityId"),
+                entry.get("outcome"),
+                "\n".join(detail_lines(entry, region)),
+                json.dumps(entry.get("detail") or {}, ensure_ascii=False),
             ]
-        )
-    return buffer.getvalue().encode("utf-8-sig")
+            for entry in entries
+        ),
+    )
 
 
 def read_all(

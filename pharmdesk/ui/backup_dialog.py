@@ -7,8 +7,9 @@ into a new location, or — after confirmation — in place of the current datab
 files are moved aside (never deleted); PharmDesk then signs out so that everyone signs
 in again on the restored database.
 
-Both run their work in a worker thread (``backup_runner.Job``) on a connection of their
-own, so the window stays responsive.
+Both run registered jobs (``backup``, ``checkBackup``, ``restoreBackup``), checked and
+bound by the session and run in a worker thread (``backup_runner.Job``) on a connection
+of their own, so the window stays responsive; the dialogs never hold the key.
 """
 
 from __future__ import annotations
@@ -36,10 +37,9 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.controllers import backups
 from pharmdesk.errors import PharmDeskError
-from pharmdesk.paths import DatabaseFiles
-from pharmdesk.ui.backup_runner import Job, Progress, backup_job
+from pharmdesk.ui.backup_runner import Job
 from pharmdesk.ui.confirm import Ask, asking
-from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.desk import BoundJob, DeskContext
 from pharmdesk.ui.formatting import ago, plain_tooltip
 from pharmdesk.ui.widgets import error_label, heading, plain_label
 
@@ -95,10 +95,9 @@ def _size(size: int) -> str:
 
 def last_backup_text(desk: DeskContext) -> str:
     """ "Last verified backup: 2 hours ago (18 Apr 2026 13:00), /media/usb/…"."""
-    session = desk.session
-    if session is None:
+    if desk.session is None:
         return ""
-    status = backups.status_for(session)
+    status = desk.call("getBackupStatus")
     last = status["lastVerified"]
     if last is None:
         line = "Last verified backup: none yet."
@@ -265,7 +264,7 @@ class BackupDialog(QDialog):
             )
             return
         try:
-            job = Job(backup_job(self.desk, target), self)
+            job = Job(self.desk.prepare_job("backup", {"file": str(target)}), self)
         except PharmDeskError as exc:
             self._fail(exc.message)
             return
@@ -385,7 +384,7 @@ class RestoreDialog(QDialog):
         self.where = QButtonGroup(self)
         self.where.addButton(self.new_place)
         self.where.addButton(self.replace)
-        self.replace.setEnabled(desk.is_admin)
+        self.replace.setEnabled(desk.may("restoreBackup"))
         self.target_edit = QLineEdit(self._proposed_target())
         self.target_edit.setAccessibleName("New database file")
         self.target_browse = QPushButton("C&hoose…")
@@ -480,13 +479,26 @@ class RestoreDialog(QDialog):
         if focus is not None:
             focus.setFocus()
 
-    def _run(self, job: Callable[[Progress], Any], done: Callable[[object, str], None]) -> None:
-        self.job = Job(job, self)
+    def _prepare(self, name: str, params: dict[str, Any]) -> BoundJob | None:
+        """The registered job ``name`` checked and bound; None (reason shown) if refused."""
+        try:
+            return self.desk.prepare_job(name, params)
+        except PharmDeskError as exc:
+            self._fail(exc.message)
+            return None
+
+    def _start(self, bound: BoundJob, done: Callable[[object, str], None]) -> None:
+        self.job = Job(bound, self)
         self._busy(True)
         self.progress.begin("Starting…")
         self.job.progress.connect(self.progress.update_progress)
         self.job.done.connect(done)
         self.job.start()
+
+    def _run(self, name: str, params: dict[str, Any], done: Callable[[object, str], None]) -> None:
+        bound = self._prepare(name, params)
+        if bound is not None:
+            self._start(bound, done)
 
     def _busy(self, busy: bool) -> None:
         for widget in (
@@ -513,12 +525,8 @@ class RestoreDialog(QDialog):
         if inputs is None:
             return
         source, username, password = inputs
-        kdf = self.desk.kdf
-
-        def job(progress: Progress) -> dict[str, Any]:
-            return backups.check_backup(source, username, password, kdf=kdf, progress=progress)
-
-        self._run(job, self._checked)
+        params = {"file": str(source), "username": username, "password": password}
+        self._run("checkBackup", params, self._checked)
 
     def _checked(self, result: object, error: str) -> None:
         self._job_done()
@@ -546,7 +554,7 @@ class RestoreDialog(QDialog):
         if inputs is None:
             return
         source, username, password = inputs
-        clock, kdf = self.desk.clock, self.desk.kdf
+        params: dict[str, Any] = {"file": str(source), "username": username, "password": password}
         if self.replace.isChecked():
             if not self.ask(
                 "Replace the current database?",
@@ -556,14 +564,7 @@ class RestoreDialog(QDialog):
                 "restored database. Everyone then signs in again.",
             ):
                 return
-            files = self.desk.files
-            # Signing out closes every other window; this one stays to show the restore.
-            self._signing_out = True
-            try:
-                self.sign_out()
-            finally:
-                self._signing_out = False
-            replace = True
+            params.update(db=str(self.desk.files.db), replace=True)
         else:
             target_text = self.target_edit.text().strip()
             target = Path(target_text).expanduser()
@@ -577,22 +578,19 @@ class RestoreDialog(QDialog):
                     self.target_edit,
                 )
                 return
-            files = DatabaseFiles(target)
-            replace = False
-
-        def job(progress: Progress) -> dict[str, Any]:
-            return backups.run_restore(
-                files,
-                source,
-                username,
-                password,
-                replace=replace,
-                clock=clock,
-                kdf=kdf,
-                progress=progress,
-            )
-
-        self._run(job, self._restored)
+            params.update(db=str(target), replace=False)
+        # Checked and bound while signed in (the restore is an admin's job), then run.
+        bound = self._prepare("restoreBackup", params)
+        if bound is None:
+            return
+        if params["replace"]:
+            # Signing out closes every other window; this one stays to show the restore.
+            self._signing_out = True
+            try:
+                self.sign_out()
+            finally:
+                self._signing_out = False
+        self._start(bound, self._restored)
 
     def _restored(self, result: object, error: str) -> None:
         self._job_done()

@@ -1,10 +1,12 @@
 """Backups off the GUI thread: the scheduled backup while the app runs, and the jobs of
 the backup dialogs.
 
-SQLCipher connections are used from one thread at a time, so a worker never touches the
-window's connection: it opens its own to the same file with the same key
-(``backups.open_for_worker``) and closes it when done. SQLite's WAL lets the front desk
-keep saving while the copy reads its snapshot.
+Every job here is a registered one (``controllers.backups``: ``backup``, ``dueBackup``,
+``checkBackup``, ``restoreBackup``), checked and bound by the session
+(``DeskContext.prepare_job``) in the GUI thread, then run in a worker. The window never
+holds the key or opens the store: the job opens its own connection to the same file
+(SQLCipher connections are used from one thread at a time) and closes it when done.
+SQLite's WAL lets the front desk keep saving while the copy reads its snapshot.
 
 ``BackgroundBackups`` lives in the main window's status bar: a check soon after every
 sign-in (a backup missed while the PC was off runs then) and every few minutes; a small
@@ -113,41 +115,6 @@ class Job(QObject):
         self.done.emit(result, error)
 
 
-def backup_job(desk: DeskContext, target: Any) -> Callable[[Progress], dict[str, Any]]:
-    """ "Back up now" to ``target``, on a connection of its own."""
-    session = desk.session
-    if session is None:
-        raise PharmDeskError(DATABASE_ERROR, "Sign in first.")
-    files, key, user, clock = session.files, session.key, session.staff.username, desk.clock
-
-    def job(progress: Progress) -> dict[str, Any]:
-        db = backups.open_for_worker(files, key)
-        try:
-            return backups.write_backup(
-                db, files, key, target, user=user, clock=clock, progress=progress
-            )
-        finally:
-            db.close()
-
-    return job
-
-
-def scheduled_job(desk: DeskContext) -> Callable[[Progress], backups.ScheduledOutcome]:
-    session = desk.session
-    if session is None:
-        raise PharmDeskError(DATABASE_ERROR, "Sign in first.")
-    files, key, user, clock = session.files, session.key, session.staff.username, desk.clock
-
-    def job(progress: Progress) -> backups.ScheduledOutcome:
-        db = backups.open_for_worker(files, key)
-        try:
-            return backups.run_scheduled(db, files, key, user=user, clock=clock, progress=progress)
-        finally:
-            db.close()
-
-    return job
-
-
 def warning_text(outcome: backups.ScheduledOutcome) -> str:
     """Short enough for the status bar; the tooltip has the whole message."""
     if outcome.error == backups.FOLDER_MISSING:
@@ -250,11 +217,10 @@ class BackgroundBackups(QObject):
 
     # -- checking -------------------------------------------------------------------------------
     def status(self) -> dict[str, Any] | None:
-        session = self.desk.session
-        if session is None:
+        if self.desk.session is None:
             return None
         try:
-            return backups.status_for(session)
+            return self.desk.call("getBackupStatus")
         except PharmDeskError as exc:
             log.warning("backup status unavailable: %s", exc.code)
             return None
@@ -289,7 +255,7 @@ class BackgroundBackups(QObject):
         if not force and self.retry_after is not None and now < self.retry_after:
             return False
         try:
-            job = Job(scheduled_job(self.desk), self)
+            job = Job(self.desk.prepare_job("dueBackup"), self)
         except PharmDeskError:
             return False
         job.progress.connect(self._progress)

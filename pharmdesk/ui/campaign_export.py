@@ -4,18 +4,15 @@ The audience comes from ``getCampaignAudience`` (pharmacists and admins; each pa
 answers is audited as ``export`` with the segment and counts). Before anything is written
 the dialog says how many customers are in the file and how many were left out because
 they have not given marketing consent. The file is written to a temp file beside the
-target and renamed into place, so a crash or a full USB stick never leaves half a CSV,
-and an existing file is replaced only after the person agreed to it.
+target and renamed into place (``store.files.write_file_atomic``, owner-only), so a crash
+or a full USB stick never leaves half a CSV, and an existing file is replaced only after
+the person agreed to it. Cells go through the one formula-safe writer
+(``exports.csv_safe``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import datetime as dt
-import io
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.exports.csv_safe import csv_bytes
+from pharmdesk.store.files import write_file_atomic
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.segment_model import CONDITION, HIGH_VALUE, REFILLS, SEGMENT_OPERATIONS
@@ -43,15 +42,12 @@ from pharmdesk.ui.widgets import error_label, heading, plain_label
 AUDIENCE_PAGE = 100
 Call = Callable[[str, dict[str, Any]], dict[str, Any]]
 Row = dict[str, Any]
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # -- the file ----------------------------------------------------------------------------------
 def text_cell(value: Any) -> str:
-    """Free text as a spreadsheet will show it, never run it."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A value as cell text (the CSV writer makes every cell formula-safe)."""
+    return "" if value is None else str(value)
 
 
 def campaign_columns(segment: str, value: Any) -> list[tuple[str, Callable[[Row], str]]]:
@@ -87,40 +83,10 @@ def campaign_columns(segment: str, value: Any) -> list[tuple[str, Callable[[Row]
 
 def campaign_csv(segment: str, value: Any, rows: Sequence[Row]) -> bytes:
     columns = campaign_columns(segment, value)
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow([title for title, _text in columns])
-    for row in rows:
-        writer.writerow([text(row) for _title, text in columns])
-    # With a BOM, spreadsheet programs read ₦ and accented names correctly.
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def write_file_atomic(path: Path, data: bytes, *, replace: bool) -> None:
-    """Temp file beside ``path``, fsync, then into place. Without ``replace`` an existing
-    file is never touched (FileExistsError), even one that appeared a moment ago."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if replace:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)  # atomic, and refuses to overwrite
-            except FileExistsError:
-                raise
-            except OSError:
-                # Some drives (FAT USB sticks) have no hard links.
-                if path.exists():
-                    raise FileExistsError(str(path)) from None
-                os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    return csv_bytes(
+        [title for title, _text in columns],
+        ([text(row) for _title, text in columns] for row in rows),
+    )
 
 
 # -- the audience ------------------------------------------------------------------------------

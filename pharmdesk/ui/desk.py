@@ -18,10 +18,14 @@ from PySide6.QtCore import QObject, Signal
 from pharmdesk.clock import Clock
 from pharmdesk.controllers import api
 from pharmdesk.controllers.quick_unlock import PIN_KDF, QuickUnlock
+from pharmdesk.controllers.registry import Progress
 from pharmdesk.controllers.session import DeskSession, sign_in
 from pharmdesk.errors import AUTH_FAILED, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
+
+# A job ready to run (in a worker thread): call it with a progress callback.
+BoundJob = Callable[[Progress], Any]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,11 @@ class DeskContext(QObject):
     @property
     def is_admin(self) -> bool:
         return self.session is not None and self.session.staff.role == "admin"
+
+    def may(self, operation: str) -> bool:
+        """Whether the signed-in person may run ``operation`` (an operation or a job):
+        what a menu entry or a button asks; the rule itself lives in the registry."""
+        return self.session is not None and self.session.may(operation)
 
     def settings(self) -> dict[str, Any]:
         if self.session is None:
@@ -132,6 +141,13 @@ class DeskContext(QObject):
         if self.session is None:
             raise PharmDeskError(AUTH_FAILED, "The screen is locked. Sign in to continue.")
         return api.call(self.session, operation, params or {})
+
+    def prepare_job(self, job: str, params: dict[str, Any] | None = None) -> BoundJob:
+        """A registered job checked (role, params) and bound to this session, to run in a
+        worker; raises ``PharmDeskError`` for a refusal. The key stays in the session."""
+        if self.session is None:
+            raise PharmDeskError(AUTH_FAILED, "The screen is locked. Sign in to continue.")
+        return self.session.prepare_job(job, params or {})
 
     def caller(self, operation: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
         return lambda params: self.call(operation, params)

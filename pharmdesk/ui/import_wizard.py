@@ -230,7 +230,9 @@ class FilePage(CompletablePage):
 
     def validatePage(self) -> bool:
         try:
-            self.owner.table = open_table(self.path_edit.text().strip())
+            table = open_table(self.path_edit.text().strip())
+            table.preview(PREVIEW_ROWS)  # a file damaged below its header says so here
+            self.owner.table = table
         except PharmDeskError as exc:
             self.error.setText(exc.message)
             self.error.show()

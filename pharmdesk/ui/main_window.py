@@ -239,6 +239,7 @@ class MainWindow(QMainWindow):
         # with add_admin_action(); the menu is hidden for everyone else.
         self.admin_menu = menu.addMenu("&Admin")
         self.admin_actions: list[QAction] = []
+        self.action_operations: dict[QAction, str] = {}  # an entry -> the operation it runs
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.about_action)
         # Everything that shows patient data is disabled while locked.
@@ -570,8 +571,9 @@ class MainWindow(QMainWindow):
         self.backup_action.triggered.connect(back_up_now)
         self.restore_action.triggered.connect(restore)
         self.settings_action.triggered.connect(open_settings)
-        for act in (self.backup_action, self.restore_action, self.settings_action):
-            self.add_admin_action(act)
+        self.add_admin_action(self.backup_action, "backup")
+        self.add_admin_action(self.restore_action, "restoreBackup")
+        self.add_admin_action(self.settings_action)
         if self.desk.session is not None:
             self.backups.start()
 
@@ -648,10 +650,13 @@ class MainWindow(QMainWindow):
         self.file_menu.insertAction(self.file_menu_anchor, self.pin_action)
         self.session_actions.append(self.pin_action)
 
-    def add_admin_action(self, action: QAction) -> None:
-        """An Admin menu entry: shown to admins only, disabled while locked."""
+    def add_admin_action(self, action: QAction, operation: str | None = None) -> None:
+        """An Admin menu entry: shown to admins only, disabled while locked. With
+        ``operation``, shown only while the session says the person may run it."""
         self.admin_menu.addAction(action)
         self.admin_actions.append(action)
+        if operation is not None:
+            self.action_operations[action] = operation
         self.session_actions.append(action)
         self._apply_role()
 
@@ -659,7 +664,8 @@ class MainWindow(QMainWindow):
         """Show what the signed-in person's role may use (hidden, not just disabled)."""
         is_admin = self.desk.is_admin
         for act in self.admin_actions:
-            act.setVisible(is_admin)
+            operation = self.action_operations.get(act)
+            act.setVisible(is_admin and (operation is None or self.desk.may(operation)))
         self.admin_menu.menuAction().setVisible(is_admin and not self.admin_menu.isEmpty())
 
     def _customer_row_menu(self, pos: QPoint) -> None:

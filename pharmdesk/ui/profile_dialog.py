@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QTableView,
@@ -39,6 +40,7 @@ from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import ago, day, local_date, money, national_phone
 from pharmdesk.ui.order_dialog import OrderDialog
+from pharmdesk.ui.pdf import write_pdf
 from pharmdesk.ui.plan_controls import (
     STATUS_TEXT,
     PauseDialog,
@@ -441,14 +443,22 @@ class ProfileDialog(QDialog):
     def save_pdf(self) -> None:
         suggested = f"{self.details['id']}-profile.pdf"
         name, _ = QFileDialog.getSaveFileName(self, "Save profile as PDF", suggested, "PDF (*.pdf)")
-        if name:
+        if not name:
+            return
+        try:
             self.write_pdf(Path(name))
+        except OSError as exc:
+            QMessageBox.warning(
+                self,
+                "PDF not saved",
+                f"The PDF could not be saved ({exc.strerror or 'disk error'}). Check the "
+                "folder exists and the drive has space, then try again.",
+            )
 
     def write_pdf(self, path: Path) -> None:
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-        printer.setOutputFileName(str(path))
-        self._print_to(printer, "profilePdf")
+        # Audited first: if the audit entry cannot be written, nothing is saved.
+        self.desk.call("recordPrint", {"customerId": self.customer_id, "document": "profilePdf"})
+        write_pdf(path, self.document())
 
     def _print_to(self, printer: QPrinter, document: str) -> None:
         # Audited first: if the audit entry cannot be written, nothing is printed.

@@ -18,7 +18,6 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QTextDocument
-from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -35,6 +34,7 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.order_dialog import OrderDialog
 from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
+from pharmdesk.ui.pdf import write_pdf
 from pharmdesk.ui.widgets import error_label, plain_label, row_table
 
 DEFAULT_DAYS = 7
@@ -375,8 +375,12 @@ class RefillPanel(QWidget):
             return
         doc = QTextDocument()
         doc.setHtml(run_sheet_html(sheet, self.model.region))
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-        printer.setOutputFileName(str(path))
-        doc.print_(printer)
+        try:
+            write_pdf(path, doc)
+        except OSError as exc:
+            self._show_error(
+                f"The run-sheet could not be saved ({exc.strerror or 'disk error'}). Check "
+                "the folder exists and the drive has space."
+            )
+            return
         self.count.setText(f"Run-sheet saved: {len(sheet['deliveries'])} deliveries")

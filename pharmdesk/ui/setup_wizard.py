@@ -31,7 +31,7 @@ from pharmdesk.controllers.passwords import RULE, check_new_password
 from pharmdesk.controllers.session import create_database, validate_username
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store.files import write_bytes_atomic
+from pharmdesk.store.files import write_file_atomic
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
 from pharmdesk.ui.password_fields import StrengthMeter, strength_hint
 from pharmdesk.ui.widgets import error_label, plain_label
@@ -189,7 +189,7 @@ class RecoveryPage(QWizardPage):
                 f"Branch: {self.field('branchName')}\n\n{self._wizard.recovery_key}\n\n"
                 "Keep this file on a USB stick locked away from the PC, not on the PC.\n"
             )
-            write_bytes_atomic(Path(name), text.encode("utf-8"))
+            write_file_atomic(Path(name), text.encode("utf-8"))
 
 
 class FirstRunWizard(QWizard):

@@ -248,7 +248,12 @@ def test_unreadable_backup_changes_nothing(
     before = snapshot(*folders)
     result = run("restore", str(made_backup), f"--db={live_target.db}", "--replace")
     assert result.code == 1
-    assert result.error["code"] == "DATABASE_ERROR"
+    # API.md v3 (Files and hostile input): a file that is not a whole backup archive is a
+    # VALIDATION_ERROR on the file, saying what is wrong and what to do.
+    assert result.error["code"] == "VALIDATION_ERROR"
+    assert result.error["field"] == "file"
+    assert "is not a PharmDesk backup" in result.error["message"]
+    assert "another copy of the backup" in result.error["message"]
     assert_nothing_changed(before, *folders)
 
 

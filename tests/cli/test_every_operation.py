@@ -13,6 +13,7 @@ NEW_PASSWORD = "a brand new password for bola 2026"
 # A working day, in order: each line's answer is checked for success.
 SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("getSettings", {}),
+    ("getBackupStatus", {}),
     ("updateSettings", {"branchName": "Lekki Phase 1", "idleLockMinutes": 10}),
     (
         "addStaff",

@@ -19,9 +19,11 @@ from PySide6.QtCore import QModelIndex, QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
+from pharmdesk.exports.csv_safe import safe_cell
+from pharmdesk.store.files import write_file_atomic
 from pharmdesk.store.schema import AuditEntry
 from pharmdesk.ui import campaign_export, segment_model
-from pharmdesk.ui.campaign_export import CampaignExportDialog, text_cell, write_file_atomic
+from pharmdesk.ui.campaign_export import CampaignExportDialog
 from pharmdesk.ui.charts import band_label, compact_money, refill_bars
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.main_window import MainWindow
@@ -364,7 +366,9 @@ def test_export_writes_consented_customers_only_and_says_who_was_left_out(
     assert rows[0] == {
         "Customer ID": branch["Ada Obi"],
         "Name": "Ada Obi",
-        "Phone": "+2348030000000",
+        # API.md v3: every cell starting with '+' is written text-only (SMS tools that
+        # import the column read the leading quote as a text marker).
+        "Phone": "'+2348030000000",
         "Email": "ada@example.com",
         "Condition": "diabet",
     }
@@ -557,11 +561,11 @@ def test_archived_profile_has_no_consent_toggle_enabled(
 
 # -- small helpers ---------------------------------------------------------------------------------
 def test_text_cells_never_run_as_formulas() -> None:
-    assert text_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert text_cell("@sum") == "'@sum"
-    assert text_cell("-2") == "'-2"
-    assert text_cell("Adéwálé") == "Adéwálé"
-    assert text_cell(None) == ""
+    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert safe_cell("@sum") == "'@sum"
+    assert safe_cell("-2") == "'-2"
+    assert safe_cell("Adéwálé") == "Adéwálé"
+    assert safe_cell(None) == ""
 
 
 def test_atomic_write_refuses_an_existing_file(tmp_path: Path) -> None:

@@ -1,0 +1,120 @@
+"""Backups as registered jobs and operations: who may run each, declared once here.
+
+Everything a person starts about backups goes through the session's one dispatcher
+(``DeskSession.prepare_job`` / ``run_job`` for jobs, ``call`` for operations): the
+window and the command line pass the same checks (sign-in, role, params; a refusal
+audited as ``denied``), and the window never holds the key or opens the store. A job
+runs on its own connection (``JobRun.open_database``), so the GUI can run it in a
+worker thread while the desk keeps working. The work itself is ``controllers.backups``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pharmdesk.controllers.backups import (
+    ScheduledOutcome,
+    backup_status,
+    check_backup,
+    run_restore,
+    run_scheduled,
+    write_backup,
+)
+from pharmdesk.controllers.registry import (
+    ADMINS,
+    EVERYONE,
+    PHARMACISTS,
+    JobRun,
+    Op,
+    Progress,
+    job,
+    operation,
+)
+from pharmdesk.controllers.validation import Param, boolean, string
+from pharmdesk.paths import DatabaseFiles
+
+
+@operation("getBackupStatus", params={})
+def get_backup_status(op: Op, _p: dict[str, Any]) -> dict[str, Any]:
+    """The status bar's line and the backup dialog's (no patient data, so everyone)."""
+    return backup_status(op.tx, op.now)
+
+
+PATH = string(1, 4096)
+
+
+@job("backup", params={"file": Param(PATH, required=True)}, roles=PHARMACISTS)
+def backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Back up to a chosen file (``pharmdesk backup FILE``, Admin ▸ Back up now…)."""
+    target = Path(p["file"]).expanduser()
+    db = run.open_database()
+    try:
+        return write_backup(
+            db, run.files, run.key, target, user=run.user, clock=run.clock, progress=progress
+        )
+    finally:
+        db.close()
+
+
+def _scheduled(run: JobRun, progress: Progress, *, force: bool) -> ScheduledOutcome:
+    db = run.open_database()
+    try:
+        return run_scheduled(
+            db, run.files, run.key, user=run.user, clock=run.clock, progress=progress, force=force
+        )
+    finally:
+        db.close()
+
+
+@job("scheduledBackup", params={"force": Param(boolean(), default=False)}, roles=PHARMACISTS)
+def scheduled_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> ScheduledOutcome:
+    """``pharmdesk backup --scheduled [--now]`` (a pharmacist's or admin's task)."""
+    return _scheduled(run, progress, force=bool(p["force"]))
+
+
+@job("dueBackup", params={}, roles=EVERYONE)
+def due_backup_job(run: JobRun, _p: dict[str, Any], progress: Progress) -> ScheduledOutcome:
+    """The window's background backup, for whoever is signed in: only when one is due,
+    only into the folder and with the rotation an admin set. Nobody chooses a file or a
+    time here, so backups happen on a front-desk-only day too."""
+    return _scheduled(run, progress, force=False)
+
+
+RESTORE_SOURCE = {
+    "file": Param(PATH, required=True),
+    "username": Param(string(1, 64), required=True),
+    "password": Param(string(1, 1024, strip=False), required=True),
+}
+
+
+@job("checkBackup", params=RESTORE_SOURCE, roles=ADMINS)
+def check_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Admin ▸ Restore… ▸ Check backup: the restore drill, with an account of the backup."""
+    return check_backup(
+        Path(p["file"]).expanduser(), p["username"], p["password"], kdf=run.kdf, progress=progress
+    )
+
+
+@job(
+    "restoreBackup",
+    params={
+        **RESTORE_SOURCE,
+        "db": Param(PATH, required=True),
+        "replace": Param(boolean(), default=False),
+    },
+    roles=ADMINS,
+)
+def restore_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Admin ▸ Restore…: into a new file, or (``replace``) in place of the current one,
+    which the window has signed out of first. The backup's own admin account unlocks it."""
+    return run_restore(
+        DatabaseFiles(Path(p["db"]).expanduser()),
+        Path(p["file"]).expanduser(),
+        p["username"],
+        p["password"],
+        replace=bool(p["replace"]),
+        clock=run.clock,
+        kdf=run.kdf,
+        progress=progress,
+    )

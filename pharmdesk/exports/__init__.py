@@ -1,0 +1,1 @@
+"""Files PharmDesk writes for people to open elsewhere (spreadsheets)."""
