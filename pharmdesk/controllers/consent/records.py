@@ -179,10 +179,10 @@ def sync_marketing_summary(op: Op, numbers: list[int]) -> list[int]:
             )
         )
     )
-    flags = dict(
+    flags: dict[int, bool] = dict(
         conn.execute(
             select(Customer.id, Customer.marketing_consent).where(Customer.id.in_(numbers))
-        ).tuples()
+        ).all()
     )
     changed = [n for n in numbers if bool(flags.get(n)) != (n in agreed)]
     for number in changed:

@@ -75,13 +75,14 @@ def queue_reminders(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         groups[(row.customer_id, row.next_delivery)].append(row)
     conn = op.tx.connection()
     already = set(
-        conn.execute(
+        (row.customer_id, row.due_date)
+        for row in conn.execute(
             select(OutboxMessage.customer_id, OutboxMessage.due_date).where(
                 OutboxMessage.purpose == REMINDERS,
                 OutboxMessage.due_date >= start,
                 OutboxMessage.due_date <= horizon,
             )
-        ).tuples()
+        ).all()
     )
     settings = op.desk.settings()
     overrides = settings.get("reminderTemplates") or {}
