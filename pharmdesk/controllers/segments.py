@@ -613,8 +613,8 @@ def without_consent(
     """The segment's customers left out for lack of consent: all of them less those who
     consented (consent is never unknown), all counted by the reader when there is one."""
     if channel is not None:
-        everyone = segment.query.order_by(None).subquery()
-        return int(tx.scalar(select(func.count()).select_from(everyone)) or 0) - consented
+        listed = segment.query.order_by(None).subquery()
+        return int(tx.scalar(select(func.count()).select_from(listed)) or 0) - consented
     if segment.reader is not None:
         everyone, _rows = segment.reader(tx.connection(), 0, 0, False)
         return everyone - consented

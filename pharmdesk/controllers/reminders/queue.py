@@ -19,6 +19,7 @@ from pharmdesk.controllers.plans import ACTIVE, resume_due_plans
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.reminders import templates
 from pharmdesk.controllers.reminders.outbox import QUEUED, msg_id
+from pharmdesk.controllers.settings_store import load_settings
 from pharmdesk.controllers.validation import Param, choice, integer
 from pharmdesk.store.schema import Customer, CustomerConsent, OutboxMessage, Subscription
 
@@ -84,7 +85,7 @@ def queue_reminders(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             )
         ).all()
     )
-    settings = op.desk.settings()
+    settings = load_settings(op.tx)  # in this transaction (the session's cache may be cold)
     overrides = settings.get("reminderTemplates") or {}
     branch = {"branchName": settings["branchName"], "branchPhone": settings["branchPhone"] or ""}
     skipped_consent = skipped_queued = 0
