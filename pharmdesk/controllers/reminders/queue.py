@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, false, insert, select
+from sqlalchemy import and_, false, func, insert, select
 
 from pharmdesk.controllers.consent.records import REMINDERS
 from pharmdesk.controllers.plans import ACTIVE, resume_due_plans
@@ -56,7 +56,7 @@ def _due_rows(op: Op, start: dt.date, horizon: dt.date, channel: str) -> list[An
         )
         .order_by(Subscription.next_delivery, Subscription.customer_id, Subscription.id)
     )
-    return list(op.tx.connection().execute(query))
+    return list(op.tx.connection().execute(query).all())
 
 
 @operation(
@@ -90,6 +90,9 @@ def queue_reminders(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     branch = {"branchName": settings["branchName"], "branchPhone": settings["branchPhone"] or ""}
     skipped_consent = skipped_queued = 0
     rows: list[dict[str, Any]] = []
+    wording: dict[str, str] = {}  # per language
+    dates: dict[dt.date, str] = {}  # per due date
+    now, user = op.naive_now, op.user
     for (customer_id, due), plans in groups.items():
         if (customer_id, due) in already:
             skipped_queued += 1
@@ -99,13 +102,17 @@ def queue_reminders(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             skipped_consent += 1
             continue
         language = first.language
+        if language not in wording:
+            wording[language] = templates.template_for(REMINDERS, language, overrides)
+        if due not in dates:
+            dates[due] = templates.due_text(due)
         text = templates.render(
-            templates.template_for(REMINDERS, language, overrides),
+            wording[language],
             {
                 **branch,
                 "firstName": templates.first_name(first.name),
                 "plan": ", ".join(dict.fromkeys(r.plan_name for r in plans)),
-                "dueDate": templates.due_text(due),
+                "dueDate": dates[due],
             },
         )
         rows.append(
@@ -119,18 +126,17 @@ def queue_reminders(op: Op, p: dict[str, Any]) -> dict[str, Any]:
                 "body": text,
                 "status": QUEUED,
                 "attempts": 0,
-                "created_at": op.naive_now,
-                "created_by": op.user,
+                "created_at": now,
+                "created_by": user,
             }
         )
-    ids: list[int] = []
+    first_id = last_id = None
     if rows:
-        ids = list(
-            conn.scalars(
-                insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
-                rows,
-            )
-        )
+        # One executemany without RETURNING (with it SQLite runs one statement per row).
+        # This transaction is the only writer, so the new ids follow the highest one.
+        before = int(conn.scalar(select(func.max(OutboxMessage.id))) or 0)
+        conn.execute(insert(OutboxMessage), rows)
+        first_id, last_id = before + 1, int(conn.scalar(select(func.max(OutboxMessage.id))) or 0)
     answer = {
         "queued": len(rows),
         "skippedNoConsent": skipped_consent,
@@ -145,7 +151,9 @@ def queue_reminders(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "channel": channel,
             "days": p["days"],
             **answer,
-            **({"first": msg_id(ids[0]), "last": msg_id(ids[-1])} if ids else {}),
+            **(
+                {"first": msg_id(first_id), "last": msg_id(last_id)} if first_id and last_id else {}
+            ),
         },
     )
     return answer
