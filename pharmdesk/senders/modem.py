@@ -165,7 +165,8 @@ class GsmModem:
         lines = self._read_until(_final, command)
         if lines[-1] != b"OK":
             raise SendError(
-                f"The modem refused {command.split('=')[0]} ({lines[-1].decode(errors='replace')}).",
+                f"The modem refused {command.split('=')[0]} "
+                f"({lines[-1].decode(errors='replace')[:40]}).",
                 temporary=True,
             )
         return lines

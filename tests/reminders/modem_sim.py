@@ -3,6 +3,7 @@ refuse (ERROR), drop the line, or go silent, and push delivery reports and repli
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -36,10 +37,8 @@ class ModemSimulator:
     def close(self) -> None:
         self._stop = True
         for fd in (self.master, self.slave):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     # -- the modem --------------------------------------------------------------------------
     def _answer(self, *lines: str) -> None:

@@ -56,9 +56,8 @@ def test_queue_one_message_per_customer_and_due_date(branch: DeskSession) -> Non
         "+2348031110001",
     )
     assert msg.body == (
-        "Hello Adaeze, your Hypertension Care, Diabetes Monthly refill is due on 21/04/2026. "
-        "It will be ready for you at Lekki Branch. Questions? Call +2347012345678. "
-        "Reply STOP to stop these reminders."
+        "Hello Adaeze, your Hypertension Care, Diabetes Monthly refill is due on 21/04/2026 "
+        "at Lekki Branch. Questions: +2347012345678. Reply STOP to end these reminders."
     )
     # Never twice, whichever channel asks next.
     again = branch.call("queueReminders", {"days": 7, "channel": "sms"})
@@ -148,7 +147,7 @@ def test_list_outbox_filters_pages_and_audits(frontdesk: DeskSession, admin: Des
     assert (first["status"], first["attempts"], first["segments"], first["encoding"]) == (
         "queued",
         0,
-        2,
+        1,
         "GSM-7",
     )
     assert frontdesk.call("listOutbox", {"page": 2, "limit": 2})["messages"][0]["id"] == "MSG-1"

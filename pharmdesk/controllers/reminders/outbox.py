@@ -133,6 +133,8 @@ def consent_holds(op: Op, m: OutboxMessage) -> bool:
         "status": Param(choice(*STATUSES)),
         "channel": Param(choice(*records.CHANNELS)),
         "customerId": Param(entity_id(CUSTOMER)),
+        # A network reference (a modem's delivery report names the message by it).
+        "reference": Param(string(1, 64)),
     },
 )
 def list_outbox(op: Op, p: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +146,16 @@ def list_outbox(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         filters.append(OutboxMessage.channel == p["channel"])
     if p.get("customerId"):
         filters.append(OutboxMessage.customer_id == p["customerId"])
+    if p.get("reference"):
+        ref = p["reference"].strip()  # one of the parts' references, "1" or "1,2,3"
+        filters.append(
+            or_(
+                OutboxMessage.provider_ref == ref,
+                OutboxMessage.provider_ref.startswith(f"{ref},", autoescape=True),
+                OutboxMessage.provider_ref.endswith(f",{ref}", autoescape=True),
+                OutboxMessage.provider_ref.contains(f",{ref},", autoescape=True),
+            )
+        )
     total = int(op.tx.scalar(select(func.count()).where(*filters).select_from(OutboxMessage)) or 0)
     offset = (p["page"] - 1) * p["limit"]
     rows = op.tx.execute(

@@ -70,17 +70,14 @@ def sms_length(text: str) -> SmsLength:
 
 
 def plain_letters(text: str) -> str:
-    """The text with tone marks and dots removed and special letters replaced, so that
-    it fits GSM-7 where it can (``Ẹ n lẹ́ o`` -> ``E n le o``)."""
+    """The text with every tone mark and dot removed and special letters replaced, so
+    that it fits GSM-7 (``Ẹ n lẹ́ o Adéwálé`` -> ``E n le o Adewale``; marks are dropped
+    even where GSM-7 has the letter, so that a name reads the same all through)."""
     out = []
     for ch in text:
-        if ch in GSM7_BASIC or ch in GSM7_EXTENDED:
-            out.append(ch)
-            continue
         if ch in PLAIN_LETTERS:
             out.append(PLAIN_LETTERS[ch])
             continue
         decomposed = unicodedata.normalize("NFD", ch)
-        base = "".join(c for c in decomposed if not unicodedata.combining(c))
-        out.append(base)
-    return unicodedata.normalize("NFC", "".join(out))
+        out.append("".join(c for c in decomposed if not unicodedata.combining(c)))
+    return "".join(out)
