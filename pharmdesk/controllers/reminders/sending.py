@@ -9,12 +9,17 @@ again by itself (``outbox.CLAIM_EXPIRES``), so nobody gets a reminder twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pharmdesk.controllers.reminders.outbox import QUEUED
-from pharmdesk.controllers.session import DeskSession
 from pharmdesk.senders.base import Sender, SendError
 from pharmdesk.senders.modem import GsmModem
+
+
+class Caller(Protocol):
+    """Whatever runs operations for the signed-in person (a DeskSession, the GUI's desk)."""
+
+    def call(self, operation: str, params: Any = None) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -26,7 +31,7 @@ class SendRun:
     stopped: str | None = None  # why the run stopped early (the link went down)
 
 
-def send_outbox(desk: DeskSession, sender: Sender, channel: str, limit: int = 500) -> SendRun:
+def send_outbox(desk: Caller, sender: Sender, channel: str, limit: int = 500) -> SendRun:
     run = SendRun()
     for _ in range(limit):
         claimed = desk.call("claimOutboxMessage", {"channel": channel})
@@ -69,7 +74,7 @@ def make_sender(settings: dict[str, Any]) -> Sender | None:
     return None
 
 
-def apply_modem_events(desk: DeskSession, modem: GsmModem) -> tuple[int, int]:
+def apply_modem_events(desk: Caller, modem: GsmModem) -> tuple[int, int]:
     """Delivery reports mark the newest sent SMS with that reference delivered (or
     failed); replies go through recordReply (STOP withdraws, HELP is logged)."""
     reports, replies = modem.poll()
