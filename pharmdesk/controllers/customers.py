@@ -794,6 +794,9 @@ def customer_details(tx: Session, customer: Customer | Row[Any]) -> dict[str, An
         "marketingConsent": customer.marketing_consent,
         "marketingConsentRecordedAt": iso_or_none(customer.consent_recorded_at),
         "marketingConsentRecordedBy": customer.consent_recorded_by,
+        # Per purpose and channel (API.md v3), and the phone's STOP, if any.
+        "consents": consent_records.current_consents(tx, customer.id),
+        "consentSuppressed": consent_records.suppression(tx, customer.phone),
         "archived": customer.archived,
         "version": customer.version,
         "createdAt": iso_or_none(customer.created_at),

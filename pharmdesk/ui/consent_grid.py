@@ -34,16 +34,13 @@ class ConsentGrid(QWidget):
     changed = Signal()
 
     def __init__(
-        self,
-        desk: DeskContext,
-        customer_id: str,
-        *,
-        writable: bool = True,
-        parent: QWidget | None = None,
+        self, desk: DeskContext, details: dict[str, Any], *, parent: QWidget | None = None
     ) -> None:
+        """From the profile's details (its ``consents``): opening a profile stays one view."""
         super().__init__(parent)
         self.desk = desk
-        self.customer_id = customer_id
+        self.customer_id = str(details["id"])
+        writable = not details.get("archived")
         self.setObjectName("consentGrid")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -82,18 +79,17 @@ class ConsentGrid(QWidget):
         layout.addWidget(self.stop_note)
         self.error = error_label()
         layout.addWidget(self.error)
-        self.reload()
+        self.show_consents(details["consents"], details.get("consentSuppressed"))
 
     def reload(self) -> None:
         answer = self.desk.call("getConsents", {"customerId": self.customer_id})
-        self._show(answer)
+        self.show_consents(answer["current"], answer.get("suppressed"))
 
-    def _show(self, answer: dict[str, Any]) -> None:
-        for item in answer["current"]:
+    def show_consents(self, current: list[dict[str, Any]], stop: dict[str, Any] | None) -> None:
+        for item in current:
             box = self.boxes[item["purpose"], item["channel"]]
             box.setChecked(bool(item["granted"]))
             box.setToolTip(_tip(item))
-        stop = answer.get("suppressed")
         if stop:
             self.stop_note.setText(
                 f"This phone replied STOP on {local_date(stop['since'])}: no marketing until "
@@ -121,8 +117,7 @@ class ConsentGrid(QWidget):
             self.error.setText(exc.message)
             self.error.show()
             return
-        self.reload()
-        self.changed.emit()
+        self.changed.emit()  # the profile reads the customer again, consents included
 
 
 def _tip(item: dict[str, Any]) -> str:

@@ -321,9 +321,7 @@ class ProfileDialog(QDialog):
         from pharmdesk.ui.consent_grid import ConsentGrid
 
         layout.addWidget(self._section("Consent by purpose and channel"))
-        self.consent_grid = ConsentGrid(
-            self.desk, str(d["id"]), writable=not d.get("archived"), parent=body
-        )
+        self.consent_grid = ConsentGrid(self.desk, d, parent=body)
         self.consent_grid.changed.connect(self._changed)
         layout.addWidget(self.consent_grid)
 

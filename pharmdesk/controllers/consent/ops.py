@@ -8,26 +8,13 @@ from sqlalchemy import select
 
 from pharmdesk.clock import to_iso
 from pharmdesk.controllers.consent import records
-from pharmdesk.controllers.customer_rows import iso_or_none
 from pharmdesk.controllers.customers import CUSTOMER_ID, cust_id, get_customer
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import Param, boolean, choice, clean_text, nullable, string
-from pharmdesk.store.schema import ConsentRecord, CustomerConsent, SuppressedPhone
+from pharmdesk.store.schema import ConsentRecord
 
 PURPOSE = Param(choice(*records.PURPOSES), required=True)
 CHANNEL = Param(choice(*records.CHANNELS), required=True)
-
-
-def record_json(row: Any) -> dict[str, Any]:
-    return {
-        "purpose": row.purpose,
-        "channel": row.channel,
-        "granted": bool(row.granted),
-        "recordedAt": iso_or_none(row.recorded_at),
-        "recordedBy": row.recorded_by,
-        "method": row.method,
-        "wordingVersion": row.wording_version,
-    }
 
 
 @operation(
@@ -85,45 +72,15 @@ def get_consents(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     """Every purpose x channel (never asked: not granted, no record), the history newest
     first, and whether the phone is on the STOP list."""
     customer = get_customer(op.tx, p["customerId"])
-    current_rows = {
-        (row.purpose, row.channel): row
-        for row in op.tx.execute(
-            select(ConsentRecord)
-            .join(CustomerConsent, CustomerConsent.record_id == ConsentRecord.id)
-            .where(CustomerConsent.customer_id == customer.id)
-        ).scalars()
-    }
-    current = []
-    for purpose in records.PURPOSES:
-        for channel in records.CHANNELS:
-            row = current_rows.get((purpose, channel))
-            if row is not None:
-                current.append(record_json(row))
-            else:
-                current.append(
-                    {
-                        "purpose": purpose,
-                        "channel": channel,
-                        "granted": False,
-                        "recordedAt": None,
-                        "recordedBy": None,
-                        "method": None,
-                        "wordingVersion": None,
-                    }
-                )
+    current = records.current_consents(op.tx, customer.id)
     history = [
-        {**record_json(row), "note": row.note}
+        {**records.record_json(row), "note": row.note}
         for row in op.tx.scalars(
             select(ConsentRecord)
             .where(ConsentRecord.customer_id == customer.id)
             .order_by(ConsentRecord.id.desc())
         )
     ]
-    stop = op.tx.get(SuppressedPhone, customer.phone)
-    suppressed = (
-        {"since": iso_or_none(stop.received_at), "source": stop.source}
-        if stop is not None and stop.lifted_at is None
-        else None
-    )
+    suppressed = records.suppression(op.tx, customer.phone)
     op.audit("view", "customer", cust_id(customer.id), {"part": "consents"})
     return {"current": current, "history": history, "suppressed": suppressed}

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
+from pharmdesk.controllers.customer_rows import iso_or_none
 from pharmdesk.controllers.registry import Op
 from pharmdesk.errors import validation
 from pharmdesk.resources import load_json
@@ -230,3 +231,44 @@ def has_consent(tx: Session, customer_id: int, purpose: str, channel: str) -> bo
             )
         )
     )
+
+
+# -- reading ---------------------------------------------------------------------------------
+def record_json(row: Any) -> dict[str, Any]:
+    return {
+        "purpose": row.purpose,
+        "channel": row.channel,
+        "granted": bool(row.granted),
+        "recordedAt": iso_or_none(row.recorded_at),
+        "recordedBy": row.recorded_by,
+        "method": row.method,
+        "wordingVersion": row.wording_version,
+    }
+
+
+def current_consents(tx: Session, customer_id: int) -> list[dict[str, Any]]:
+    """Every purpose x channel; one never asked is not granted and has no record."""
+    found = {
+        (row.purpose, row.channel): row
+        for row in tx.scalars(
+            select(ConsentRecord)
+            .join(CustomerConsent, CustomerConsent.record_id == ConsentRecord.id)
+            .where(CustomerConsent.customer_id == customer_id)
+        )
+    }
+    never = dict.fromkeys(("recordedAt", "recordedBy", "method", "wordingVersion"))
+    return [
+        record_json(found[purpose, channel])
+        if (purpose, channel) in found
+        else {"purpose": purpose, "channel": channel, "granted": False, **never}
+        for purpose in PURPOSES
+        for channel in CHANNELS
+    ]
+
+
+def suppression(tx: Session, phone: str) -> dict[str, Any] | None:
+    """``{"since", "source"}`` while the phone is on the STOP list, else None."""
+    row = tx.get(SuppressedPhone, phone)
+    if row is None or row.lifted_at is not None:
+        return None
+    return {"since": iso_or_none(row.received_at), "source": row.source}
