@@ -112,6 +112,9 @@ class OutboxPanel(QWidget):
         self.reply_button.setObjectName("recordReply")
         self.templates_button = QPushButton("&Templates…")
         self.templates_button.setObjectName("editTemplates")
+        self.sending_button = QPushButton("Sending settin&gs…")
+        self.sending_button.setObjectName("sendingSettings")
+        self.sending_button.setVisible(desk.is_admin)
         for button in (
             self.send_button,
             self.whatsapp_button,
@@ -119,6 +122,7 @@ class OutboxPanel(QWidget):
             self.failed_button,
             self.reply_button,
             self.templates_button,
+            self.sending_button,
         ):
             actions.addWidget(button)
         actions.addStretch(1)
@@ -140,6 +144,7 @@ class OutboxPanel(QWidget):
         self.failed_button.clicked.connect(self.mark_failed)
         self.reply_button.clicked.connect(self.record_reply)
         self.templates_button.clicked.connect(self.edit_templates)
+        self.sending_button.clicked.connect(self.edit_sending)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
         self._update_buttons()
 
@@ -308,3 +313,11 @@ class OutboxPanel(QWidget):
         editor = TemplateEditor(self.desk, self)
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.open()
+
+    def edit_sending(self) -> None:
+        from pharmdesk.ui.sender_settings_dialog import SenderSettingsDialog
+
+        dialog = SenderSettingsDialog(self.desk, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._update_buttons)
+        dialog.open()

@@ -204,3 +204,37 @@ def test_template_editor_counts_and_saves(qtbot, signed_in_desk: DeskContext) ->
     (saved,) = [s.value for s in rows(desk, Setting) if s.key == "reminderTemplates"]
     assert saved == {}
     assert editor.text.toPlainText().startswith("Ẹ n lẹ́ o")
+
+
+def test_sending_settings_choose_the_gateway_and_keep_the_token(qtbot, panel: OutboxPanel) -> None:
+    from pharmdesk.ui.sender_settings_dialog import SenderSettingsDialog
+
+    desk = panel.desk
+    dialog = SenderSettingsDialog(desk, panel)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.sender_choice.setCurrentIndex(dialog.sender_choice.findData("gateway"))
+    assert dialog.url.isEnabled() and not dialog.port.isEnabled()
+    qtbot.keyClicks(dialog.url, "https://sms.example.com/api/send")
+    qtbot.keyClicks(dialog.token, "tok-123")
+    qtbot.keyClicks(dialog.branch_phone, "0701 234 5678")
+    dialog.save()
+    assert desk.session is not None
+    stored = {s.key: s.value for s in rows(desk, Setting)}
+    assert stored["messageSender"] == "gateway"
+    assert stored["gatewayToken"] == "tok-123"
+    assert stored["branchPhone"] == "+2347012345678"
+    panel._update_buttons()
+    assert panel.send_button.isEnabled()
+    # Opened again, the token shows as stars and saving keeps it.
+    again = SenderSettingsDialog(desk, panel)
+    qtbot.addWidget(again)
+    assert again.token.text() == "********"
+    again.save()
+    assert {s.key: s.value for s in rows(desk, Setting)}["gatewayToken"] == "tok-123"
+    bad = SenderSettingsDialog(desk, panel)
+    qtbot.addWidget(bad)
+    bad.show()
+    bad.url.setText("sms.example.com")
+    bad.save()
+    assert bad.error.isVisibleTo(bad) and "web address" in bad.error.text()
