@@ -71,7 +71,11 @@ class ConsentGrid(QWidget):
                 )
                 grid.addWidget(box, row, col, alignment=Qt.AlignmentFlag.AlignCenter)
                 self.boxes[purpose, channel] = box
-        layout.addLayout(grid)
+        grid.setHorizontalSpacing(24)
+        narrow = QHBoxLayout()
+        narrow.addLayout(grid)
+        narrow.addStretch(1)
+        layout.addLayout(narrow)
         self.stop_note = QLabel()
         self.stop_note.setObjectName("stopNote")
         self.stop_note.setWordWrap(True)

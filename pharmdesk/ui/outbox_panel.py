@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QPushButton,
@@ -51,9 +52,10 @@ COLUMNS = [
     RecordColumn("Tries", lambda m: str(m["attempts"]), numeric=True),
     RecordColumn("SMS", lambda m: f"{m['segments']} ({m['encoding']})", numeric=True),
     RecordColumn("Sent", lambda m: local_date(m.get("sentAt"))),
-    RecordColumn("Text", lambda m: str(m["text"]), tooltip=lambda m: str(m["text"])),
     RecordColumn("Note", lambda m: str(m.get("detail") or ""), tooltip=lambda m: m.get("detail")),
+    RecordColumn("Text", lambda m: str(m["text"]), tooltip=lambda m: str(m["text"])),
 ]
+TEXT_COLUMN = len(COLUMNS) - 1
 
 
 class OutboxPanel(QWidget):
@@ -128,6 +130,9 @@ class OutboxPanel(QWidget):
         actions.addStretch(1)
         layout.addLayout(actions)
         self.table = row_table(self.model, "outboxTable")
+        self.table.horizontalHeader().setSectionResizeMode(
+            TEXT_COLUMN, QHeaderView.ResizeMode.Stretch
+        )
         layout.addWidget(self.table, 1)
         self.result = QLabel()
         self.result.setObjectName("outboxResult")
