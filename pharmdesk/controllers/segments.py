@@ -673,7 +673,7 @@ def campaign_audience(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "shown": len(answer["customers"]),
             "total": answer["total"],
             "excludedWithoutConsent": excluded,
-            "channel": channel,
+            **({"channel": channel} if channel else {}),
         },
     )
     return answer
