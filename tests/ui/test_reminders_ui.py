@@ -238,3 +238,29 @@ def test_sending_settings_choose_the_gateway_and_keep_the_token(qtbot, panel: Ou
     bad.url.setText("sms.example.com")
     bad.save()
     assert bad.error.isVisibleTo(bad) and "web address" in bad.error.text()
+
+
+def test_the_customer_form_records_the_reminder_language(
+    qtbot, signed_in_desk: DeskContext
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from pharmdesk.ui.customer_form import CustomerForm
+
+    desk = signed_in_desk
+    form = CustomerForm(desk, None, ask=lambda *_a: True)
+    qtbot.addWidget(form)
+    form.show()
+    form.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is form)
+    form.name.setText("Adéwálé Ògúnbíyì")  # QtTest types ASCII only; pasted, as from a phone
+    qtbot.keyClicks(form.phone, "0803 123 4567")
+    form.language.setCurrentIndex(form.language.findData("yo"))
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    details = desk.call("viewProviderCustomerDetails", {"customerId": "CUST-1"})
+    assert details["language"] == "yo"
+    edit = CustomerForm(desk, details, ask=lambda *_a: True)
+    qtbot.addWidget(edit)
+    assert edit.language.currentData() == "yo"
+    edit.language.setCurrentIndex(edit.language.findData("ha"))
+    assert edit.changed_params(edit._values()) == {"language": "ha"}
