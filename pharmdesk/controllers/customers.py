@@ -1097,5 +1097,7 @@ def export_customer_data(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             }
             for c in consent
         ],
+        # Per purpose and channel, with its proof (API.md v3), oldest first.
+        "consentRecords": consent_records.history(op.tx, customer.id),
         "exportedAt": to_iso(op.now),
     }

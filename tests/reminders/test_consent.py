@@ -183,3 +183,15 @@ def test_campaign_audience_per_channel(pharmacist: DeskSession) -> None:
     assert sorted(c["id"] for c in on_sms["customers"]) == sorted([both, sms_only])
     error = refused(pharmacist, "getCampaignAudience", {**base, "channel": "fax"})
     assert (error.code, error.field) == (VALIDATION_ERROR, "channel")
+
+
+def test_the_data_export_holds_every_consent_record_with_its_proof(admin: DeskSession) -> None:
+    cust = customer(admin, "Ada Obi", "08031234577")
+    grant(admin, cust, "whatsapp")
+    withdraw(admin, cust, "whatsapp")
+    exported = admin.call("exportCustomerData", {"customerId": cust})
+    assert [(r["channel"], r["granted"], r["method"]) for r in exported["consentRecords"]] == [
+        ("whatsapp", True, "verbal"),
+        ("whatsapp", False, "verbal"),
+    ]
+    assert exported["consentRecords"][0]["wordingVersion"] == wording_version("reminders")

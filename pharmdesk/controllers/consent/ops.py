@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from pharmdesk.clock import to_iso
 from pharmdesk.controllers.consent import records
 from pharmdesk.controllers.customers import CUSTOMER_ID, cust_id, get_customer
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import Param, boolean, choice, clean_text, nullable, string
-from pharmdesk.store.schema import ConsentRecord
 
 PURPOSE = Param(choice(*records.PURPOSES), required=True)
 CHANNEL = Param(choice(*records.CHANNELS), required=True)
@@ -73,14 +70,7 @@ def get_consents(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     first, and whether the phone is on the STOP list."""
     customer = get_customer(op.tx, p["customerId"])
     current = records.current_consents(op.tx, customer.id)
-    history = [
-        {**records.record_json(row), "note": row.note}
-        for row in op.tx.scalars(
-            select(ConsentRecord)
-            .where(ConsentRecord.customer_id == customer.id)
-            .order_by(ConsentRecord.id.desc())
-        )
-    ]
+    history = records.history(op.tx, customer.id, newest_first=True)
     suppressed = records.suppression(op.tx, customer.phone)
     op.audit("view", "customer", cust_id(customer.id), {"part": "consents"})
     return {"current": current, "history": history, "suppressed": suppressed}

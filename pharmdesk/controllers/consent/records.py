@@ -272,3 +272,13 @@ def suppression(tx: Session, phone: str) -> dict[str, Any] | None:
     if row is None or row.lifted_at is not None:
         return None
     return {"since": iso_or_none(row.received_at), "source": row.source}
+
+
+def history(tx: Session, customer_id: int, *, newest_first: bool = False) -> list[dict[str, Any]]:
+    order = ConsentRecord.id.desc() if newest_first else ConsentRecord.id
+    return [
+        {**record_json(row), "note": row.note}
+        for row in tx.scalars(
+            select(ConsentRecord).where(ConsentRecord.customer_id == customer_id).order_by(order)
+        )
+    ]
