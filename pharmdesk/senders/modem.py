@@ -5,7 +5,7 @@ as is; other text (Yoruba tone marks, Hausa hooked letters) with the UCS-2 chara
 in which the modem also expects the number written as UCS-2 hex. A text longer than one
 SMS is sent as numbered parts ("1/2 ...") each within one SMS: text mode cannot join
 them on the handset. Delivery reports are asked for (``AT+CSMP`` first octet 49) and read
-as ``+CDS`` lines; replies arrive as ``+CMTI`` and are read and deleted from the SIM.
+as ``+CDS`` lines; replies are listed from the SIM (``AT+CMGL``) and deleted once read.
 """
 
 from __future__ import annotations
@@ -204,7 +204,9 @@ class GsmModem:
 
     # -- what the modem tells us ----------------------------------------------------------
     def poll(self) -> tuple[list[DeliveryReport], list[Reply]]:
-        """Delivery reports and replies that arrived since the last look."""
+        """Delivery reports that arrived since the last look, and every message stored on
+        the SIM (read, then deleted): a reply that came while PharmDesk was closed is
+        found too, not only one announced by ``+CMTI`` while the port was open."""
         self._open()
         try:
             waiting = self._serial.read(4096)
@@ -212,10 +214,9 @@ class GsmModem:
             raise self._dropped() from None
         for raw in waiting.split(b"\n"):
             line = raw.strip()
-            if line.startswith((b"+CDS:", b"+CMTI:")):
+            if line.startswith(b"+CDS:"):
                 self._pending.append(line)
         reports: list[DeliveryReport] = []
-        replies: list[Reply] = []
         pending, self._pending = self._pending, []
         for line in pending:
             if line.startswith(b"+CDS:"):
@@ -223,21 +224,22 @@ class GsmModem:
                 if len(fields) >= 7 and fields[1].isdigit() and fields[-1].isdigit():
                     status = int(fields[-1])
                     reports.append(DeliveryReport(fields[1].decode(), status == 0, status))
-            else:
-                index = line.rsplit(b",", 1)[-1].strip()
-                replies.extend(self._read_stored(index.decode()))
-        return reports, replies
+        return reports, self._read_stored()
 
-    def _read_stored(self, index: str) -> list[Reply]:
+    def _read_stored(self) -> list[Reply]:
         self._use_charset(True)
-        lines = self._command(f"AT+CMGR={index}")
-        replies = []
+        lines = self._command('AT+CMGL="ALL"')
+        replies: list[Reply] = []
+        indexes: list[str] = []
         for i, line in enumerate(lines):
-            if line.startswith(b"+CMGR:") and i + 1 < len(lines):
+            if line.startswith(b"+CMGL:") and i + 1 < len(lines):
                 fields = [f.strip().strip(b'"') for f in line[6:].split(b",")]
-                phone = fields[1].decode(errors="replace") if len(fields) > 1 else ""
+                indexes.append(fields[0].decode(errors="replace"))
+                phone = fields[2].decode(errors="replace") if len(fields) > 2 else ""
                 replies.append(Reply(phone, lines[i + 1].decode("latin-1", errors="replace")))
-        self._command(f"AT+CMGD={index}")
+        for index in indexes:
+            if index.isdigit():
+                self._command(f"AT+CMGD={index}")
         return replies
 
 

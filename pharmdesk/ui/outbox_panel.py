@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmdesk.controllers.reminders.sending import make_sender, send_outbox
+from pharmdesk.controllers.reminders.sending import apply_modem_events, make_sender, send_outbox
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.senders.base import SendError
+from pharmdesk.senders.modem import GsmModem
 from pharmdesk.ui.campaign_export import write_file_atomic
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import local_date
@@ -219,8 +221,16 @@ class OutboxPanel(QWidget):
         if sender is None:
             return
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        events = (0, 0)
         try:
             run = send_outbox(self.desk, sender, "sms")
+            if isinstance(sender, GsmModem) and not run.stopped:
+                # Delivery reports and replies (STOP, HELP) waiting in the modem.
+                events = apply_modem_events(self.desk, sender)
+        except SendError as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            return
         except PharmDeskError as exc:
             self.error.setText(exc.message)
             self.error.show()
@@ -237,6 +247,8 @@ class OutboxPanel(QWidget):
             words += f" {len(run.withdrawn):,} not sent: consent withdrawn."
         if run.stopped:
             words += f" Stopped: {run.stopped}"
+        if any(events):
+            words += f" {events[0]:,} delivered; {events[1]:,} replies recorded."
         self.result.setText(words)
 
     def open_whatsapp(self) -> None:

@@ -81,10 +81,11 @@ class ModemSimulator:
         charset = re.fullmatch(r'AT\+CSCS="(\w+)"', command)
         if charset:
             self._charset = charset.group(1)
-        read = re.fullmatch(r"AT\+CMGR=(\d+)", command)
-        if read and int(read.group(1)) in self.stored:
-            phone, text = self.stored[int(read.group(1))]
-            self._answer(f'+CMGR: "REC UNREAD","{phone}",,"26/04/18,13:00:00+04"', text, "OK")
+        if command == 'AT+CMGL="ALL"':
+            listed = []
+            for index, (phone, text) in sorted(self.stored.items()):
+                listed += [f'+CMGL: {index},"REC UNREAD","{phone}",,"26/04/18,13:00:00+04"', text]
+            self._answer(*listed, "OK")
             return
         delete = re.fullmatch(r"AT\+CMGD=(\d+)", command)
         if delete:

@@ -264,3 +264,31 @@ def test_the_customer_form_records_the_reminder_language(
     assert edit.language.currentData() == "yo"
     edit.language.setCurrentIndex(edit.language.findData("ha"))
     assert edit.changed_params(edit._values()) == {"language": "ha"}
+
+
+def test_send_queued_sms_through_the_modem_and_read_a_stop(qtbot, panel: OutboxPanel) -> None:
+    import time
+
+    from tests.reminders.modem_sim import ModemSimulator
+
+    desk = panel.desk
+    cust = due_customer(desk, "Ada Obi", "08031234567", "sms")
+    desk.call("setMarketingConsent", {"customerId": cust, "consent": True})
+    desk.call("queueReminders", {"days": 7, "channel": "sms"})
+    sim = ModemSimulator()
+    try:
+        desk.call("updateSettings", {"messageSender": "modem", "modemPort": sim.port})
+        panel._update_buttons()
+        assert panel.send_button.isEnabled()
+        sim.receive_sms(2, "+2348031234567", "STOP")
+        time.sleep(0.2)
+        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    finally:
+        sim.close()
+    assert [to for to, _body, _cs in sim.sent] == ["+2348031234567"]
+    (message,) = rows(desk, OutboxMessage)
+    assert (message.status, message.provider_ref) == ("sent", "1")
+    assert "Sent 1" in panel.result.text() and "1 replies recorded" in panel.result.text()
+    assert (
+        desk.call("viewProviderCustomerDetails", {"customerId": cust})["marketingConsent"] is False
+    )
