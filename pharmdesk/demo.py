@@ -62,6 +62,7 @@ from pharmdesk.controllers.validation import (
     search_key,
     single_script,
 )
+from pharmdesk.demo_consent import add_demo_consents
 from pharmdesk.errors import validation
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.resources import load_json
@@ -1025,6 +1026,7 @@ def create_demo(
                     conn.exec_driver_sql(trigger.create_sql)
                 for sql in index_sql:
                     conn.exec_driver_sql(sql)
+                add_demo_consents(conn, DEMO_USER)
             report(DemoProgress("Recording the import in the audit log", customers, customers))
             with desk.db.transaction() as tx:
                 audit.append(

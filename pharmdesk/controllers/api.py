@@ -25,7 +25,13 @@ from pharmdesk.controllers import (  # noqa: F401
     staff,
     subscriptions,
 )
+from pharmdesk.controllers.consent import ops as consent_ops  # noqa: F401
 from pharmdesk.controllers.registry import REGISTRY
+from pharmdesk.controllers.reminders import (  # noqa: F401
+    outbox,
+    queue,
+    replies,
+)
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 

@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session
 
 from pharmdesk.clock import to_iso
 from pharmdesk.controllers import audit
+from pharmdesk.controllers.consent import records as consent_records
+from pharmdesk.controllers.consent.languages import DEFAULT_LANGUAGE, LANGUAGES
 from pharmdesk.controllers.customer_rows import (
     CUSTOMER,
     ROW_COLUMNS,
@@ -484,6 +486,8 @@ def customer_fields(*, for_update: bool) -> dict[str, Param]:
         "medicalConditions": Param(string_list(), keep_null=for_update),
         "notes": optional(free_text(0, 4000, multiline=True)),
         "marketingConsent": Param(boolean(), keep_null=for_update),
+        # The language reminders are written in (resources/reminder-templates.json).
+        "language": Param(choice(*LANGUAGES), keep_null=for_update),
     }
 
 
@@ -510,6 +514,8 @@ def normalise(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         out["notes"] = p["notes"].strip() or None
     if p.get("dateOfBirth") is not None:
         out["dateOfBirth"] = date_of_birth(p["dateOfBirth"], op.today)
+    if p.get("marketingConsent") and "phone" in out:
+        consent_records.refuse_if_suppressed(op.tx, out["phone"], "marketingConsent")
     if p.get("allergies") and p.get("noKnownAllergies"):
         raise validation(
             "noKnownAllergies cannot be true when allergies are listed. Remove the allergies "
@@ -638,6 +644,7 @@ def _new_customer_values(op: Op, data: dict[str, Any]) -> dict[str, Any]:
         "allergies_confirmed_at": now if status != UNKNOWN else None,
         "allergies_confirmed_by": op.user if status != UNKNOWN else None,
         "notes": data.get("notes"),
+        "language": data.get("language") or DEFAULT_LANGUAGE,
         **(_consent_values(op, True) if consent else _NO_CONSENT),
         "archived": False,
         "version": 1,
@@ -676,11 +683,18 @@ def create_customers(op: Op, new: list[NewCustomer]) -> list[int]:
                 for row in _label_rows(number, c.data.get(field) or [])
             ],
         )
-    _consent_events(
-        op,
-        [n for n, c in zip(numbers, new, strict=True) if c.data.get("marketingConsent")],
-        True,
-    )
+    agreed = [(n, c) for n, c in zip(numbers, new, strict=True) if c.data.get("marketingConsent")]
+    _consent_events(op, [n for n, _c in agreed], True)
+    for method in ("form", "import"):
+        consent_records.record(
+            op,
+            [n for n, c in agreed if ("importId" in c.audit_detail) == (method == "import")],
+            consent_records.MARKETING,
+            consent_records.CHANNELS,
+            True,
+            method,
+            sync_summary=False,
+        )
     audit.append_many(
         op.tx,
         at=op.now,
@@ -779,9 +793,13 @@ def customer_details(tx: Session, customer: Customer | Row[Any]) -> dict[str, An
             for order in orders
         ],
         "notes": customer.notes,
+        "language": customer.language,
         "marketingConsent": customer.marketing_consent,
         "marketingConsentRecordedAt": iso_or_none(customer.consent_recorded_at),
         "marketingConsentRecordedBy": customer.consent_recorded_by,
+        # Per purpose and channel (API.md v3), and the phone's STOP, if any.
+        "consents": consent_records.current_consents(tx, customer.id),
+        "consentSuppressed": consent_records.suppression(tx, customer.phone),
         "archived": customer.archived,
         "version": customer.version,
         "createdAt": iso_or_none(customer.created_at),
@@ -814,6 +832,7 @@ def _scalar_changes(customer: Row[Any], data: dict[str, Any]) -> dict[str, tuple
         "address": "address",
         "dateOfBirth": "date_of_birth",
         "notes": "notes",
+        "language": "language",
     }
     changes: dict[str, tuple[Any, Any]] = {}
     for api_name, attr in mapping.items():
@@ -844,7 +863,14 @@ def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     """Read as a plain row and written with one UPDATE; the allergy and condition lists
     are read only when the change names them (most edits are a phone or an address)."""
     _not_null(
-        p, "name", "phone", "allergies", "noKnownAllergies", "medicalConditions", "marketingConsent"
+        p,
+        "name",
+        "phone",
+        "allergies",
+        "noKnownAllergies",
+        "medicalConditions",
+        "marketingConsent",
+        "language",
     )
     data = normalise(op, p)
     customer = read_customer(op.tx, p["customerId"], for_write=True)
@@ -911,6 +937,7 @@ def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         ("address", "address"),
         ("dateOfBirth", "date_of_birth"),
         ("notes", "notes"),
+        ("language", "language"),
     ):
         if api_name in changes:
             values[attr] = changes[api_name][1]
@@ -928,8 +955,19 @@ def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     if "medicalConditions" in changes:
         _replace_labels(op.tx, CustomerCondition, customer.id, data["medicalConditions"])
     if "marketingConsent" in changes:
+        if data["marketingConsent"]:
+            consent_records.refuse_if_suppressed(op.tx, new_phone, "marketingConsent")
         values.update(_consent_values(op, data["marketingConsent"]))
         _consent_events(op, [customer.id], data["marketingConsent"])
+        consent_records.record(
+            op,
+            [customer.id],
+            consent_records.MARKETING,
+            consent_records.CHANNELS,
+            data["marketingConsent"],
+            "form",
+            sync_summary=False,
+        )
     version = customer.version + 1
     values["version"] = version
     values["updated_at"] = op.naive_now
@@ -966,8 +1004,20 @@ def update_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
 )
 def set_marketing_consent(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     customer = get_customer(op.tx, p["customerId"], for_write=True)
+    if p["consent"]:
+        consent_records.refuse_if_suppressed(op.tx, customer.phone, "consent")
     previous = customer.marketing_consent
     _record_consent(op, customer, p["consent"])
+    # Marketing on every channel (API.md v3), as the staff member asked it at the desk.
+    consent_records.record(
+        op,
+        [customer.id],
+        consent_records.MARKETING,
+        consent_records.CHANNELS,
+        p["consent"],
+        "verbal",
+        sync_summary=False,
+    )
     customer.version += 1
     customer.updated_at = op.naive_now
     op.audit("consent", "customer", cust_id(customer.id), {"old": previous, "new": p["consent"]})
@@ -1050,5 +1100,7 @@ def export_customer_data(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             }
             for c in consent
         ],
+        # Per purpose and channel, with its proof (API.md v3), oldest first.
+        "consentRecords": consent_records.history(op.tx, customer.id),
         "exportedAt": to_iso(op.now),
     }

@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from pharmdesk.controllers.consent.records import CHANNELS
 from pharmdesk.controllers.customer_rows import (
     ROW_COLUMNS,
     SQLITE_ROW_COLUMNS,
@@ -66,7 +67,7 @@ from pharmdesk.controllers.validation import (
     search_key,
 )
 from pharmdesk.errors import validation
-from pharmdesk.store.schema import Customer, CustomerCondition, Subscription
+from pharmdesk.store.schema import Customer, CustomerCondition, CustomerConsent, Subscription
 
 MAX_REFILL_DAYS = 365
 SEGMENT_PARAMS = {"condition": "condition", "upcomingRefills": "days", "highValue": "minSpend"}
@@ -507,7 +508,18 @@ def high_value_segment(min_spend: int) -> Segment:
     )
 
 
-def _narrowed(segment: Segment, consented_only: bool) -> Select[*tuple[Any, ...]]:
+def _narrowed(
+    segment: Segment, consented_only: bool, channel: str | None = None
+) -> Select[*tuple[Any, ...]]:
+    if channel is not None:
+        return segment.query.where(
+            exists().where(
+                CustomerConsent.customer_id == Customer.id,
+                CustomerConsent.purpose == "marketing",
+                CustomerConsent.channel == channel,
+                CustomerConsent.granted == true(),
+            )
+        )
     if consented_only:
         return segment.query.where(Customer.marketing_consent == true())
     return segment.query
@@ -521,10 +533,15 @@ def show_page(
     *,
     consented_only: bool = False,
     fast: bool = True,
+    channel: str | None = None,
 ) -> dict[str, Any]:
-    """One page of the segment (of its consented customers only, for a campaign): by its
-    fast reader if it has one, else (or with ``fast`` off) by its defining query."""
-    if fast and segment.reader is not None:
+    """One page of the segment (of its consented customers only, for a campaign; on one
+    channel when ``channel`` is named): by its fast reader if it has one, else (or with
+    ``fast`` off, or for one channel) by its defining query."""
+    if channel is not None:
+        query = _narrowed(segment, True, channel)
+        answer = page_answer(tx, query, page=page, limit=limit, row=segment.row)
+    elif fast and segment.reader is not None:
         total, rows = segment.reader(tx.connection(), (page - 1) * limit, limit, consented_only)
         answer = page_rows(rows, total=total, page=page, limit=limit, row=segment.row)
     else:
@@ -590,9 +607,14 @@ def high_value_customers(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     return _run_segment(op, high_value_segment(p["minSpend"]), p)
 
 
-def without_consent(tx: Session, segment: Segment, consented: int) -> int:
+def without_consent(
+    tx: Session, segment: Segment, consented: int, channel: str | None = None
+) -> int:
     """The segment's customers left out for lack of consent: all of them less those who
     consented (consent is never unknown), all counted by the reader when there is one."""
+    if channel is not None:
+        listed = segment.query.order_by(None).subquery()
+        return int(tx.scalar(select(func.count()).select_from(listed)) or 0) - consented
     if segment.reader is not None:
         everyone, _rows = segment.reader(tx.connection(), 0, 0, False)
         return everyone - consented
@@ -627,14 +649,17 @@ def _chosen_segment(op: Op, p: dict[str, Any]) -> Segment:
         "condition": CONDITION,
         "days": DAYS,
         "minSpend": MIN_SPEND,
+        "channel": Param(choice(*CHANNELS)),
     },
     roles=PHARMACISTS,
 )
 def campaign_audience(op: Op, p: dict[str, Any]) -> dict[str, Any]:
-    """A segment's customers who agreed to marketing; the others are only counted."""
+    """A segment's customers who agreed to marketing (on ``channel`` when named: per
+    channel consent); the others are only counted."""
     segment = _chosen_segment(op, p)
-    answer = show_page(op.tx, segment, p["page"], p["limit"], consented_only=True)
-    excluded = without_consent(op.tx, segment, answer["total"])
+    channel = p.get("channel")
+    answer = show_page(op.tx, segment, p["page"], p["limit"], consented_only=True, channel=channel)
+    excluded = without_consent(op.tx, segment, answer["total"], channel)
     answer["excludedWithoutConsent"] = excluded
     op.audit(
         "export",
@@ -648,6 +673,7 @@ def campaign_audience(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "shown": len(answer["customers"]),
             "total": answer["total"],
             "excludedWithoutConsent": excluded,
+            **({"channel": channel} if channel else {}),
         },
     )
     return answer

@@ -13,8 +13,17 @@ import phonenumbers
 from babel.numbers import list_currencies
 
 from pharmdesk.controllers.registry import ADMINS, EVERYONE, Op, operation
+from pharmdesk.controllers.reminders import sender_settings
 from pharmdesk.controllers.settings_store import load_settings, save_settings
-from pharmdesk.controllers.validation import Param, free_text, integer, nullable, obj, string
+from pharmdesk.controllers.validation import (
+    Param,
+    free_text,
+    integer,
+    nullable,
+    obj,
+    phone_e164,
+    string,
+)
 from pharmdesk.errors import validation
 
 KEEP_KINDS = ("daily", "weekly", "monthly")
@@ -71,20 +80,32 @@ SETTINGS_PARAMS: dict[str, Param] = {
     # A kind left out keeps its current value.
     "backupKeep": Param(obj({kind: Param(integer(0, 100)) for kind in KEEP_KINDS})),
     "backupReminderDays": Param(integer(1, 365)),
+    # The number reminders give for questions; E.164, read in the branch's region.
+    "branchPhone": Param(nullable(string(1, 40)), keep_null=True),
+    **sender_settings.PARAMS,
 }
 
 
 @operation("getSettings", params={}, roles=EVERYONE)
 def get_settings(op: Op, p: dict[str, Any]) -> dict[str, Any]:
-    return {"settings": copy.deepcopy(load_settings(op.tx))}
+    return {"settings": sender_settings.shown(copy.deepcopy(load_settings(op.tx)))}
 
 
 @operation("updateSettings", params=SETTINGS_PARAMS, roles=ADMINS)
 def update_settings(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     current = load_settings(op.tx)
     wanted = dict(p)
+    if wanted.get("branchPhone"):
+        region = wanted.get("defaultRegion", current["defaultRegion"])
+        wanted["branchPhone"] = phone_e164(wanted["branchPhone"], region, "branchPhone")
     if "backupKeep" in wanted:
         wanted["backupKeep"] = {**current["backupKeep"], **wanted["backupKeep"]}
+    if "gatewayFields" in wanted:
+        wanted["gatewayFields"] = {**current["gatewayFields"], **wanted["gatewayFields"]}
+    if "reminderTemplates" in wanted:
+        wanted["reminderTemplates"] = sender_settings.merge_templates(
+            current["reminderTemplates"], wanted["reminderTemplates"]
+        )
     changes = {key: value for key, value in wanted.items() if current[key] != value}
     if changes:
         save_settings(op.tx, changes)
@@ -92,8 +113,16 @@ def update_settings(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "settings",
             "settings",
             None,
-            {"changes": {key: {"old": current[key], "new": new} for key, new in changes.items()}},
+            {
+                "changes": {
+                    key: {
+                        "old": sender_settings.shown(current)[key],
+                        "new": sender_settings.shown(changes)[key],
+                    }
+                    for key in changes
+                }
+            },
         )
         # The session caches settings (region for phones, idle lock); read them afresh.
         op.desk.forget_settings()
-    return {"settings": copy.deepcopy({**current, **changes})}
+    return {"settings": sender_settings.shown(copy.deepcopy({**current, **changes}))}

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pharmdesk.controllers.reminders.sender_settings import DEFAULTS as MESSAGE_DEFAULTS
 from pharmdesk.store.schema import Setting
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -19,6 +20,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "backupKeep": {"daily": 7, "weekly": 4, "monthly": 12},
     # The status bar reminds everyone when the last verified backup is older than this.
     "backupReminderDays": 7,
+    # Reminders: the sender, its set-up, the branch's phone and its own templates.
+    **MESSAGE_DEFAULTS,
 }
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
-from sqlalchemy import Engine, func, select, table
+from sqlalchemy import Engine, func, inspect, select, table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -188,11 +188,14 @@ def _json(data: bytes) -> Any:
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
-    """Rows per application table (what a copy must match)."""
+    """Rows per application table (what a copy must match). A database at an older
+    schema revision (the safety copy before an upgrade) lacks the newer tables."""
     with engine.connect() as conn:
+        present = set(inspect(conn).get_table_names())
         return {
             name: int(conn.scalar(select(func.count()).select_from(table(name))) or 0)
             for name in sorted(Base.metadata.tables)
+            if name in present
         }
 
 

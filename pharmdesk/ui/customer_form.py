@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pharmdesk.controllers.consent.languages import LANGUAGE_NAMES
 from pharmdesk.controllers.validation import (
     customer_name,
     date_of_birth,
@@ -211,8 +213,15 @@ class CustomerForm(QDialog):
         self.notes.setObjectName("notes")
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(64)
-        self.consent = QCheckBox("Customer agrees to receive reminders and offers")
+        self.consent = QCheckBox("Customer agrees to receive offers (marketing), by any channel")
         self.consent.setObjectName("marketingConsent")
+        self.consent.setToolTip(
+            "Refill reminders are asked separately, per channel, in the customer's profile"
+        )
+        self.language = QComboBox()
+        self.language.setObjectName("language")
+        for code, language_name in LANGUAGE_NAMES.items():
+            self.language.addItem(language_name, code)
 
         form = QFormLayout()
         form.addRow("&Name *", self.name)
@@ -245,6 +254,7 @@ class CustomerForm(QDialog):
         form.addRow("&Conditions", self.conditions)
         form.addRow("", self._field_error("medicalConditions"))
         form.addRow("N&otes", self.notes)
+        form.addRow("Reminders &in", self.language)
         form.addRow("", self.consent)
 
         self.buttons = QDialogButtonBox(
@@ -298,6 +308,7 @@ class CustomerForm(QDialog):
         self.conditions.set_labels(list(c.get("medicalConditions") or []))
         self.notes.setPlainText(c.get("notes") or "")
         self.consent.setChecked(bool(c.get("marketingConsent")))
+        self.language.setCurrentIndex(max(0, self.language.findData(c.get("language") or "en")))
         self._allergy_mode()
 
     # -- reading the fields ----------------------------------------------------------------
@@ -327,6 +338,7 @@ class CustomerForm(QDialog):
             "medicalConditions": self.conditions.labels(),
             "notes": self.notes.toPlainText().strip() or None,
             "marketingConsent": self.consent.isChecked(),
+            "language": self.language.currentData(),
         }
 
     def _snapshot(self) -> dict[str, Any]:
@@ -475,6 +487,8 @@ class CustomerForm(QDialog):
             changes["medicalConditions"] = values["medicalConditions"]
         if values["marketingConsent"] != before["marketingConsent"]:
             changes["marketingConsent"] = values["marketingConsent"]
+        if values["language"] != before.get("language", "en"):
+            changes["language"] = values["language"]
         return changes
 
     def _update(self, values: dict[str, Any]) -> str | None:

@@ -434,6 +434,10 @@ class MainWindow(QMainWindow):
         self.refill_panel = RefillPanel(self.desk)
         self.refill_panel.delivery_recorded.connect(lambda _cid: self.model.reload())
         self.add_panel(self.refill_panel, "Refills")
+        from pharmdesk.ui.outbox_panel import OutboxPanel
+
+        self.outbox_panel = OutboxPanel(self.desk)
+        self.add_panel(self.outbox_panel, "Outbox")
         self.enroll_action = QAction(icon("enroll"), "&Enroll in plan", self)
         self.enroll_action.setStatusTip("Enroll a customer in a plan")
         self.enroll_action.setToolTip("Enroll a customer in a plan")

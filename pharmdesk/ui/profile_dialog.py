@@ -320,6 +320,12 @@ class ProfileDialog(QDialog):
         self.consent_toggle = ConsentToggle(self.desk, d, parent=body)
         self.consent_toggle.changed.connect(lambda _consent: self._changed())
         layout.addWidget(self.consent_toggle)
+        from pharmdesk.ui.consent_grid import ConsentGrid
+
+        layout.addWidget(self._section("Consent by purpose and channel"))
+        self.consent_grid = ConsentGrid(self.desk, d, parent=body)
+        self.consent_grid.changed.connect(self._changed)
+        layout.addWidget(self.consent_grid)
 
         layout.addStretch(1)
 

@@ -643,6 +643,16 @@ def _quick_unlock_screens(out: Path, window: MainWindow) -> None:
     window.desk.remove_pin()  # the later lock-screen shot shows the password form
 
 
+def _reminder_screens(out: Path, folder: Path) -> None:
+    """Consent grid, Outbox tab, WhatsApp QR, template editor, sending settings."""
+    from pharmdesk.ui.reminder_screens import reminder_screens
+
+    reminders_folder = folder / "reminders"
+    reminders_folder.mkdir()
+    desk, _clock = _example_desk(reminders_folder)
+    reminder_screens(out, desk, reminders_folder, _save)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
@@ -680,6 +690,7 @@ def main(argv: list[str] | None = None) -> int:
         _import_screens(out, window)
         _quick_unlock_screens(out, window)
         _profile_example_screens(out, folder)
+        _reminder_screens(out, folder)
         busiest = desk.call("fetchCustomers", {"sort": "-totalOrders", "limit": 1})["customers"]
         customer_id = busiest[0]["id"] if busiest else None
         if customer_id:

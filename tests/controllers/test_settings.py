@@ -22,6 +22,14 @@ DEFAULTS = {
     "backupEveryHours": 24,
     "backupKeep": {"daily": 7, "weekly": 4, "monthly": 12},
     "backupReminderDays": 7,
+    "branchPhone": None,
+    "messageSender": "whatsapp",
+    "modemPort": None,
+    "modemBaud": 115200,
+    "gatewayUrl": None,
+    "gatewayToken": None,
+    "gatewayFields": {"to": "to", "text": "message", "reference": "reference"},
+    "reminderTemplates": {},
 }
 
 
@@ -59,6 +67,14 @@ def test_update_every_key(admin: DeskSession, frontdesk: DeskSession, tmp_path: 
         "backupEveryHours": 12,
         "backupKeep": {"daily": 3, "weekly": 2, "monthly": 0},
         "backupReminderDays": 14,
+        "branchPhone": "024 123 4567",
+        "messageSender": "gateway",
+        "modemPort": "COM3",
+        "modemBaud": 9600,
+        "gatewayUrl": "https://sms.example.com/api/send",
+        "gatewayToken": "secret-token-123",
+        "gatewayFields": {"to": "msisdn", "text": "body", "reference": "ref"},
+        "reminderTemplates": {"reminders": {"en": "Hi {firstName}, {plan} is due {dueDate}."}},
     }
     expected = {
         "branchName": "Ikeja Branch",
@@ -69,6 +85,16 @@ def test_update_every_key(admin: DeskSession, frontdesk: DeskSession, tmp_path: 
         "backupEveryHours": 12,
         "backupKeep": {"daily": 3, "weekly": 2, "monthly": 0},
         "backupReminderDays": 14,
+        # Read in the branch's new region (GH), stored in E.164.
+        "branchPhone": "+233241234567",
+        "messageSender": "gateway",
+        "modemPort": "COM3",
+        "modemBaud": 9600,
+        "gatewayUrl": "https://sms.example.com/api/send",
+        # The token is kept but never shown back (nor written to the audit log).
+        "gatewayToken": "********",
+        "gatewayFields": {"to": "msisdn", "text": "body", "reference": "ref"},
+        "reminderTemplates": {"reminders": {"en": "Hi {firstName}, {plan} is due {dueDate}."}},
     }
     assert admin.call("updateSettings", wanted) == {"settings": expected}
     assert admin.call("getSettings") == {"settings": expected}
@@ -78,6 +104,9 @@ def test_update_every_key(admin: DeskSession, frontdesk: DeskSession, tmp_path: 
     changes = json.loads(entry.detail)["changes"]
     assert set(changes) == set(expected)
     assert changes["idleLockMinutes"] == {"old": 5, "new": 10}
+    assert changes["gatewayToken"] == {"old": None, "new": "********"}
+    assert "secret-token-123" not in entry.detail
+    assert admin.settings()["gatewayToken"] == "secret-token-123"
     assert changes["backupFolder"] == {"old": None, "new": folder}
     assert changes["backupKeep"] == {
         "old": {"daily": 7, "weekly": 4, "monthly": 12},

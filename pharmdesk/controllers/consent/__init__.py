@@ -1,0 +1,1 @@
+"""Consent per purpose and channel, with its history, proof and the STOP list."""

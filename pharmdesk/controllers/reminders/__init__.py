@@ -1,0 +1,1 @@
+"""Refill reminders: templates, SMS length, the outbox, replies, and the send loop."""

@@ -1,0 +1,339 @@
+"""The Outbox tab: queue a week of reminders, see every message and its status, send the
+SMS through the modem or gateway chosen in Settings, send WhatsApp from the desk phone,
+export SMS for a provider's upload page, record a reply, edit the templates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pharmdesk.controllers.reminders.sending import apply_modem_events, make_sender, send_outbox
+from pharmdesk.errors import PharmDeskError
+from pharmdesk.senders.base import SendError
+from pharmdesk.senders.modem import GsmModem
+from pharmdesk.store.files import write_file_atomic
+from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.formatting import local_date
+from pharmdesk.ui.outbox_export import claim_for_export, mark_exported, outbox_csv, release
+from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
+from pharmdesk.ui.widgets import error_label, heading, plain_label, row_table
+
+PAGE = 100
+ChoosePath = Callable[[QWidget], Path | None]
+
+
+def choose_csv_path(parent: QWidget) -> Path | None:
+    name, _ = QFileDialog.getSaveFileName(
+        parent, "Export SMS for upload", "sms-outbox.csv", "CSV (*.csv)"
+    )
+    return Path(name) if name else None
+
+
+COLUMNS = [
+    RecordColumn("Message", lambda m: str(m["id"])),
+    RecordColumn("Customer", lambda m: str(m["customerName"])),
+    RecordColumn("Channel", lambda m: "WhatsApp" if m["channel"] == "whatsapp" else "SMS"),
+    RecordColumn("Due", lambda m: str(m["dueDate"])),
+    RecordColumn("Status", lambda m: str(m["status"]) + (" (sending)" if m["claimed"] else "")),
+    RecordColumn("Tries", lambda m: str(m["attempts"]), numeric=True),
+    RecordColumn("SMS", lambda m: f"{m['segments']} ({m['encoding']})", numeric=True),
+    RecordColumn("Sent", lambda m: local_date(m.get("sentAt"))),
+    RecordColumn("Note", lambda m: str(m.get("detail") or ""), tooltip=lambda m: m.get("detail")),
+    RecordColumn("Text", lambda m: str(m["text"]), tooltip=lambda m: str(m["text"])),
+]
+TEXT_COLUMN = len(COLUMNS) - 1
+
+
+class OutboxPanel(QWidget):
+    def __init__(
+        self,
+        desk: DeskContext,
+        parent: QWidget | None = None,
+        choose_path: ChoosePath = choose_csv_path,
+    ) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.choose_path = choose_path
+        self.setObjectName("outboxPanel")
+        self.model = RecordTableModel(COLUMNS, parent=self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Reminders outbox"))
+        queue_row = QHBoxLayout()
+        queue_row.addWidget(plain_label("Queue refill reminders due within"))
+        self.days = QSpinBox()
+        self.days.setObjectName("queueDays")
+        self.days.setRange(0, 30)
+        self.days.setValue(7)
+        self.days.setSuffix(" days")
+        self.channel = QComboBox()
+        self.channel.setObjectName("queueChannel")
+        self.channel.addItem("by SMS", "sms")
+        self.channel.addItem("by WhatsApp", "whatsapp")
+        self.queue_button = QPushButton("&Queue reminders")
+        self.queue_button.setObjectName("queueReminders")
+        for widget in (self.days, self.channel, self.queue_button):
+            queue_row.addWidget(widget)
+        queue_row.addStretch(1)
+        queue_row.addWidget(plain_label("Show"))
+        self.status = QComboBox()
+        self.status.setObjectName("outboxStatus")
+        for text, value in (
+            ("All", None),
+            ("Queued", "queued"),
+            ("Sent", "sent"),
+            ("Delivered", "delivered"),
+            ("Failed", "failed"),
+        ):
+            self.status.addItem(text, value)
+        queue_row.addWidget(self.status)
+        layout.addLayout(queue_row)
+        actions = QHBoxLayout()
+        self.send_button = QPushButton("&Send queued SMS")
+        self.send_button.setObjectName("sendSms")
+        self.whatsapp_button = QPushButton("&WhatsApp from the desk phone…")
+        self.whatsapp_button.setObjectName("openWhatsApp")
+        self.export_button = QPushButton("&Export SMS for upload…")
+        self.export_button.setObjectName("exportSms")
+        self.failed_button = QPushButton("Mark &failed")
+        self.failed_button.setObjectName("markFailed")
+        self.reply_button = QPushButton("Record a &reply…")
+        self.reply_button.setObjectName("recordReply")
+        self.templates_button = QPushButton("&Templates…")
+        self.templates_button.setObjectName("editTemplates")
+        self.sending_button = QPushButton("Sending settin&gs…")
+        self.sending_button.setObjectName("sendingSettings")
+        self.sending_button.setVisible(desk.is_admin)
+        for button in (
+            self.send_button,
+            self.whatsapp_button,
+            self.export_button,
+            self.failed_button,
+            self.reply_button,
+            self.templates_button,
+            self.sending_button,
+        ):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+        self.table = row_table(self.model, "outboxTable")
+        self.table.horizontalHeader().setSectionResizeMode(
+            TEXT_COLUMN, QHeaderView.ResizeMode.Stretch
+        )
+        layout.addWidget(self.table, 1)
+        self.result = plain_label()
+        self.result.setObjectName("outboxResult")
+        self.result.setTextFormat(Qt.TextFormat.PlainText)
+        self.result.setWordWrap(True)
+        layout.addWidget(self.result)
+        self.error = error_label()
+        layout.addWidget(self.error)
+        self.queue_button.clicked.connect(self.queue)
+        self.status.currentIndexChanged.connect(self.activate)
+        self.send_button.clicked.connect(self.send_sms)
+        self.whatsapp_button.clicked.connect(self.open_whatsapp)
+        self.export_button.clicked.connect(self.export_sms)
+        self.failed_button.clicked.connect(self.mark_failed)
+        self.reply_button.clicked.connect(self.record_reply)
+        self.templates_button.clicked.connect(self.edit_templates)
+        self.sending_button.clicked.connect(self.edit_sending)
+        self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
+        self._update_buttons()
+
+    # -- Panel --------------------------------------------------------------------------------
+    def activate(self) -> None:
+        params: dict[str, Any] = {"limit": PAGE}
+        if self.status.currentData():
+            params["status"] = self.status.currentData()
+        answer = self._call("listOutbox", params)
+        if answer is not None:
+            self.model.set_rows(answer["messages"])
+            shown = len(answer["messages"])
+            more = f" (newest {shown} shown)" if answer["hasMore"] else ""
+            self.result.setText(f"{answer['total']:,} messages{more}.")
+        self._update_buttons()
+
+    def clear(self) -> None:
+        self.model.set_rows([])
+        self.result.setText("")
+        self.error.hide()
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _call(self, operation: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        self.error.hide()
+        try:
+            return self.desk.call(operation, params)
+        except PharmDeskError as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            return None
+
+    def selected(self) -> dict[str, Any] | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.record(rows[0].row()) if rows else None
+
+    def _update_buttons(self) -> None:
+        chosen = self.selected()
+        queued = chosen is not None and chosen["status"] == "queued" and not chosen["claimed"]
+        self.whatsapp_button.setEnabled(
+            queued and chosen is not None and chosen["channel"] == "whatsapp"
+        )
+        self.failed_button.setEnabled(chosen is not None and chosen["status"] in ("queued", "sent"))
+        automatic = self.desk.session is not None and make_sender(self.desk.settings()) is not None
+        self.send_button.setEnabled(automatic)
+        self.send_button.setToolTip(
+            ""
+            if automatic
+            else "Choose a GSM modem or an SMS gateway in Settings to send from here"
+        )
+
+    # -- actions -----------------------------------------------------------------------------
+    def queue(self) -> None:
+        answer = self._call(
+            "queueReminders", {"days": self.days.value(), "channel": self.channel.currentData()}
+        )
+        if answer is None:
+            return
+        self.activate()
+        self.result.setText(
+            f"Queued {answer['queued']:,}. Left out: {answer['skippedNoConsent']:,} without "
+            f"consent for this channel, {answer['skippedAlreadyQueued']:,} already reminded "
+            "for that date."
+        )
+
+    def send_sms(self) -> None:
+        sender = make_sender(self.desk.settings())
+        if sender is None:
+            return
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        events = (0, 0)
+        try:
+            run = send_outbox(self.desk, sender, "sms")
+            if isinstance(sender, GsmModem) and not run.stopped:
+                # Delivery reports and replies (STOP, HELP) waiting in the modem.
+                events = apply_modem_events(self.desk, sender)
+        except SendError as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            return
+        except PharmDeskError as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            return
+        finally:
+            sender.close()
+            QApplication.restoreOverrideCursor()
+        self.activate()
+        words = (
+            f"Sent {len(run.sent):,}; {len(run.retrying):,} will be tried again; "
+            f"{len(run.failed):,} failed."
+        )
+        if run.withdrawn:
+            words += f" {len(run.withdrawn):,} not sent: consent withdrawn."
+        if run.stopped:
+            words += f" Stopped: {run.stopped}"
+        if any(events):
+            words += f" {events[0]:,} delivered; {events[1]:,} replies recorded."
+        self.result.setText(words)
+
+    def open_whatsapp(self) -> None:
+        from pharmdesk.ui.whatsapp_dialog import WhatsAppDialog
+
+        chosen = self.selected()
+        if chosen is None:
+            return
+        dialog = WhatsAppDialog.claim(self.desk, chosen["id"], self)
+        if isinstance(dialog, str):
+            self.error.setText(dialog)
+            self.error.show()
+            self.activate()
+            return
+        dialog.finished_message.connect(lambda _status: self.activate())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def export_sms(self) -> None:
+        path = self.choose_path(self)
+        if path is None:
+            return
+        messages, withdrawn = claim_for_export(self.desk)
+        try:
+            write_file_atomic(path, outbox_csv(messages), replace=True)
+        except OSError:
+            release(self.desk, messages)
+            self.error.setText(
+                f"The file could not be written to {path.parent}. Nothing was exported."
+            )
+            self.error.show()
+            return
+        mark_exported(self.desk, messages)
+        self.activate()
+        self.result.setText(
+            f"Exported {len(messages):,} SMS to {path.name}; they are marked sent."
+            + (f" {withdrawn:,} left out: consent withdrawn." if withdrawn else "")
+        )
+
+    def mark_failed(self) -> None:
+        chosen = self.selected()
+        if chosen is None:
+            return
+        if (
+            self._call(
+                "updateMessageStatus",
+                {"messageId": chosen["id"], "status": "failed", "detail": "Marked failed by staff"},
+            )
+            is not None
+        ):
+            self.activate()
+
+    def record_reply(self) -> None:
+        phone, ok = QInputDialog.getText(self, "Record a reply", "Phone the reply came from:")
+        if not ok or not phone.strip():
+            return
+        text, ok = QInputDialog.getText(
+            self, "Record a reply", "What the customer wrote (e.g. STOP):"
+        )
+        if not ok:
+            return
+        self.enter_reply(phone, text, "sms")
+
+    def enter_reply(self, phone: str, text: str, channel: str) -> None:
+        answer = self._call("recordReply", {"phone": phone, "text": text, "channel": channel})
+        if answer is None:
+            return
+        words = {
+            "optOut": "STOP recorded: marketing withdrawn on every channel and the phone is "
+            "on the do-not-market list.",
+            "help": "HELP recorded: call the customer back.",
+            "none": "Reply recorded.",
+        }[answer["action"]]
+        self.result.setText(f"{words} Customers with this phone: {len(answer['customerIds'])}.")
+
+    def edit_templates(self) -> None:
+        from pharmdesk.ui.template_editor import TemplateEditor
+
+        editor = TemplateEditor(self.desk, self)
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.open()
+
+    def edit_sending(self) -> None:
+        from pharmdesk.ui.sender_settings_dialog import SenderSettingsDialog
+
+        dialog = SenderSettingsDialog(self.desk, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._update_buttons)
+        dialog.open()

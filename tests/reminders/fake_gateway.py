@@ -1,0 +1,51 @@
+"""A bulk-SMS provider on 127.0.0.1 that fails, times out or succeeds, as told."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeGateway:
+    def __init__(self) -> None:
+        self.mode = "ok"  # "ok", "fail" (503), "reject" (400), "slow"
+        self.received: list[tuple[dict[str, Any], str | None]] = []
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length))
+                if gateway.mode == "slow":
+                    time.sleep(1.5)
+                if gateway.mode == "fail":
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                if gateway.mode == "reject":
+                    self.send_response(400)
+                    self.end_headers()
+                    return
+                gateway.received.append((body, self.headers.get("Authorization")))
+                answer = json.dumps(
+                    {"status": "accepted", "messageId": f"gw-{len(gateway.received)}"}
+                )
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(answer.encode())
+
+            def log_message(self, *_args: Any) -> None:  # keep test output clean
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/send"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
