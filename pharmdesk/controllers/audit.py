@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import to_iso
+from pharmdesk.controllers.audit_seal import EpochKeys, SealRoot, entry_mac, next_key
 from pharmdesk.store.files import read_json, write_json_atomic
-from pharmdesk.store.schema import AuditEntry
+from pharmdesk.store.schema import AuditCustomer, AuditEntry, AuditState
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,10 @@ VERIFY_BATCH = 5000
 
 def canonical_detail(detail: dict[str, Any] | None) -> str:
     return json.dumps(detail or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def detail_digest(detail: str) -> str:
+    return hashlib.sha256(detail.encode("utf-8")).hexdigest()
 
 
 def entry_hash(
@@ -44,26 +51,30 @@ def entry_hash(
     outcome: str,
     detail: str,
     prev_hash: str,
+    *,
+    detail_hash: str | None = None,
 ) -> str:
-    material = json.dumps(
-        [
-            entry_id,
-            to_iso(at.replace(tzinfo=dt.UTC)),
-            user,
-            action,
-            entity_type,
-            entity_id,
-            outcome,
-            detail,
-            prev_hash,
-        ],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    """Format 1 (``detail_hash`` None, entries from before migration 0005) hashes the
+    detail itself; format 2 hashes the detail's own hash instead, so a detail can be
+    redacted later and the chain still verifies."""
+    fields: list[Any] = [
+        entry_id,
+        to_iso(at.replace(tzinfo=dt.UTC)),
+        user,
+        action,
+        entity_type,
+        entity_id,
+        outcome,
+    ]
+    if detail_hash is None:
+        fields += [detail, prev_hash]
+    else:
+        fields = [2, *fields, detail_hash, prev_hash]
+    material = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def _hash_of(entry: AuditEntry) -> str:
+def _hash_of(entry: Any) -> str:
     return entry_hash(
         entry.id,
         entry.at,
@@ -74,7 +85,13 @@ def _hash_of(entry: AuditEntry) -> str:
         entry.outcome,
         entry.detail,
         entry.prev_hash,
+        detail_hash=entry.detail_hash,
     )
+
+
+def is_redacted(detail: str) -> bool:
+    """A detail replaced by an erasure keeps its hash in ``detail_hash``; the marker says so."""
+    return detail.startswith('{"redacted":')
 
 
 @dataclass(frozen=True)
@@ -93,9 +110,25 @@ class Checkpoint:
         """A short code an admin can write down and keep off the PC."""
         return f"AUD-{self.entry_id}:{self.hash[:16]}"
 
+    @classmethod
+    def from_code(cls, code: str) -> Checkpoint:
+        """A printed code back (``AUD-123:0123456789abcdef``); ``hash`` is then its prefix."""
+        match = re.fullmatch(r"\s*AUD-(\d{1,12})\s*:\s*([0-9a-fA-F]{16,64})\s*", code)
+        if match is None:
+            raise ValueError(code)
+        return cls(int(match.group(1)), match.group(2).lower())
+
+    def matches(self, digest: str) -> bool:
+        return digest.startswith(self.hash) if len(self.hash) < 64 else digest == self.hash
+
 
 _HEAD = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
 _INSERT = insert(AuditEntry)
+_INSERT_CUSTOMERS = insert(AuditCustomer)
+_STATE = select(AuditState.__table__).where(AuditState.id == 1)
+# The seal moves on at least this often while entries are written.
+EPOCH_LENGTH = dt.timedelta(hours=1)
+_CUSTOMER_ID = re.compile(r"CUST-([1-9][0-9]{0,17})")
 
 
 @dataclass(frozen=True)
@@ -108,6 +141,34 @@ class Entry:
     detail: dict[str, Any] | None = None
     outcome: str = "success"
 
+    def customer_ids(self) -> set[int]:
+        """The customers this entry names: its entity, and ``detail.customerIds``."""
+        found: set[int] = set()
+        if self.entity_type == "customer" and self.entity_id:
+            match = _CUSTOMER_ID.fullmatch(self.entity_id)
+            if match:
+                found.add(int(match.group(1)))
+        for value in (self.detail or {}).get("customerIds") or ():
+            match = _CUSTOMER_ID.fullmatch(str(value))
+            if match:
+                found.add(int(match.group(1)))
+        return found
+
+
+def shown_ids(rows: Sequence[dict[str, Any]], key: str = "id") -> list[str]:
+    """The customer ids of the rows a person was shown, once each, in the order shown:
+    ``detail.customerIds`` of list-type entries (and so ``audit_customer``)."""
+    return list(dict.fromkeys(str(row[key]) for row in rows if row.get(key)))
+
+
+def ids_in_text(texts: Iterable[str]) -> list[str]:
+    """Customer ids named in texts (messages that name the customer on file)."""
+    found: dict[str, None] = {}
+    for text in texts:
+        for match in _CUSTOMER_ID.finditer(str(text)):
+            found[match.group(0)] = None
+    return sorted(found, key=lambda cid: int(cid[5:]))
+
 
 def append(
     tx: Session,
@@ -119,22 +180,99 @@ def append(
     entity_id: str | None = None,
     outcome: str = "success",
     detail: dict[str, Any] | None = None,
+    ratchet: bool = False,
+    start: SealRoot | None = None,
 ) -> Checkpoint:
     """Add one entry to the chain, in the caller's transaction (which holds the write lock).
     Returns the new head of the chain."""
     return append_many(
-        tx, at=at, user=user, entries=[Entry(action, entity_type, entity_id, detail, outcome)]
+        tx,
+        at=at,
+        user=user,
+        entries=[Entry(action, entity_type, entity_id, detail, outcome)],
+        ratchet=ratchet,
+        start=start,
     )
 
 
-def append_many(tx: Session, *, at: dt.datetime, user: str, entries: Sequence[Entry]) -> Checkpoint:
+def ensure_state(conn: Connection) -> Any:
+    row = conn.execute(_STATE).first()
+    if row is None:
+        conn.execute(insert(AuditState).values(id=1, attempts_seq=0, checkpoint_id=0))
+        row = conn.execute(_STATE).first()
+    return row
+
+
+class _Sealer:
+    """Seals one batch of entries: the epoch and MAC of each, and the key moved on."""
+
+    def __init__(
+        self, state: Any, at: dt.datetime, ratchet: bool, start: SealRoot | None, first: int
+    ) -> None:
+        self.key: bytes | None = None
+        self.epoch = 0
+        self.changed = False
+        self.at = at
+        if state is not None and state.seal_key is not None:
+            self.key = bytes.fromhex(state.seal_key)
+            self.epoch = int(state.seal_epoch)
+            due = state.sealed_at is None or at - state.sealed_at >= EPOCH_LENGTH
+            self.pending_ratchet = ratchet or due
+        elif start is not None:
+            if start.start != first:
+                raise ValueError("the seal must start at the next entry")
+            # The first sealed entry opens epoch 1 and is MACed under k0 itself.
+            self.key, self.epoch, self.pending_ratchet = start.root, 0, True
+        else:
+            self.pending_ratchet = False
+
+    def seal(self, entry_id: int, digest: str) -> tuple[int | None, str | None]:
+        if self.key is None:
+            return None, None
+        if self.pending_ratchet:
+            # The epoch's first entry is MACed under the previous key, which is then
+            # replaced: it closes the previous epoch for good.
+            mac = entry_mac(self.key, entry_id, self.epoch + 1, digest)
+            self.epoch += 1
+            self.key = next_key(self.key)
+            self.pending_ratchet = False
+            self.changed = True
+            return self.epoch, mac
+        return self.epoch, entry_mac(self.key, entry_id, self.epoch, digest)
+
+    def save(self, conn: Connection) -> None:
+        if not self.changed or self.key is None:
+            return
+        ensure_state(conn)
+        # Overwrite the old key in place and zero what it leaves behind (best effort:
+        # the write-ahead log keeps the old page until its next checkpoint).
+        conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        conn.execute(
+            update(AuditState)
+            .where(AuditState.id == 1)
+            .values(seal_epoch=self.epoch, seal_key=self.key.hex(), sealed_at=self.at)
+        )
+
+
+def append_many(
+    tx: Session,
+    *,
+    at: dt.datetime,
+    user: str,
+    entries: Sequence[Entry],
+    ratchet: bool = False,
+    start: SealRoot | None = None,
+) -> Checkpoint:
     """Add entries to the chain in their order, in the caller's transaction.
 
     Every operation writes one, so it is Core statements on the session's connection
-    (the chain head once, one INSERT for all of them), not ORM objects and a
-    unit-of-work flush: that took a third of a one-row operation's time, and an import
-    batch writes hundreds. The caller's own pending changes are flushed first, so they
-    still reach the database (and fail) ahead of the entries.
+    (the chain head and the seal state once, one INSERT for all of them), not ORM objects
+    and a unit-of-work flush: that took a third of a one-row operation's time, and an
+    import batch writes hundreds. The caller's own pending changes are flushed first, so
+    they still reach the database (and fail) ahead of the entries. Each entry is sealed
+    (``_Sealer``; ``ratchet`` moves the seal to a new epoch first, as every sign-in does,
+    and ``start`` starts sealing with an admin's ``k0``), and the customers it names go
+    to ``audit_customer``.
     Returns the new head of the chain.
     """
     if not entries:
@@ -144,10 +282,13 @@ def append_many(tx: Session, *, at: dt.datetime, user: str, entries: Sequence[En
     head = conn.execute(_HEAD).first()
     prev_id, prev_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
     naive_at = at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    sealer = _Sealer(conn.execute(_STATE).first(), naive_at, ratchet, start, prev_id + 1)
     rows = []
+    shown = []
     for entry in entries:
         prev_id += 1
         text = canonical_detail(entry.detail)
+        text_hash = detail_digest(text)
         digest = entry_hash(
             prev_id,
             naive_at,
@@ -158,7 +299,9 @@ def append_many(tx: Session, *, at: dt.datetime, user: str, entries: Sequence[En
             entry.outcome,
             text,
             prev_hash,
+            detail_hash=text_hash,
         )
+        epoch, mac = sealer.seal(prev_id, digest)
         rows.append(
             {
                 "id": prev_id,
@@ -171,10 +314,17 @@ def append_many(tx: Session, *, at: dt.datetime, user: str, entries: Sequence[En
                 "detail": text,
                 "prev_hash": prev_hash,
                 "hash": digest,
+                "detail_hash": text_hash,
+                "epoch": epoch,
+                "mac": mac,
             }
         )
+        shown += [{"customer_id": c, "entry_id": prev_id} for c in sorted(entry.customer_ids())]
         prev_hash = digest
     conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    if shown:
+        conn.execute(_INSERT_CUSTOMERS, shown)
+    sealer.save(conn)
     return Checkpoint(prev_id, prev_hash)
 
 
@@ -222,22 +372,96 @@ class ChainReport:
     checked: int
     first_bad_entry: int | None
     reason: str | None = None
+    sealed: int = 0
 
     def to_json(self) -> dict[str, Any]:
         bad = f"AUD-{self.first_bad_entry}" if self.first_bad_entry is not None else None
         return {"ok": self.ok, "checked": self.checked, "firstBadEntry": bad}
 
 
-def verify_chain(tx: Session, checkpoint: Checkpoint | None) -> ChainReport:
-    """Recompute every hash; require ids 1..n in order and the checkpoint inside the chain."""
+class _SealCheck:
+    """The seal rules, entry by entry, with the keys re-derived from ``k0``."""
+
+    def __init__(self, root: SealRoot) -> None:
+        self.root = root
+        self.keys = EpochKeys(root.root)
+        self.epoch = 0
+        self.sealed = 0
+
+    def problem(self, entry: Any) -> str | None:
+        if entry.id < self.root.start:
+            return "an entry from before sealing began carries a seal" if entry.epoch else None
+        if entry.epoch is None or entry.mac is None:
+            return "an entry is not sealed"
+        epoch = int(entry.epoch)
+        if entry.id == self.root.start:
+            expected = 1
+            key = self.keys.key(0)
+        elif epoch == self.epoch:
+            expected, key = epoch, self.keys.key(epoch)
+        elif epoch == self.epoch + 1:
+            expected, key = epoch, self.keys.key(epoch - 1)
+        else:
+            return "an entry's seal epoch is out of order"
+        if epoch != expected or not hmac.compare_digest(
+            entry_mac(key, entry.id, epoch, entry.hash), entry.mac
+        ):
+            return "an entry's seal does not match (changed, moved or re-sealed)"
+        self.epoch = epoch
+        self.sealed += 1
+        return None
+
+    def final_problem(self, state: Any, last_id: int) -> str | None:
+        if self.root.start > last_id:
+            return "sealed entries are missing"
+        if state is None or state.seal_epoch is None or state.seal_key is None:
+            return "the seal state in the database is missing"
+        if int(state.seal_epoch) != self.epoch:
+            return "entries of a later seal epoch are missing"
+        if state.seal_key != self.keys.key(self.epoch).hex():
+            return "the seal state in the database was altered"
+        return None
+
+
+def _entry_columns(tx: Session) -> list[Any]:
+    """The entry columns to read; a copy from before migration 0005 (an older backup, the
+    safety copy made before an upgrade) has no seal columns, so they read as NULL."""
+    present = {
+        str(row[1])
+        for row in tx.connection().exec_driver_sql("PRAGMA table_info(audit_entry)").all()
+    }
+    table = AuditEntry.__table__
+    return [col if col.name in present else literal(None).label(col.name) for col in table.c]
+
+
+def verify_chain(
+    tx: Session,
+    checkpoint: Checkpoint | Sequence[Checkpoint] | None,
+    seal: SealRoot | None = None,
+) -> ChainReport:
+    """Recompute every hash; require ids 1..n in order and every checkpoint inside the chain.
+
+    With ``seal`` (an admin's ``k0`` and where sealing began) every seal is checked too:
+    each entry from the start on carries a MAC under its epoch's key, the epochs only step
+    by one, and the database's current key is the one ``k0`` leads to.
+    """
     prev_hash = GENESIS
     expected_id = 1
     checked = 0
-    checkpoint_seen = checkpoint is None
+    if checkpoint is None:
+        wanted: dict[int, Checkpoint] = {}
+    elif isinstance(checkpoint, Checkpoint):
+        wanted = {checkpoint.entry_id: checkpoint}
+    else:
+        wanted = {}
+        for each in sorted(checkpoint, key=lambda c: c.entry_id):
+            wanted.setdefault(each.entry_id, each)
     last_id = 0
+    seals = _SealCheck(seal) if seal is not None else None
+    columns = _entry_columns(tx)
     while True:
-        batch = tx.scalars(
-            select(AuditEntry)
+        batch = tx.execute(
+            select(*columns)
             .where(AuditEntry.id >= expected_id)
             .order_by(AuditEntry.id)
             .limit(VERIFY_BATCH)
@@ -249,15 +473,27 @@ def verify_chain(tx: Session, checkpoint: Checkpoint | None) -> ChainReport:
                 return ChainReport(False, checked, expected_id, "an entry is missing or moved")
             if _hash_of(entry) != entry.hash:
                 return ChainReport(False, checked, entry.id, "an entry was changed")
-            if checkpoint is not None and entry.id == checkpoint.entry_id:
-                if entry.hash != checkpoint.hash:
-                    return ChainReport(False, checked, entry.id, "the chain was rewritten")
-                checkpoint_seen = True
+            if (
+                entry.detail_hash is not None
+                and not is_redacted(entry.detail)
+                and detail_digest(entry.detail) != entry.detail_hash
+            ):
+                return ChainReport(False, checked, entry.id, "an entry's detail was changed")
+            problem = seals.problem(entry) if seals is not None else None
+            if problem is not None:
+                return ChainReport(False, checked, entry.id, problem)
+            expected = wanted.pop(entry.id, None)
+            if expected is not None and not expected.matches(entry.hash):
+                return ChainReport(False, checked, entry.id, "the chain was rewritten")
             prev_hash = entry.hash
             expected_id += 1
             checked += 1
             last_id = entry.id
-        tx.expunge_all()
-    if not checkpoint_seen:
+    if wanted:
         return ChainReport(False, checked, last_id + 1, "the chain was truncated")
+    if seals is not None:
+        problem = seals.final_problem(tx.connection().execute(_STATE).first(), last_id)
+        if problem is not None:
+            return ChainReport(False, checked, last_id + 1, problem, seals.sealed)
+        return ChainReport(True, checked, None, None, seals.sealed)
     return ChainReport(True, checked, None)

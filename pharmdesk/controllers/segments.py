@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from pharmdesk.controllers import audit
 from pharmdesk.controllers.customer_rows import (
     ROW_COLUMNS,
     SQLITE_ROW_COLUMNS,
@@ -547,6 +548,7 @@ def _run_segment(op: Op, segment: Segment, p: dict[str, Any]) -> dict[str, Any]:
             "page": p["page"],
             "shown": len(answer["customers"]),
             "total": answer["total"],
+            "customerIds": audit.shown_ids(answer["customers"]),
         },
     )
     return answer
@@ -648,6 +650,7 @@ def campaign_audience(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "shown": len(answer["customers"]),
             "total": answer["total"],
             "excludedWithoutConsent": excluded,
+            "customerIds": audit.shown_ids(answer["customers"]),
         },
     )
     return answer

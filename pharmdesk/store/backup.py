@@ -155,9 +155,14 @@ class Manifest:
 def row_counts(engine: Engine) -> dict[str, int]:
     """Rows per application table (what a copy must match)."""
     with engine.connect() as conn:
+        # A copy from before a migration lacks that migration's tables (safety copies).
+        present = set(
+            conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars()
+        )
         return {
             name: int(conn.scalar(select(func.count()).select_from(table(name))) or 0)
             for name in sorted(Base.metadata.tables)
+            if name in present
         }
 
 
