@@ -14,7 +14,7 @@ from pharmdesk.clock import FixedClock
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import PERMISSION_DENIED, VALIDATION_ERROR, PharmDeskError
-from pharmdesk.store.schema import AuditEntry
+from pharmdesk.store.schema import AuditCustomer, AuditEntry
 
 ENTRY_KEYS = {"id", "at", "user", "action", "entityType", "entityId", "outcome", "detail"}
 
@@ -288,3 +288,51 @@ def test_audit_log_is_for_admins_only(
         last = entries(desk)[-1]
         assert (last.action, last.outcome, last.user) == ("denied", "denied", desk.staff.username)
         assert json.loads(last.detail) == {"operation": name}
+
+
+# -- who has seen this customer ---------------------------------------------------------------
+def test_lists_record_the_customers_they_showed(admin: DeskSession) -> None:
+    ada = add_customer(admin, "Ada Obi", "08031234501")
+    bola = add_customer(admin, "Bola Ade", "08031234502")
+    admin.call("fetchCustomers", {"search": "ada"})  # shows Ada only
+    admin.call("fetchCustomers", {"limit": 1, "page": 2})  # by name: Bola Ade is second
+    admin.call("findLikelyDuplicates", {"name": "Ada Obi", "phone": "08031234501"})
+    lists = [e for e in entries(admin) if e.action == "list"]
+    assert [json.loads(e.detail)["customerIds"] for e in lists] == [[ada], [bola], [ada]]
+    with admin.db.transaction() as tx:
+        shown = tx.execute(select(AuditCustomer.entry_id, AuditCustomer.customer_id)).all()
+    # The side table holds exactly what the entries name: their entity and customerIds.
+    expected = set()
+    for entry in entries(admin):
+        named = json.loads(entry.detail).get("customerIds", [])
+        if entry.entity_type == "customer" and entry.entity_id:
+            named = [*named, entry.entity_id]
+        expected |= {(entry.id, int(c.split("-")[1])) for c in named}
+    assert set(shown) == expected
+
+
+def test_who_has_seen_this_customer_is_one_query(
+    admin: DeskSession, frontdesk: DeskSession
+) -> None:
+    ada = add_customer(admin, "Ada Obi", "08031234501")
+    add_customer(admin, "Bola Ade", "08031234502")
+    frontdesk.call("fetchCustomers", {"search": "obi"})
+    frontdesk.call("fetchCustomers", {"search": "bola"})  # did not show Ada
+    frontdesk.call("getCustomersByCondition", {"condition": "none at all"})
+    frontdesk.call("viewProviderCustomerDetails", {"customerId": ada})
+    answer = admin.call("fetchAuditLog", {"customerId": ada})
+    assert [(e["user"], e["action"]) for e in answer["entries"]] == [
+        ("femi", "view"),
+        ("femi", "list"),
+        ("admin", "create"),
+    ]
+    assert answer["entries"][1]["detail"]["customerIds"] == [ada]
+    # Paging and the other filters work on it as on the whole log.
+    first = admin.call("fetchAuditLog", {"customerId": ada, "limit": 1})
+    assert first["hasMore"] is True and first["nextBeforeId"] == answer["entries"][0]["id"]
+    rest = admin.call(
+        "fetchAuditLog", {"customerId": ada, "beforeId": first["nextBeforeId"], "limit": 5}
+    )
+    assert [e["id"] for e in rest["entries"]] == [e["id"] for e in answer["entries"][1:]]
+    only_lists = admin.call("fetchAuditLog", {"customerId": ada, "action": "list"})
+    assert [e["user"] for e in only_lists["entries"]] == ["femi"]
