@@ -240,6 +240,7 @@ class DeskSession:
             # go, so that nothing reachable from a locked session can reopen the file.
             self.db = _ClosedDatabase(self.db.path)
             self._key = None
+            self.seal = None  # the audit seal root goes with the key
             self._settings = None
 
     def lock(self) -> None:
