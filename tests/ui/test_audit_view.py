@@ -725,7 +725,7 @@ def test_the_customer_filter_is_the_access_report(
     assert f"that showed or changed {ada}" in window.count_label.text()
     # The search for Chidi alone never showed Ada: it is not in her report.
     lists = [window.model.entry(r) for r in range(window.model.rowCount())]
-    assert all(e is not None and "chidi" != e["detail"].get("search") for e in lists)
+    assert all(e is not None and e["detail"].get("search") != "chidi" for e in lists)
 
 
 def test_verify_says_when_the_checkpoint_is_missing(
