@@ -358,8 +358,7 @@ def _audit_sign_in(
     seal: SealRoot | None,
 ) -> tuple[StaffInfo, SealRoot | None]:
     attempts = SignInAttempts.beside(files)
-    pending = attempts.pending()
-    seq = attempts.seq()
+    pending, seq = attempts.pending_and_seq()
     with db.transaction() as tx:
         row = tx.scalar(select(Staff).where(Staff.username == username))
         if row is None or row.disabled:

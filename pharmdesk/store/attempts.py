@@ -111,6 +111,13 @@ class SignInAttempts:
                 data["seq"] = int(data.get("seq", 0)) + 1
                 _write(self.path, data)
 
+    def pending_and_seq(self) -> tuple[list[dict[str, Any]], int]:
+        """``pending()`` and ``seq()`` in one read of the file (every sign-in asks both)."""
+        with self._locked() as data:
+            if not self.path.exists():
+                data["seq"] = int(data.get("seq", 0)) + 1
+            return list(data["pending"]), int(data["seq"])
+
     def seq(self) -> int:
         """The file's sequence number (writing the file first when it is not there)."""
         with self._locked() as data:
