@@ -570,9 +570,10 @@ def cmd_audit(ctx: Context) -> int:
         desk.close()
     ctx.emit(answer)
     if not answer.get("ok"):
+        bad = answer.get("firstBadEntry")
+        where = f"; first bad entry: {bad}" if bad else ""
         ctx.say(
-            f"the audit log does NOT verify ({answer.get('reason')}; first bad entry: "
-            f"{answer.get('firstBadEntry')}). "
+            f"the audit log does NOT verify ({answer.get('reason')}{where}). "
             "Keep this PC as it is and contact your IT person."
         )
         return EXIT_REFUSED
