@@ -207,6 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit_cmd = command("audit", "check the audit log")
     audit_cmd.add_argument("action", choices=["verify"])
+    audit_cmd.add_argument(
+        "--backup",
+        metavar="FILE",
+        help="also check the chain against the checkpoint inside this backup file",
+    )
+    audit_cmd.add_argument(
+        "--code",
+        metavar="CODE",
+        help="also check the chain against a printed checkpoint code (AUD-1234:0123abcd...)",
+    )
 
     command("self-test", "check this installation end to end in a temporary folder")
 
@@ -554,13 +564,16 @@ def cmd_restore(ctx: Context) -> int:
 def cmd_audit(ctx: Context) -> int:
     desk = _sign_in(ctx)
     try:
-        answer = desk.call("verifyAuditLog", {})
+        params = {"backup": ctx.args.backup, "code": ctx.args.code}
+        answer = desk.call("verifyAuditLog", {k: v for k, v in params.items() if v})
     finally:
         desk.close()
     ctx.emit(answer)
     if not answer.get("ok"):
+        bad = answer.get("firstBadEntry")
+        where = f"; first bad entry: {bad}" if bad else ""
         ctx.say(
-            f"the audit log does NOT verify (first bad entry: {answer.get('firstBadEntry')}). "
+            f"the audit log does NOT verify ({answer.get('reason')}{where}). "
             "Keep this PC as it is and contact your IT person."
         )
         return EXIT_REFUSED

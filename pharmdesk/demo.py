@@ -1049,8 +1049,8 @@ def create_demo(
             desk.close()
     except BaseException:
         # A half-made demo is worth nothing: remove what this call created.
-        lock = files.attempts.with_name(files.attempts.name + ".lock")
-        for path in [*files.all_files(), lock]:
+        locks = [p.with_name(p.name + ".lock") for p in (files.attempts, files.vault)]
+        for path in [*files.all_files(), *locks]:
             if path.exists():
                 path.unlink()
         raise

@@ -1,9 +1,13 @@
 """The one audit writer, the hash chain, and its checkpoint outside the database.
 
 Each entry's hash covers its own fields and the previous entry's hash, so editing,
-deleting or reordering any entry breaks every hash after it. A checkpoint (id + hash of
-a recent entry) is also kept beside the keyslots and in every backup: a chain rewritten
-from scratch no longer contains it.
+deleting or reordering any entry breaks every hash after it. Since migration 0005 the
+hash covers the detail's own hash rather than the detail (format 2: a detail can be
+redacted later and the chain still verifies), each entry is sealed with a MAC under the
+current epoch key (``audit_seal``: what the hash chain cannot do against someone holding
+the database key), and the customers it names go to ``audit_customer``. A checkpoint
+(id + hash of a recent entry) is also kept beside the keyslots and in every backup: a
+chain rewritten from scratch no longer contains it. Checking is ``audit_verify``.
 """
 
 from __future__ import annotations
@@ -12,17 +16,19 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import to_iso
+from pharmdesk.controllers.audit_seal import SealRoot, entry_mac, next_key
 from pharmdesk.store.files import read_json, write_json_atomic
-from pharmdesk.store.schema import AuditEntry
+from pharmdesk.store.schema import AuditCustomer, AuditEntry, AuditState
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +38,10 @@ VERIFY_BATCH = 5000
 
 def canonical_detail(detail: dict[str, Any] | None) -> str:
     return json.dumps(detail or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def detail_digest(detail: str) -> str:
+    return hashlib.sha256(detail.encode("utf-8")).hexdigest()
 
 
 def entry_hash(
@@ -44,26 +54,30 @@ def entry_hash(
     outcome: str,
     detail: str,
     prev_hash: str,
+    *,
+    detail_hash: str | None = None,
 ) -> str:
-    material = json.dumps(
-        [
-            entry_id,
-            to_iso(at.replace(tzinfo=dt.UTC)),
-            user,
-            action,
-            entity_type,
-            entity_id,
-            outcome,
-            detail,
-            prev_hash,
-        ],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    """Format 1 (``detail_hash`` None, entries from before migration 0005) hashes the
+    detail itself; format 2 hashes the detail's own hash instead, so a detail can be
+    redacted later and the chain still verifies."""
+    fields: list[Any] = [
+        entry_id,
+        to_iso(at.replace(tzinfo=dt.UTC)),
+        user,
+        action,
+        entity_type,
+        entity_id,
+        outcome,
+    ]
+    if detail_hash is None:
+        fields += [detail, prev_hash]
+    else:
+        fields = [2, *fields, detail_hash, prev_hash]
+    material = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def _hash_of(entry: AuditEntry) -> str:
+def _hash_of(entry: Any) -> str:
     return entry_hash(
         entry.id,
         entry.at,
@@ -74,7 +88,13 @@ def _hash_of(entry: AuditEntry) -> str:
         entry.outcome,
         entry.detail,
         entry.prev_hash,
+        detail_hash=entry.detail_hash,
     )
+
+
+def is_redacted(detail: str) -> bool:
+    """A detail replaced by an erasure keeps its hash in ``detail_hash``; the marker says so."""
+    return detail.startswith('{"redacted":')
 
 
 @dataclass(frozen=True)
@@ -93,9 +113,25 @@ class Checkpoint:
         """A short code an admin can write down and keep off the PC."""
         return f"AUD-{self.entry_id}:{self.hash[:16]}"
 
+    @classmethod
+    def from_code(cls, code: str) -> Checkpoint:
+        """A printed code back (``AUD-123:0123456789abcdef``); ``hash`` is then its prefix."""
+        match = re.fullmatch(r"\s*AUD-(\d{1,12})\s*:\s*([0-9a-fA-F]{16,64})\s*", code)
+        if match is None:
+            raise ValueError(code)
+        return cls(int(match.group(1)), match.group(2).lower())
+
+    def matches(self, digest: str) -> bool:
+        return digest.startswith(self.hash) if len(self.hash) < 64 else digest == self.hash
+
 
 _HEAD = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
 _INSERT = insert(AuditEntry)
+_INSERT_CUSTOMERS = insert(AuditCustomer)
+_STATE = select(AuditState.__table__).where(AuditState.id == 1)
+# The seal moves on at least this often while entries are written.
+EPOCH_LENGTH = dt.timedelta(hours=1)
+_CUSTOMER_ID = re.compile(r"CUST-([1-9][0-9]{0,17})")
 
 
 @dataclass(frozen=True)
@@ -108,6 +144,34 @@ class Entry:
     detail: dict[str, Any] | None = None
     outcome: str = "success"
 
+    def customer_ids(self) -> set[int]:
+        """The customers this entry names: its entity, and ``detail.customerIds``."""
+        found: set[int] = set()
+        if self.entity_type == "customer" and self.entity_id:
+            match = _CUSTOMER_ID.fullmatch(self.entity_id)
+            if match:
+                found.add(int(match.group(1)))
+        for value in (self.detail or {}).get("customerIds") or ():
+            match = _CUSTOMER_ID.fullmatch(str(value))
+            if match:
+                found.add(int(match.group(1)))
+        return found
+
+
+def shown_ids(rows: Sequence[dict[str, Any]], key: str = "id") -> list[str]:
+    """The customer ids of the rows a person was shown, once each, in the order shown:
+    ``detail.customerIds`` of list-type entries (and so ``audit_customer``)."""
+    return list(dict.fromkeys(str(row[key]) for row in rows if row.get(key)))
+
+
+def ids_in_text(texts: Iterable[str]) -> list[str]:
+    """Customer ids named in texts (messages that name the customer on file)."""
+    found: dict[str, None] = {}
+    for text in texts:
+        for match in _CUSTOMER_ID.finditer(str(text)):
+            found[match.group(0)] = None
+    return sorted(found, key=lambda cid: int(cid[5:]))
+
 
 def append(
     tx: Session,
@@ -119,22 +183,99 @@ def append(
     entity_id: str | None = None,
     outcome: str = "success",
     detail: dict[str, Any] | None = None,
+    ratchet: bool = False,
+    start: SealRoot | None = None,
 ) -> Checkpoint:
     """Add one entry to the chain, in the caller's transaction (which holds the write lock).
     Returns the new head of the chain."""
     return append_many(
-        tx, at=at, user=user, entries=[Entry(action, entity_type, entity_id, detail, outcome)]
+        tx,
+        at=at,
+        user=user,
+        entries=[Entry(action, entity_type, entity_id, detail, outcome)],
+        ratchet=ratchet,
+        start=start,
     )
 
 
-def append_many(tx: Session, *, at: dt.datetime, user: str, entries: Sequence[Entry]) -> Checkpoint:
+def ensure_state(conn: Connection) -> Any:
+    row = conn.execute(_STATE).first()
+    if row is None:
+        conn.execute(insert(AuditState).values(id=1, attempts_seq=0, checkpoint_id=0))
+        row = conn.execute(_STATE).first()
+    return row
+
+
+class _Sealer:
+    """Seals one batch of entries: the epoch and MAC of each, and the key moved on."""
+
+    def __init__(
+        self, state: Any, at: dt.datetime, ratchet: bool, start: SealRoot | None, first: int
+    ) -> None:
+        self.key: bytes | None = None
+        self.epoch = 0
+        self.changed = False
+        self.at = at
+        if state is not None and state.seal_key is not None:
+            self.key = bytes.fromhex(state.seal_key)
+            self.epoch = int(state.seal_epoch)
+            due = state.sealed_at is None or at - state.sealed_at >= EPOCH_LENGTH
+            self.pending_ratchet = ratchet or due
+        elif start is not None:
+            if start.start != first:
+                raise ValueError("the seal must start at the next entry")
+            # The first sealed entry opens epoch 1 and is MACed under k0 itself.
+            self.key, self.epoch, self.pending_ratchet = start.root, 0, True
+        else:
+            self.pending_ratchet = False
+
+    def seal(self, entry_id: int, digest: str) -> tuple[int | None, str | None]:
+        if self.key is None:
+            return None, None
+        if self.pending_ratchet:
+            # The epoch's first entry is MACed under the previous key, which is then
+            # replaced: it closes the previous epoch for good.
+            mac = entry_mac(self.key, entry_id, self.epoch + 1, digest)
+            self.epoch += 1
+            self.key = next_key(self.key)
+            self.pending_ratchet = False
+            self.changed = True
+            return self.epoch, mac
+        return self.epoch, entry_mac(self.key, entry_id, self.epoch, digest)
+
+    def save(self, conn: Connection) -> None:
+        if not self.changed or self.key is None:
+            return
+        ensure_state(conn)
+        # Overwrite the old key in place and zero what it leaves behind (best effort:
+        # the write-ahead log keeps the old page until its next checkpoint).
+        conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        conn.execute(
+            update(AuditState)
+            .where(AuditState.id == 1)
+            .values(seal_epoch=self.epoch, seal_key=self.key.hex(), sealed_at=self.at)
+        )
+
+
+def append_many(
+    tx: Session,
+    *,
+    at: dt.datetime,
+    user: str,
+    entries: Sequence[Entry],
+    ratchet: bool = False,
+    start: SealRoot | None = None,
+) -> Checkpoint:
     """Add entries to the chain in their order, in the caller's transaction.
 
     Every operation writes one, so it is Core statements on the session's connection
-    (the chain head once, one INSERT for all of them), not ORM objects and a
-    unit-of-work flush: that took a third of a one-row operation's time, and an import
-    batch writes hundreds. The caller's own pending changes are flushed first, so they
-    still reach the database (and fail) ahead of the entries.
+    (the chain head and the seal state once, one INSERT for all of them), not ORM objects
+    and a unit-of-work flush: that took a third of a one-row operation's time, and an
+    import batch writes hundreds. The caller's own pending changes are flushed first, so
+    they still reach the database (and fail) ahead of the entries. Each entry is sealed
+    (``_Sealer``; ``ratchet`` moves the seal to a new epoch first, as every sign-in does,
+    and ``start`` starts sealing with an admin's ``k0``), and the customers it names go
+    to ``audit_customer``.
     Returns the new head of the chain.
     """
     if not entries:
@@ -144,10 +285,13 @@ def append_many(tx: Session, *, at: dt.datetime, user: str, entries: Sequence[En
     head = conn.execute(_HEAD).first()
     prev_id, prev_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
     naive_at = at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    sealer = _Sealer(conn.execute(_STATE).first(), naive_at, ratchet, start, prev_id + 1)
     rows = []
+    shown = []
     for entry in entries:
         prev_id += 1
         text = canonical_detail(entry.detail)
+        text_hash = detail_digest(text)
         digest = entry_hash(
             prev_id,
             naive_at,
@@ -158,7 +302,9 @@ def append_many(tx: Session, *, at: dt.datetime, user: str, entries: Sequence[En
             entry.outcome,
             text,
             prev_hash,
+            detail_hash=text_hash,
         )
+        epoch, mac = sealer.seal(prev_id, digest)
         rows.append(
             {
                 "id": prev_id,
@@ -171,10 +317,17 @@ def append_many(tx: Session, *, at: dt.datetime, user: str, entries: Sequence[En
                 "detail": text,
                 "prev_hash": prev_hash,
                 "hash": digest,
+                "detail_hash": text_hash,
+                "epoch": epoch,
+                "mac": mac,
             }
         )
+        shown += [{"customer_id": c, "entry_id": prev_id} for c in sorted(entry.customer_ids())]
         prev_hash = digest
     conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    if shown:
+        conn.execute(_INSERT_CUSTOMERS, shown)
+    sealer.save(conn)
     return Checkpoint(prev_id, prev_hash)
 
 
@@ -216,48 +369,7 @@ def write_checkpoint(path: Path, checkpoint: Checkpoint) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    first_bad_entry: int | None
-    reason: str | None = None
+# Verification lives in its own module; these names stay reachable from here.
+from pharmdesk.controllers.audit_verify import ChainReport, verify_chain  # noqa: E402
 
-    def to_json(self) -> dict[str, Any]:
-        bad = f"AUD-{self.first_bad_entry}" if self.first_bad_entry is not None else None
-        return {"ok": self.ok, "checked": self.checked, "firstBadEntry": bad}
-
-
-def verify_chain(tx: Session, checkpoint: Checkpoint | None) -> ChainReport:
-    """Recompute every hash; require ids 1..n in order and the checkpoint inside the chain."""
-    prev_hash = GENESIS
-    expected_id = 1
-    checked = 0
-    checkpoint_seen = checkpoint is None
-    last_id = 0
-    while True:
-        batch = tx.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.id >= expected_id)
-            .order_by(AuditEntry.id)
-            .limit(VERIFY_BATCH)
-        ).all()
-        if not batch:
-            break
-        for entry in batch:
-            if entry.id != expected_id or entry.prev_hash != prev_hash:
-                return ChainReport(False, checked, expected_id, "an entry is missing or moved")
-            if _hash_of(entry) != entry.hash:
-                return ChainReport(False, checked, entry.id, "an entry was changed")
-            if checkpoint is not None and entry.id == checkpoint.entry_id:
-                if entry.hash != checkpoint.hash:
-                    return ChainReport(False, checked, entry.id, "the chain was rewritten")
-                checkpoint_seen = True
-            prev_hash = entry.hash
-            expected_id += 1
-            checked += 1
-            last_id = entry.id
-        tx.expunge_all()
-    if not checkpoint_seen:
-        return ChainReport(False, checked, last_id + 1, "the chain was truncated")
-    return ChainReport(True, checked, None)
+__all__ = ["ChainReport", "verify_chain"]

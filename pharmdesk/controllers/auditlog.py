@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -24,8 +26,8 @@ from pharmdesk.controllers.validation import (
     integer,
     string,
 )
-from pharmdesk.errors import validation
-from pharmdesk.store.schema import AuditEntry
+from pharmdesk.errors import PharmDeskError, validation
+from pharmdesk.store.schema import AuditCustomer, AuditEntry, AuditState
 
 AUDIT = "AUD"
 # The actions of API.md's audit table: filtering by a misspelt one is refused, not empty.
@@ -57,6 +59,7 @@ ACTIONS = (
     "restore",
     "emergencyAccess",
     "denied",
+    "tamper",
 )
 
 
@@ -100,10 +103,17 @@ def fetch_audit_log(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     if "beforeId" in p:
         query = query.where(AuditEntry.id < p["beforeId"])
         filters["beforeId"] = f"{AUDIT}-{p['beforeId']}"
+    order = AuditEntry.id.desc()
     if "customerId" in p:
-        customer = f"{CUSTOMER}-{p['customerId']}"
-        query = query.where(AuditEntry.entity_type == "customer", AuditEntry.entity_id == customer)
-        filters["customerId"] = customer
+        # Every entry that showed or changed the customer (its entity, or one of the
+        # customers a list showed): one walk down audit_customer's primary key.
+        query = query.join(AuditCustomer, AuditCustomer.entry_id == AuditEntry.id).where(
+            AuditCustomer.customer_id == p["customerId"]
+        )
+        if "beforeId" in p:
+            query = query.where(AuditCustomer.entry_id < p["beforeId"])
+        order = AuditCustomer.entry_id.desc()
+        filters["customerId"] = f"{CUSTOMER}-{p['customerId']}"
     if "user" in p:
         # Usernames are stored lower-case (sign-in folds what was typed).
         user = p["user"].lower()
@@ -120,7 +130,7 @@ def fetch_audit_log(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         filters["to"] = p["to"].isoformat()
     limit = p["limit"]
     # Keyset paging on the id: entries appended meanwhile are newer than every page.
-    rows = op.tx.scalars(query.order_by(AuditEntry.id.desc()).limit(limit + 1)).all()
+    rows = op.tx.scalars(query.order_by(order).limit(limit + 1)).all()
     has_more = len(rows) > limit
     page = rows[:limit]
     entries = [entry_json(e) for e in page]
@@ -134,20 +144,70 @@ def fetch_audit_log(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     return {"entries": entries, "hasMore": has_more, "nextBeforeId": next_before}
 
 
-@operation("verifyAuditLog", params={}, roles=ADMINS)
+@operation(
+    "verifyAuditLog",
+    params={"backup": Param(string(1, 4096)), "code": Param(string(1, 100))},
+    roles=ADMINS,
+)
 def verify_audit_log(op: Op, p: dict[str, Any]) -> dict[str, Any]:
-    checkpoint = audit.read_checkpoint(op.desk.files.checkpoint)
-    report = audit.verify_chain(op.tx, checkpoint)
-    answer = report.to_json()
-    op.audit(
-        "auditView",
-        None,
-        None,
-        {
-            "operation": "verifyAuditLog",
-            **answer,
-            "reason": report.reason,
-            "checkpoint": checkpoint.code() if checkpoint else None,
-        },
-    )
+    """The chain, every seal (with this admin's root), and every checkpoint given: the one
+    beside the database (required), the one inside a backup, a printed code."""
+    checkpoints: list[audit.Checkpoint] = []
+    sources: list[str] = []
+    reason = None
+    path = op.desk.files.checkpoint
+    stored = audit.read_checkpoint(path)
+    if stored is None:
+        reason = "checkpoint missing" if not path.exists() else "checkpoint unreadable"
+    else:
+        checkpoints.append(stored)
+        sources.append(f"file {stored.code()}")
+    if "backup" in p:
+        carried = backup_checkpoint(Path(p["backup"]).expanduser())
+        checkpoints.append(carried)
+        sources.append(f"backup {carried.code()}")
+    if "code" in p:
+        try:
+            printed = audit.Checkpoint.from_code(p["code"])
+        except ValueError:
+            raise validation(
+                "That is not a checkpoint code: it looks like AUD-1234:0123456789abcdef.", "code"
+            ) from None
+        checkpoints.append(printed)
+        sources.append(f"code {printed.code()}")
+    seal = op.desk.seal
+    if seal is None and sealing_started(op):
+        reason = reason or (
+            "the seal key is not available to this account: sign in with your password "
+            "(an admin who holds it hands it on at their next sign-in)"
+        )
+    report = audit.verify_chain(op.tx, checkpoints, seal)
+    ok = report.ok and reason is None
+    answer = {
+        **report.to_json(),
+        "ok": ok,
+        "reason": report.reason or reason,
+        "sealed": report.sealed,
+        "checkpoints": sources,
+    }
+    op.audit("auditView", None, None, {"operation": "verifyAuditLog", **answer})
     return answer
+
+
+def sealing_started(op: Op) -> bool:
+    state = op.tx.execute(select(AuditState.seal_key).where(AuditState.id == 1)).first()
+    return state is not None and state[0] is not None
+
+
+def backup_checkpoint(path: Path) -> audit.Checkpoint:
+    """The checkpoint a backup file carries (unpacked into a private temporary folder)."""
+    from pharmdesk.store.backup import BackupArchive
+
+    with tempfile.TemporaryDirectory(prefix="pharmdesk-verify-") as staging:
+        try:
+            carried = BackupArchive(path, Path(staging)).checkpoint
+        except PharmDeskError as exc:
+            raise PharmDeskError(exc.code, exc.message, "backup") from None
+    if carried is None:
+        raise validation("That backup holds no audit checkpoint to check against.", "backup")
+    return audit.Checkpoint.from_json(carried)

@@ -465,7 +465,13 @@ def fetch_customers(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         "list",
         "customer",
         None,
-        {"search": search, "sort": p["sort"], "page": p["page"], "shown": len(answer["customers"])},
+        {
+            "search": search,
+            "sort": p["sort"],
+            "page": p["page"],
+            "shown": len(answer["customers"]),
+            "customerIds": audit.shown_ids(answer["customers"]),
+        },
     )
     return answer
 

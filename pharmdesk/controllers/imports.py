@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import false, select
 
+from pharmdesk.controllers import audit
 from pharmdesk.controllers.customers import (
     NewCustomer,
     create_customers,
@@ -193,6 +194,8 @@ def check_import_rows(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "importId": p["importId"],
             "rows": len(p["rows"]),
             "shown": len(shown),
+            # Matches carry their id; an exact duplicate's message names the one on file.
+            "customerIds": audit.ids_in_text(shown),
         },
     )
     return {"results": [results[item["row"]] for item in p["rows"]]}

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import false, func, select
 
+from pharmdesk.controllers import audit
 from pharmdesk.controllers.customer_rows import CUSTOMER, ROW_COLUMNS, customer_row
 from pharmdesk.controllers.customers import CUSTOMER_ID, get_customer
 from pharmdesk.controllers.registry import Op, operation
@@ -79,7 +80,11 @@ def find_likely_duplicates(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         "list",
         "customer",
         None,
-        {"purpose": "duplicateCheck", "shown": len(customers)},
+        {
+            "purpose": "duplicateCheck",
+            "shown": len(customers),
+            "customerIds": audit.shown_ids(customers),
+        },
     )
     return {"customers": customers}
 

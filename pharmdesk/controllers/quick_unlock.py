@@ -42,6 +42,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from pharmdesk.clock import Clock, to_iso
+from pharmdesk.controllers.audit_seal import SealRoot
 from pharmdesk.controllers.session import DeskSession, _locked_message, open_session
 from pharmdesk.errors import (
     AUTH_FAILED,
@@ -52,7 +53,7 @@ from pharmdesk.errors import (
 )
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.attempts import SignInAttempts
-from pharmdesk.store.engine import DatabaseOpenError
+from pharmdesk.store.engine import KEY_BYTES, DatabaseOpenError
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, derive
 
 log = logging.getLogger(__name__)
@@ -230,7 +231,9 @@ class QuickUnlock:
             return False
         salt, nonce = os.urandom(16), os.urandom(12)
         wrapping = derive(pin.encode("ascii"), salt, self.pin_kdf)
-        wrapped = AESGCM(wrapping).encrypt(nonce, session.key, self._aad(owner))
+        # An admin's audit seal root rides along, so a PIN unlock keeps verify possible.
+        secret = session.key + (session.seal.payload() if session.seal else b"")
+        wrapped = AESGCM(wrapping).encrypt(nonce, secret, self._aad(owner))
         self._sealed = _Sealed(owner, session.staff.full_name, expires, salt, nonce, wrapped)
         return True
 
@@ -267,7 +270,10 @@ class QuickUnlock:
         state = attempts.state(sealed.owner, now)
         if state.locked_until is not None:
             raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
-        key = self._unwrap(sealed, pin)
+        secret = self._unwrap(sealed, pin)
+        key = None if secret is None else secret[:KEY_BYTES]
+        seal = None if secret is None else SealRoot.from_payload(secret[KEY_BYTES:])
+        secret = None
         if key is None:
             self.tries_left -= 1
             cleared = self.tries_left <= 0
@@ -283,7 +289,13 @@ class QuickUnlock:
             )
         try:
             session = open_session(
-                self.files, sealed.owner, key, clock=self.clock, kdf=self.kdf, method="pin"
+                self.files,
+                sealed.owner,
+                key,
+                clock=self.clock,
+                kdf=self.kdf,
+                method="pin",
+                seal=seal,
             )
         except PharmDeskError as exc:
             # Disabled, reset by an admin, or the database key rotated while locked: the

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pharmdesk.clock import Clock
-from pharmdesk.controllers import audit
+from pharmdesk.controllers import audit, sealing
+from pharmdesk.controllers.audit_seal import RECOVERY_OWNER, recovery_secret
 from pharmdesk.controllers.registry import ADMIN
 from pharmdesk.controllers.session import (
     DeskSession,
@@ -32,7 +33,7 @@ from pharmdesk.controllers.validation import clean_text
 from pharmdesk.errors import AUTH_FAILED, LOCKED_OUT, PharmDeskError, not_found, validation
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
-from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
+from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault, normalize_recovery_key
 
 # Not a valid username (brackets, space), so it can never be mistaken for a staff account.
 RECOVERY_USER = "(recovery key)"
@@ -157,7 +158,7 @@ def recovery_sign_in(
     if not recovery_key.strip():
         raise validation("Type the recovery key from its paper.", "recoveryKey")
     _require_files(files)
-    attempts = SignInAttempts(files.attempts)
+    attempts = SignInAttempts.beside(files)
     now = clock.now()
     state = attempts.state(RECOVERY_USER, now)
     if state.locked_until is not None:
@@ -177,6 +178,15 @@ def recovery_sign_in(
         with db.transaction() as tx:
             now = clock.now()
             record_pending_failures(tx, pending, now)
+            access = sealing.at_sign_in(
+                tx,
+                vault,
+                RECOVERY_OWNER,
+                True,
+                secret=recovery_secret(normalize_recovery_key(recovery_key)),
+                kept=None,
+                now=now,
+            )
             audit.append(
                 tx,
                 at=now,
@@ -184,11 +194,14 @@ def recovery_sign_in(
                 action="emergencyAccess",
                 entity_type="staff",
                 detail={"reason": reason},
+                ratchet=True,
+                start=access.start,
             )
+            access.finish()
         attempts.forget_pending(len(pending))
     except BaseException:
         db.close()
         raise
     attempts.clear(RECOVERY_USER)
     staff = StaffInfo(RECOVERY_USER, "Recovery key", ADMIN, must_change_password=False)
-    return RecoverySession(DeskSession(files, db, key, staff, clock, kdf))
+    return RecoverySession(DeskSession(files, db, key, staff, clock, kdf, access.root))

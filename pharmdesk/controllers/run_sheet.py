@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from sqlalchemy import case, false, select
 
+from pharmdesk.controllers import audit
 from pharmdesk.controllers.plans import ACTIVE, DELIVERY_TIMES, resume_due_plans, sub_id
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import Param, display_id, integer
@@ -85,6 +86,7 @@ def refill_run_sheet(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "days": p["days"],
             "deliveries": len(deliveries),
             "truncated": truncated,
+            "customerIds": audit.shown_ids(deliveries, key="customerId"),
         },
     )
     return {

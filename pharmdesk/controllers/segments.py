@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from pharmdesk.controllers import audit
 from pharmdesk.controllers.consent.records import CHANNELS
 from pharmdesk.controllers.customer_rows import (
     ROW_COLUMNS,
@@ -564,6 +565,7 @@ def _run_segment(op: Op, segment: Segment, p: dict[str, Any]) -> dict[str, Any]:
             "page": p["page"],
             "shown": len(answer["customers"]),
             "total": answer["total"],
+            "customerIds": audit.shown_ids(answer["customers"]),
         },
     )
     return answer
@@ -674,6 +676,7 @@ def campaign_audience(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "total": answer["total"],
             "excludedWithoutConsent": excluded,
             **({"channel": channel} if channel else {}),
+            "customerIds": audit.shown_ids(answer["customers"]),
         },
     )
     return answer

@@ -21,7 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import Clock, to_iso
-from pharmdesk.controllers import audit
+from pharmdesk.controllers import audit, sealing
+from pharmdesk.controllers.audit_seal import (
+    RECOVERY_OWNER,
+    SealRoot,
+    new_root,
+    recovery_secret,
+    staff_secret,
+)
 from pharmdesk.controllers.passwords import check_new_password
 from pharmdesk.controllers.registry import (
     ADMIN,
@@ -49,7 +56,7 @@ from pharmdesk.store import migrate
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
 from pharmdesk.store.engine import KEY_BYTES, Database, make_engine, open_engine
 from pharmdesk.store.schema import AuditEntry, Staff
-from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
+from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault, normalize_recovery_key
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +109,7 @@ class DeskSession:
         staff: StaffInfo,
         clock: Clock,
         kdf: KdfParams = DEFAULT_KDF,
+        seal: SealRoot | None = None,
     ) -> None:
         self.files = files
         self.db = db
@@ -111,6 +119,10 @@ class DeskSession:
         self.vault = Vault(files.vault, kdf)
         self._settings: dict[str, Any] | None = None
         self._last_checkpoint = clock.now()
+        # An admin's audit seal root (k0), unwrapped at sign-in; None for everyone else.
+        self.seal = seal
+        self.sleep: Callable[[float], None] = time.sleep
+        self.failure_delay = 0.0
 
     # -- what operations use ------------------------------------------------------------
     @property
@@ -145,8 +157,19 @@ class DeskSession:
             raise validation(f"Unknown operation '{str(name)[:60]}'.", "operation")
         self._authorize(name, op_def.allowed_before_password_change)
         checked = parse_params(params, op_def.params)
-        with self.db.transaction() as tx:
-            result = op_def.handler(Op(tx, self, self.clock.now()), checked)
+        try:
+            with self.db.transaction() as tx:
+                result = op_def.handler(Op(tx, self, self.clock.now()), checked)
+        except PharmDeskError as exc:
+            if name == "changeMyPassword":
+                # A wrong current password is a failed sign-in (staff.change_my_password):
+                # the same delay, and it is in the log now, not only at the next sign-in.
+                delay, self.failure_delay = self.failure_delay, 0.0
+                self.sleep(delay)
+                self.enter_failed_attempts()
+                if exc.code == LOCKED_OUT:
+                    self.lock()
+            raise
         self._maybe_checkpoint()
         return result
 
@@ -198,6 +221,15 @@ class DeskSession:
         """Check and run a job here and now (the command line)."""
         return self.prepare_job(name, params)(progress or no_progress)
 
+    def enter_failed_attempts(self) -> None:
+        attempts = SignInAttempts.beside(self.files)
+        pending = attempts.pending()
+        if not pending:
+            return
+        with self.db.transaction() as tx:
+            record_pending_failures(tx, pending, self.clock.now())
+        attempts.forget_pending(len(pending))
+
     def resume_due_plans(self) -> None:
         """Sign-in upkeep: plans whose pause ends today (or ended while nobody was signed
         in) become active again, audited as this person's session; see
@@ -227,8 +259,10 @@ class DeskSession:
     def write_checkpoint(self) -> None:
         with self.db.transaction() as tx:
             head = audit.chain_head(tx)
-        if head is not None:
-            audit.write_checkpoint(self.files.checkpoint, head)
+        if head is not None and audit.write_checkpoint(self.files.checkpoint, head):
+            # The database remembers it, so a deleted or older checkpoint file is noticed.
+            with self.db.transaction() as tx:
+                sealing.remember_checkpoint(tx, head.entry_id)
         self._last_checkpoint = self.clock.now()
 
     def _maybe_checkpoint(self) -> None:
@@ -253,6 +287,7 @@ class DeskSession:
             # go, so that nothing reachable from a locked session can reopen the file.
             self.db = _ClosedDatabase(self.db.path)
             self._key = None
+            self.seal = None  # the audit seal root goes with the key
             self._settings = None
 
     def lock(self) -> None:
@@ -312,7 +347,7 @@ def sign_in(
     clock = clock or Clock()
     _require_files(files)
     vault = Vault(files.vault, kdf)
-    attempts = SignInAttempts(files.attempts)
+    attempts = SignInAttempts.beside(files)
     username = username.strip().lower()
     now = clock.now()
     state = attempts.state(username, now)
@@ -326,7 +361,7 @@ def sign_in(
         if state.locked_until is not None:
             raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
         raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
-    session = open_session(files, username, key, clock=clock, kdf=kdf)
+    session = open_session(files, username, key, clock=clock, kdf=kdf, password=password)
     attempts.clear(username)
     return session
 
@@ -339,28 +374,38 @@ def open_session(
     clock: Clock,
     kdf: KdfParams = DEFAULT_KDF,
     method: str | None = None,
+    password: str | None = None,
+    seal: SealRoot | None = None,
 ) -> DeskSession:
     """Open the database with a key already unwrapped (a keyslot, or a quick-unlock PIN
-    as ``method="pin"``) and audit the sign-in as ``username``."""
+    as ``method="pin"``, which hands back the seal root it kept) and audit the sign-in as
+    ``username``. With the ``password``, an admin's seal root is unwrapped too."""
     db = open_database(files, key)
+    secret = None if password is None else staff_secret(password)
     try:
-        staff = _audit_sign_in(db, username, SignInAttempts(files.attempts), clock, method)
+        staff, seal = _audit_sign_in(
+            db, files, username, clock, method, secret, Vault(files.vault, kdf), seal
+        )
     except BaseException:
         db.close()
         raise
-    session = DeskSession(files, db, key, staff, clock, kdf)
+    session = DeskSession(files, db, key, staff, clock, kdf, seal)
     session.resume_due_plans()
     return session
 
 
 def _audit_sign_in(
     db: Database,
+    files: DatabaseFiles,
     username: str,
-    attempts: SignInAttempts,
     clock: Clock,
-    method: str | None = None,
-) -> StaffInfo:
-    pending = attempts.pending()
+    method: str | None,
+    secret: bytes | None,
+    vault: Vault,
+    seal: SealRoot | None,
+) -> tuple[StaffInfo, SealRoot | None]:
+    attempts = SignInAttempts.beside(files)
+    pending, seq = attempts.pending_and_seq()
     with db.transaction() as tx:
         row = tx.scalar(select(Staff).where(Staff.username == username))
         if row is None or row.disabled:
@@ -373,22 +418,42 @@ def _audit_sign_in(
                 "An admin reset your password. Sign in with the one-time password.",
             )
         now = clock.now()
+        watch = sealing.check_files(tx, files.checkpoint, seq, pending)
+        if watch.forgive_missing_counters:
+            attempts.forgive_missing()
+            pending = [e for e in pending if e.get("action") != "tamper"]
         record_pending_failures(tx, pending, now)
+        sealing.record_tamper(tx, now, username, watch.found)
+        access = sealing.at_sign_in(
+            tx, vault, username, row.role == ADMIN, secret=secret, kept=seal, now=now
+        )
         newest = tx.scalar(select(AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1))
         detail: dict[str, Any] = {} if method is None else {"method": method}
         if newest is not None and now.replace(tzinfo=None) < newest:
             detail["clockBehind"] = {"newestEntry": to_iso(newest.replace(tzinfo=dt.UTC))}
-        audit.append(tx, at=now, user=username, action="signIn", detail=detail)
+        audit.append(
+            tx,
+            at=now,
+            user=username,
+            action="signIn",
+            detail=detail,
+            ratchet=True,
+            start=access.start,
+        )
+        access.finish()
         row.last_sign_in = now.replace(tzinfo=None)
         info = StaffInfo(row.username, row.full_name, row.role, row.must_change_password)
     attempts.forget_pending(len(pending))
-    return info
+    return info, access.root
 
 
 def record_pending_failures(tx: Session, pending: list[dict[str, Any]], now: dt.datetime) -> None:
     """Enter the failed attempts counted while the database was locked (any way in:
     a staff sign-in or the recovery key)."""
     for event in pending:
+        if event.get("action") == "tamper":
+            sealing.record_tamper(tx, now, "", [event])
+            continue
         failure = {"at": event["at"]}
         for extra in ("until", "method", "pinCleared"):  # pinCleared: see quick_unlock
             if extra in event:
@@ -457,6 +522,7 @@ def create_database(
         check_new_password(password, username=username)
     files.db.parent.mkdir(parents=True, exist_ok=True)
     key = os.urandom(KEY_BYTES)
+    seal = SealRoot(new_root(), 1)  # the first entry below is the first sealed one
     created: list[Any] = []
     try:
         engine = make_engine(files.db, key)
@@ -488,17 +554,26 @@ def create_database(
                 entity_type="staff",
                 entity_id=username,
                 detail={"event": "init", "role": ADMIN},
+                start=seal,
             )
             head = audit.chain_head(tx)
-        recovery = Vault(files.vault, kdf).create(key, username, password)
-        if head is not None:
-            audit.write_checkpoint(files.checkpoint, head)
+        SignInAttempts.beside(files).seq()  # the counter file exists from the start
+        vault = Vault(files.vault, kdf)
+        recovery = vault.create(key, username, password)
+        sealing.password_set(vault, username, staff_secret(password), seal)
+        sealing.password_set(
+            vault, RECOVERY_OWNER, recovery_secret(normalize_recovery_key(recovery)), seal
+        )
+        if head is not None and audit.write_checkpoint(files.checkpoint, head):
+            with db.transaction() as tx:
+                sealing.remember_checkpoint(tx, head.entry_id)
         db.close()
         return recovery
     except BaseException:
         for engine in created:
             engine.dispose()
         for path in files.all_files():
-            if path.exists():
-                path.unlink()
+            for leftover in (path, path.with_name(path.name + ".lock")):
+                if leftover.exists():
+                    leftover.unlink()
         raise

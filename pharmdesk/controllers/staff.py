@@ -30,20 +30,23 @@ from typing import Any
 
 from sqlalchemy import false, func, select
 
+from pharmdesk.controllers import sealing
+from pharmdesk.controllers.audit_seal import staff_secret
 from pharmdesk.controllers.customer_rows import iso_or_none
 from pharmdesk.controllers.passwords import check_new_password
 from pharmdesk.controllers.registry import ADMIN, ADMINS, EVERYONE, ROLES, Op, operation
-from pharmdesk.controllers.session import validate_username
+from pharmdesk.controllers.session import _locked_message, validate_username
 from pharmdesk.controllers.validation import Param, boolean, choice, free_text, string
 from pharmdesk.errors import (
     DATABASE_ERROR,
     DISK_FULL,
     DUPLICATE,
+    LOCKED_OUT,
     PharmDeskError,
     not_found,
     validation,
 )
-from pharmdesk.store.attempts import SignInAttempts
+from pharmdesk.store.attempts import SignInAttempts, failure_delay
 from pharmdesk.store.schema import Staff
 
 MAX_PASSWORD_INPUT = 4096  # the rule allows 1,024 after NFKC; refuse absurd input early
@@ -111,8 +114,14 @@ def _write_vault(change: Callable[[], None]) -> None:
         ) from None
 
 
-def _set_password(op: Op, username: str, password: str) -> None:
+def _set_password(op: Op, username: str, password: str, role: str) -> None:
+    """The person's keyslot, then their audit-seal entry under the same password: an admin's
+    holds the seal root (when this session has it), everyone's a key pair for later."""
     _write_vault(lambda: op.desk.vault.set_staff_password(username, password, op.desk.key))
+    root = op.desk.seal if role == ADMIN else None
+    _write_vault(
+        lambda: sealing.password_set(op.desk.vault, username, staff_secret(password), root)
+    )
 
 
 def _audit_staff(op: Op, username: str | None, event: str, **detail: Any) -> None:
@@ -174,7 +183,7 @@ def add_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     )
     _audit_staff(op, username, "add", role=p["role"], mustChangePassword=p["mustChangePassword"])
     # Vault last (see the module docstring): a slot without its row opens nothing.
-    _set_password(op, username, password)
+    _set_password(op, username, password, p["role"])
     return {"success": True}
 
 
@@ -195,6 +204,7 @@ def disable_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     # Removing the slot is what shuts the person out; done last (inside the transaction),
     # a lost commit still leaves them unable to sign in.
     _write_vault(lambda: op.desk.vault.remove_staff(row.username))
+    _write_vault(lambda: sealing.disabled(op.desk.vault, row.username))
     return {"success": True}
 
 
@@ -217,7 +227,7 @@ def enable_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     _audit_staff(op, row.username, "enable", mustChangePassword=p["mustChangePassword"])
     op.tx.flush()
     # A slot written while the row still says disabled opens nothing.
-    _set_password(op, row.username, password)
+    _set_password(op, row.username, password, row.role)
     return {"success": True}
 
 
@@ -246,9 +256,16 @@ def set_staff_role(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         _refuse_losing_last_admin(op, row, "role", "demoted")
     row.role = p["role"]
     _audit_staff(op, row.username, "setRole", old=old, new=p["role"])
+    op.tx.flush()
+    # A new admin gets the audit seal root handed to their key pair; a former one loses it.
+    _write_vault(
+        lambda: sealing.role_changed(op.desk.vault, row.username, p["role"] == ADMIN, op.desk.seal)
+    )
     if row.username == op.user:
         # An admin who demotes themself loses the rights now, not at the next sign-in.
         op.desk.staff = replace(op.desk.staff, role=p["role"])
+        if p["role"] != ADMIN:
+            op.desk.seal = None
     return {"success": True}
 
 
@@ -269,7 +286,7 @@ def reset_staff_password(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     row.must_change_password = p["mustChangePassword"]
     _audit_staff(op, row.username, "resetPassword", mustChangePassword=p["mustChangePassword"])
     op.tx.flush()
-    _set_password(op, row.username, password)
+    _set_password(op, row.username, password, row.role)
     return {"success": True}
 
 
@@ -287,11 +304,23 @@ def change_my_password(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     new = check_new_password(p["newPassword"], username=op.user, field="newPassword")
     if new == unicodedata.normalize("NFKC", p["oldPassword"]):
         raise validation("The new password must be different from the current one.", "newPassword")
-    # Checking the old password costs one key derivation, like a sign-in.
+    # Checking the old password is a sign-in: one key derivation, and a wrong one counts
+    # like a wrong password at the sign-in screen (delay, counter, lock-out, audit).
+    attempts = SignInAttempts.beside(op.desk.files)
+    state = attempts.state(op.user, op.now)
+    if state.locked_until is not None:
+        attempts.record_locked_attempt(op.user, op.now)
+        raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
     if op.desk.vault.unlock_staff(op.user, p["oldPassword"]) is None:
+        state = attempts.record_failure(op.user, op.desk.clock.now())
+        # Slept by DeskSession.call once this transaction is over (no lock held meanwhile).
+        op.desk.failure_delay = failure_delay(state.failures)
+        if state.locked_until is not None:
+            raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
         raise validation(
             "The current password is not right. Nothing was changed; try again.", "oldPassword"
         )
+    attempts.clear(op.user)
     row = _get_staff(op, op.user)
     row.must_change_password = False
     _audit_staff(op, op.user, "changePassword")
@@ -299,6 +328,6 @@ def change_my_password(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     # The new slot replaces the old in one atomic file write: the old password or the
     # new one works, never neither. A lost commit leaves the new one working and, at
     # worst, the must-change flag set, so the person is asked once more.
-    _set_password(op, op.user, new)
+    _set_password(op, op.user, new, row.role)
     op.desk.mark_password_changed()
     return {"success": True}

@@ -2,6 +2,14 @@
 
 Updated under a file lock so that two processes guessing in parallel both count. The
 pending events are entered into the audit log at the next successful sign-in by anyone.
+
+Every write bumps a sequence number (``seq``) that the database records at each sign-in,
+so a counter file deleted or put back from an older copy is noticed there (a ``tamper``
+entry). Deleting it must not buy a guesser a fresh set of tries either: when the key file
+is there but the counter file is missing or unreadable, it is made again with every
+account on its *last* try before lock-out (``floor``), and a ``tamper`` event waits for
+the next sign-in. The failed attempts it held are gone with it; the ``tamper`` entry says
+so.
 """
 
 from __future__ import annotations
@@ -55,27 +63,74 @@ class AttemptState:
     locked_until: dt.datetime | None
 
 
+TAMPER = "tamper"
+
+
 class SignInAttempts:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, guard: Path | None = None) -> None:
+        """``guard``: the key file; while it exists, this file is expected to exist too."""
         self.path = path
+        self.guard = guard
         self._lock = FileLock(str(path) + ".lock", timeout=30, mode=0o600)
+
+    @classmethod
+    def beside(cls, files: Any) -> SignInAttempts:
+        """The counter file of a database (``paths.DatabaseFiles``), guarded by its key file."""
+        return cls(files.attempts, files.vault)
 
     @contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:
         with self._lock:
-            data: dict[str, Any] = {"users": {}, "pending": []}
+            data: dict[str, Any] = {"users": {}, "pending": [], "seq": 0}
+            problem = None
             if self.path.exists():
                 try:
                     loaded = read_json(self.path)
-                    if isinstance(loaded, dict):
-                        data.update(loaded)
+                    if not isinstance(loaded, dict):
+                        raise ValueError("not an object")
+                    data.update(loaded)
                 except (OSError, ValueError):
-                    # A damaged counter file must not lock everyone out forever; start over.
-                    pass
+                    problem = "unreadable"
+            elif self.guard is not None and self.guard.exists():
+                problem = "missing"
+            if problem is not None:
+                # Start over, but with one try left for everyone (not five), and say so.
+                data = {"users": {}, "seq": 0, "floor": MAX_FAILURES - 1}
+                data["pending"] = [
+                    {
+                        "at": to_iso(dt.datetime.now(dt.UTC)),
+                        "user": "",
+                        "action": TAMPER,
+                        "file": "signInCounters",
+                        "found": problem,
+                    }
+                ]
             before = repr(data)
             yield data
-            if repr(data) != before:
+            if repr(data) != before or problem is not None:
+                data["seq"] = int(data.get("seq", 0)) + 1
                 _write(self.path, data)
+
+    def pending_and_seq(self) -> tuple[list[dict[str, Any]], int]:
+        """``pending()`` and ``seq()`` in one read of the file (every sign-in asks both)."""
+        with self._locked() as data:
+            if not self.path.exists():
+                data["seq"] = int(data.get("seq", 0)) + 1
+            return list(data["pending"]), int(data["seq"])
+
+    def seq(self) -> int:
+        """The file's sequence number (writing the file first when it is not there)."""
+        with self._locked() as data:
+            if not self.path.exists():
+                data["seq"] = int(data.get("seq", 0)) + 1
+            return int(data["seq"])
+
+    def forgive_missing(self) -> None:
+        """The database never knew this file (made before counters were tracked): its
+        absence was no tampering, so the one-try floor and the event go."""
+        with self._locked() as data:
+            data.pop("floor", None)
+            data["pending"] = [e for e in data["pending"] if e.get("action") != TAMPER]
 
     def state(self, username: str, now: dt.datetime) -> AttemptState:
         with self._locked() as data:
@@ -85,7 +140,7 @@ class SignInAttempts:
     def _state(data: dict[str, Any], username: str, now: dt.datetime) -> AttemptState:
         entry = data["users"].get(username)
         if not entry:
-            return AttemptState(0, None)
+            return AttemptState(int(data.get("floor", 0)), None)
         locked = entry.get("lockedUntil")
         locked_until = parse_iso(locked) if locked else None
         if locked_until is not None and locked_until <= now:
@@ -119,7 +174,10 @@ class SignInAttempts:
 
     def clear(self, username: str) -> None:
         with self._locked() as data:
-            data["users"].pop(username, None)
+            if data.get("floor"):
+                data["users"][username] = {"failures": 0, "lockedUntil": None}
+            else:
+                data["users"].pop(username, None)
 
     def pending(self) -> list[dict[str, Any]]:
         """Failed-attempt events not yet entered into the audit log, oldest first."""

@@ -222,6 +222,13 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Chain format 2 (migration 0005): the hash covers the detail's own hash, so a detail
+    # can be redacted later without breaking the chain. NULL on entries written before.
+    detail_hash: Mapped[str | None] = mapped_column(String(64))
+    # Forward-secure seal: the epoch whose key MACs this entry, and the MAC. NULL on
+    # entries written before sealing started (see controllers/audit_seal.py).
+    epoch: Mapped[int | None] = mapped_column(Integer)
+    mac: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_audit_entity", "entity_type", "entity_id", "id"),
@@ -229,6 +236,34 @@ class AuditEntry(Base):
         Index("ix_audit_action", "action", "id"),
         Index("ix_audit_at", "at", "id"),
     )
+
+
+class AuditCustomer(Base):
+    """Which customers an entry showed or changed: "who has seen this customer" is one
+    index range (written only by the audit writer, with the entry)."""
+
+    __tablename__ = "audit_customer"
+
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class AuditState(Base):
+    """One row: the audit log's own bookkeeping inside the database.
+
+    ``seal_key`` is the current epoch's key only (older ones are erased as it moves on);
+    ``attempts_seq`` and ``checkpoint_id`` are what PharmDesk last saw of the files beside
+    the database, so a deleted or older file is noticed at the next sign-in.
+    """
+
+    __tablename__ = "audit_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seal_epoch: Mapped[int | None] = mapped_column(Integer)
+    seal_key: Mapped[str | None] = mapped_column(String(64))
+    sealed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    attempts_seq: Mapped[int] = mapped_column(Integer, default=0)
+    checkpoint_id: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # -- consent per purpose and channel, suppression, outbox (migration 0006) -----------------

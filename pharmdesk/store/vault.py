@@ -13,6 +13,7 @@ import base64
 import os
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -250,3 +251,9 @@ class Vault:
             kept = [s for s in self.slots() if s["kind"] != RECOVERY]
             self._write([*kept, slot])
         return recovery
+
+    def update_slots(self, change: Callable[[list[dict]], list[dict]]) -> None:
+        """Read, change and rewrite the slots under the file lock, in one atomic write
+        (used for the audit seal's own ``sealKey`` entries, which are not key slots)."""
+        with self._lock:
+            self._write(change(self.slots()))

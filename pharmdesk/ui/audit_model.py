@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "restore": "Restore",
     "emergencyAccess": "Emergency access",
     "denied": "Refused",
+    "tamper": "Tampering found",
 }
 OUTCOME_LABELS = {"success": "OK", "denied": "Denied", "failed": "Failed"}
 PROBLEM_OUTCOMES = frozenset({"denied", "failed"})
@@ -83,6 +84,9 @@ KEY_LABELS = {
     "ok": "Chain intact",
     "sentForReview": "Sent for review",
     "excludedWithoutConsent": "Left out (no consent)",
+    "customerIds": "Customers shown",
+    "expectedAtLeast": "Expected at least",
+    "noticedBy": "Noticed at the sign-in of",
     "user": "Staff",
     "from": "From",
     "to": "To",
@@ -100,10 +104,17 @@ def when_local(at: str | None) -> str:
     return parse_iso(at).astimezone().strftime("%d %b %Y %H:%M:%S")
 
 
-def what(entry: Entry) -> str:
-    """The thing an entry is about: ``customer CUST-12``, ``staff femi``, or ``—``."""
+def what(entry: Entry, customer: str | None = None) -> str:
+    """The thing an entry is about: ``customer CUST-12``, ``staff femi``, or ``—``. In an
+    access report (``customer`` given) a list names that customer among those it showed."""
     kind = entry.get("entityType")
     ident = entry.get("entityId")
+    detail = entry.get("detail")
+    shown = detail.get("customerIds") if isinstance(detail, dict) else None
+    if customer and ident != customer and isinstance(shown, list) and customer in shown:
+        others = len(shown) - 1
+        among = f" among {others:,} other{'s' if others != 1 else ''}" if others else ""
+        return f"{customer} shown{among}"
     if kind and ident:
         return f"{kind} {ident}"
     if kind:
@@ -303,7 +314,7 @@ class AuditLogModel(QAbstractTableModel):
         if column == 2:
             return action_label(str(entry.get("action")))
         if column == 3:
-            return what(entry)
+            return what(entry, self._filters.get("customerId"))
         outcome = str(entry.get("outcome"))
         return OUTCOME_LABELS.get(outcome, outcome)
 

@@ -71,7 +71,7 @@ CUSTOMER_CHOICES = 8
 EXPORT_PAGE = 500
 ANY_DAY = QDate(2000, 1, 1)  # the date edits' "no limit" value, shown as "Any day"
 CUSTOMER_ID = re.compile(r"^\s*(CUST-\d+)\b", re.IGNORECASE)
-COLUMN_WIDTHS = (150, 90, 140, 150)
+COLUMN_WIDTHS = (150, 90, 140, 230)  # "What" holds "CUST-12 shown among 19 others"
 
 Call = Callable[[str, dict[str, Any]], dict[str, Any]]
 ChooseFile = Callable[[str], str]  # suggested path -> chosen path ("" = cancelled)
@@ -511,6 +511,12 @@ class AuditLogWindow(QDialog):
         self.results.setCurrentIndex(0)
         noun = "entry" if shown == 1 else "entries"
         matching = " matching the filters" if filtered else ""
+        customer = self.model.filters.get("customerId")
+        if customer:
+            # The access report: every entry that showed or changed this customer.
+            matching = f" that showed or changed {customer}" + (
+                " (and match the other filters)" if len(self.model.filters) > 1 else ""
+            )
         if self.model.has_more:
             self.count_label.setText(
                 f"The newest {shown:,} {noun}{matching}, newest first. Scroll down for older ones."
@@ -560,10 +566,21 @@ class AuditLogWindow(QDialog):
         if answer["ok"]:
             self.model.set_bad_entry(None)
             noun = "entry" if checked == 1 else "entries"
+            sealed = int(answer.get("sealed") or 0)
+            seals = f" {sealed:,} of them sealed, every seal intact." if sealed else ""
             self._set_verify(
                 "ok",
                 f"Chain intact: {checked:,} {noun} checked. None was changed, removed or "
-                "reordered.",
+                f"reordered.{seals}",
+            )
+            return
+        if answer["firstBadEntry"] is None:
+            # Every entry is sound, but something needed to trust it is not there.
+            self.model.set_bad_entry(None)
+            self._set_verify(
+                "bad",
+                f"Cannot confirm the log: {answer.get('reason')}. The {checked:,} entries "
+                "themselves are intact. Tell your IT person; keep this PC as it is.",
             )
             return
         bad = str(answer["firstBadEntry"])

@@ -14,7 +14,7 @@ from pharmdesk.clock import FixedClock
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import PERMISSION_DENIED, VALIDATION_ERROR, PharmDeskError
-from pharmdesk.store.schema import AuditEntry
+from pharmdesk.store.schema import AuditCustomer, AuditEntry
 
 ENTRY_KEYS = {"id", "at", "user", "action", "entityType", "entityId", "outcome", "detail"}
 
@@ -32,6 +32,11 @@ def entries(desk: DeskSession) -> list[AuditEntry]:
 
 def ids(answer: dict[str, Any]) -> list[int]:
     return [int(e["id"].split("-")[1]) for e in answer["entries"]]
+
+
+def verdict(answer: dict[str, Any]) -> dict[str, Any]:
+    """What every verify answer says first (the rest: reason, seals, checkpoints)."""
+    return {k: answer[k] for k in ("ok", "checked", "firstBadEntry")}
 
 
 def add_customer(desk: DeskSession, name: str, phone: str) -> str:
@@ -203,15 +208,26 @@ def test_fetch_validation(admin: DeskSession, params: dict[str, Any], field: str
 # -- verifyAuditLog -------------------------------------------------------------------------
 def test_verify_a_sound_chain(admin: DeskSession) -> None:
     add_customer(admin, "Ada Obi", "08031234501")
-    assert admin.call("verifyAuditLog") == {"ok": True, "checked": 3, "firstBadEntry": None}
+    assert admin.call("verifyAuditLog") == {
+        "ok": True,
+        "checked": 3,
+        "firstBadEntry": None,
+        "reason": None,
+        "sealed": 3,
+        "checkpoints": [f"file {audit.read_checkpoint(admin.files.checkpoint).code()}"],
+    }
     last = entries(admin)[-1]
     assert (last.id, last.action) == (4, "auditView")
     detail = json.loads(last.detail)
     assert detail["operation"] == "verifyAuditLog"
     assert (detail["ok"], detail["checked"]) == (True, 3)
-    assert detail["checkpoint"].startswith("AUD-1:")  # written at init
+    assert detail["checkpoints"][0].startswith("file AUD-1:")  # written at init
     # Its own entry extends a sound chain.
-    assert admin.call("verifyAuditLog") == {"ok": True, "checked": 4, "firstBadEntry": None}
+    assert verdict(admin.call("verifyAuditLog")) == {
+        "ok": True,
+        "checked": 4,
+        "firstBadEntry": None,
+    }
     assert admin.call("verifyAuditLog", None)["checked"] == 5
     assert refused(admin, "verifyAuditLog", {"full": True}).field == "full"
 
@@ -221,7 +237,8 @@ def test_verify_finds_an_edited_entry(admin: DeskSession) -> None:
     with admin.db.transaction() as tx:
         tx.execute(update(AuditEntry).where(AuditEntry.id == 2).values(user="mallory"))
     answer = admin.call("verifyAuditLog")
-    assert answer == {"ok": False, "checked": 1, "firstBadEntry": "AUD-2"}
+    assert verdict(answer) == {"ok": False, "checked": 1, "firstBadEntry": "AUD-2"}
+    assert answer["reason"] == "an entry was changed"
     detail = json.loads(entries(admin)[-1].detail)
     assert detail["ok"] is False and detail["reason"] == "an entry was changed"
 
@@ -230,18 +247,25 @@ def test_verify_uses_the_checkpoint_beside_the_database(admin: DeskSession) -> N
     for _ in range(3):
         admin.call("fetchCustomers")
     admin.write_checkpoint()  # at AUD-5
-    # Rewrite the whole chain with consistent hashes after editing entry 2: only the
-    # checkpoint kept outside the database can tell.
+    # Rewrite the whole chain with consistent hashes after editing entry 2: the checkpoint
+    # kept outside the database and the seals can tell.
     with admin.db.transaction() as tx:
         prev = audit.GENESIS
         for entry in tx.scalars(select(AuditEntry).order_by(AuditEntry.id)):
             if entry.id == 2:
                 entry.detail = json.dumps({"forged": True})
+                entry.detail_hash = audit.detail_digest(entry.detail)
             entry.prev_hash = prev
             entry.hash = audit._hash_of(entry)
             prev = entry.hash
+    with admin.db.transaction() as tx:
+        stored = audit.read_checkpoint(admin.files.checkpoint)
+        report = audit.verify_chain(tx, stored)  # hashes only, as a backup check runs
+    assert (report.ok, report.checked, report.first_bad_entry) == (False, 4, 5)
+    # The admin's verify also checks the seals: the forged entry itself is named.
     answer = admin.call("verifyAuditLog")
-    assert answer == {"ok": False, "checked": 4, "firstBadEntry": "AUD-5"}
+    assert verdict(answer) == {"ok": False, "checked": 1, "firstBadEntry": "AUD-2"}
+    assert "seal" in answer["reason"]
 
 
 def test_verify_finds_a_truncated_chain(admin: DeskSession) -> None:
@@ -250,7 +274,9 @@ def test_verify_finds_a_truncated_chain(admin: DeskSession) -> None:
     admin.write_checkpoint()  # at AUD-5
     with admin.db.transaction() as tx:
         tx.execute(delete(AuditEntry).where(AuditEntry.id >= 4))
-    assert admin.call("verifyAuditLog") == {"ok": False, "checked": 3, "firstBadEntry": "AUD-4"}
+    answer = admin.call("verifyAuditLog")
+    assert verdict(answer) == {"ok": False, "checked": 3, "firstBadEntry": "AUD-4"}
+    assert answer["reason"] == "the chain was truncated"
 
 
 @pytest.mark.parametrize("name", ["fetchAuditLog", "verifyAuditLog"])
@@ -262,3 +288,51 @@ def test_audit_log_is_for_admins_only(
         last = entries(desk)[-1]
         assert (last.action, last.outcome, last.user) == ("denied", "denied", desk.staff.username)
         assert json.loads(last.detail) == {"operation": name}
+
+
+# -- who has seen this customer ---------------------------------------------------------------
+def test_lists_record_the_customers_they_showed(admin: DeskSession) -> None:
+    ada = add_customer(admin, "Ada Obi", "08031234501")
+    bola = add_customer(admin, "Bola Ade", "08031234502")
+    admin.call("fetchCustomers", {"search": "ada"})  # shows Ada only
+    admin.call("fetchCustomers", {"limit": 1, "page": 2})  # by name: Bola Ade is second
+    admin.call("findLikelyDuplicates", {"name": "Ada Obi", "phone": "08031234501"})
+    lists = [e for e in entries(admin) if e.action == "list"]
+    assert [json.loads(e.detail)["customerIds"] for e in lists] == [[ada], [bola], [ada]]
+    with admin.db.transaction() as tx:
+        shown = tx.execute(select(AuditCustomer.entry_id, AuditCustomer.customer_id)).all()
+    # The side table holds exactly what the entries name: their entity and customerIds.
+    expected = set()
+    for entry in entries(admin):
+        named = json.loads(entry.detail).get("customerIds", [])
+        if entry.entity_type == "customer" and entry.entity_id:
+            named = [*named, entry.entity_id]
+        expected |= {(entry.id, int(c.split("-")[1])) for c in named}
+    assert set(shown) == expected
+
+
+def test_who_has_seen_this_customer_is_one_query(
+    admin: DeskSession, frontdesk: DeskSession
+) -> None:
+    ada = add_customer(admin, "Ada Obi", "08031234501")
+    add_customer(admin, "Bola Ade", "08031234502")
+    frontdesk.call("fetchCustomers", {"search": "obi"})
+    frontdesk.call("fetchCustomers", {"search": "bola"})  # did not show Ada
+    frontdesk.call("getCustomersByCondition", {"condition": "none at all"})
+    frontdesk.call("viewProviderCustomerDetails", {"customerId": ada})
+    answer = admin.call("fetchAuditLog", {"customerId": ada})
+    assert [(e["user"], e["action"]) for e in answer["entries"]] == [
+        ("femi", "view"),
+        ("femi", "list"),
+        ("admin", "create"),
+    ]
+    assert answer["entries"][1]["detail"]["customerIds"] == [ada]
+    # Paging and the other filters work on it as on the whole log.
+    first = admin.call("fetchAuditLog", {"customerId": ada, "limit": 1})
+    assert first["hasMore"] is True and first["nextBeforeId"] == answer["entries"][0]["id"]
+    rest = admin.call(
+        "fetchAuditLog", {"customerId": ada, "beforeId": first["nextBeforeId"], "limit": 5}
+    )
+    assert [e["id"] for e in rest["entries"]] == [e["id"] for e in answer["entries"][1:]]
+    only_lists = admin.call("fetchAuditLog", {"customerId": ada, "action": "list"})
+    assert [e["user"] for e in only_lists["entries"]] == ["femi"]

@@ -103,7 +103,14 @@ def test_check_classifies_each_row_and_writes_nothing(admin: DeskSession) -> Non
     assert customer_count(admin) == before
     assert entries(admin, "list")[-1] == (
         None,
-        {"purpose": "importCheck", "importId": IMPORT_ID, "rows": 5, "shown": 3},
+        {
+            "purpose": "importCheck",
+            "importId": IMPORT_ID,
+            "rows": 5,
+            "shown": 3,
+            # Who was shown: the exact duplicate's customer and the likely duplicate.
+            "customerIds": ["CUST-1", "CUST-2"],
+        },
     )
     assert len(entries(admin, "create")) == 2  # only the two set up
 

@@ -416,3 +416,21 @@ def test_the_pin_is_written_nowhere(
             data = path.read_bytes()
             assert pin.encode() not in data and b"204710" not in data, path.name
     assert quick.unlock(pin).staff.username == ADMIN
+
+
+def test_an_admins_seal_root_is_kept_under_the_pin_only(
+    quick: QuickUnlock, admin: DeskSession
+) -> None:
+    """While locked the audit seal root is wrapped with the key (unreachable in plain);
+    the PIN brings it back, so the admin's verify still checks every seal."""
+    root = admin.seal
+    assert root is not None
+    locked_with_pin(quick, admin)
+    assert all(root.root not in blob for blob in reachable_bytes(quick, admin))
+    back = quick.unlock(PIN)
+    try:
+        assert back.seal == root
+        answer = back.call("verifyAuditLog")
+        assert answer["ok"] is True and answer["sealed"] == answer["checked"]
+    finally:
+        back.close()

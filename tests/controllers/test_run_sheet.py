@@ -85,7 +85,13 @@ def test_run_order_date_then_time_then_name(admin: DeskSession, frontdesk: DeskS
     }
     assert zara_line["phone"].startswith("+234803")
     assert prints(admin) == [
-        {"document": "refillRunSheet", "days": 7, "deliveries": 5, "truncated": False}
+        {
+            "document": "refillRunSheet",
+            "days": 7,
+            "deliveries": 5,
+            "truncated": False,
+            "customerIds": [ade, zara, kemi],  # each once, in run order
+        }
     ]
 
 

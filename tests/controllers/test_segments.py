@@ -212,7 +212,7 @@ def test_condition_rows_have_the_fetch_customers_shape(admin: DeskSession) -> No
 
 
 def test_condition_is_audited(frontdesk: DeskSession) -> None:
-    new_customer(frontdesk, "Ada Obi", ["Asthma"])
+    ada = new_customer(frontdesk, "Ada Obi", ["Asthma"])
     frontdesk.call("getCustomersByCondition", {"condition": "asth", "page": 1, "limit": 5})
     entry = last_entry(frontdesk)
     assert (entry.action, entry.user, entry.entity_type, entry.outcome) == (
@@ -227,6 +227,7 @@ def test_condition_is_audited(frontdesk: DeskSession) -> None:
         "page": 1,
         "shown": 1,
         "total": 1,
+        "customerIds": [ada],
     }
 
 
@@ -404,6 +405,7 @@ def test_refills_are_audited(frontdesk: DeskSession) -> None:
         "page": 2,
         "shown": 0,
         "total": 0,
+        "customerIds": [],
     }
 
 
@@ -450,6 +452,7 @@ def test_high_value_is_audited(pharmacist: DeskSession) -> None:
         "page": 1,
         "shown": 0,
         "total": 0,
+        "customerIds": [],
     }
 
 
@@ -496,7 +499,7 @@ def test_campaign_audience_for_each_segment(admin: DeskSession) -> None:
 
 
 def test_campaign_audience_is_audited_as_export(pharmacist: DeskSession) -> None:
-    new_customer(pharmacist, "Ada Obi", consent=True, spent=10)
+    ada = new_customer(pharmacist, "Ada Obi", consent=True, spent=10)
     new_customer(pharmacist, "Bola Ade", spent=10)
     pharmacist.call("getCampaignAudience", {"segment": "highValue", "minSpend": 5, "limit": 10})
     entry = last_entry(pharmacist)
@@ -509,6 +512,7 @@ def test_campaign_audience_is_audited_as_export(pharmacist: DeskSession) -> None
         "shown": 1,
         "total": 1,
         "excludedWithoutConsent": 1,
+        "customerIds": [ada],  # only those shown: not the one without consent
     }
 
 

@@ -203,7 +203,7 @@ def test_action_filter_matches_the_controller(
 ) -> None:
     combo = window.action_filter
     assert combo.itemText(0) == "All actions"
-    assert combo.count() == 1 + 27  # every action of API.md's table
+    assert combo.count() == 1 + 28  # every action of API.md's table, with v3's tamper
     combo.setCurrentIndex(combo.findData("update"))
     got = model_ids(window.model)
     assert got == controller_ids(window.desk, action="update")
@@ -228,12 +228,17 @@ def test_customer_picked_from_the_search_list(
     assert window.model.filters == {"customerId": history["ada"]}
     got = model_ids(window.model)
     assert got == controller_ids(window.desk, customerId=history["ada"])
+    # The access report: the picker's own search showed Ada to this admin, so it is in it.
     assert [window.model.entry(r)["action"] for r in range(len(got))] == [  # type: ignore[index]
+        "list",
         "view",
         "view",
         "update",
         "create",
     ]
+    assert window.model.index(0, 3).data() == f"{history['ada']} shown"
+    assert window.model.index(1, 3).data() == f"customer {history['ada']}"
+    assert f"that showed or changed {history['ada']}" in window.count_label.text()
     # typing something else drops the customer filter; an id typed whole is used as it is
     picker.clear()
     assert window.model.filters == {}
@@ -694,3 +699,40 @@ def test_count_label_reads_well(qtbot: QtBot, window: AuditLogWindow) -> None:
     assert re.fullmatch(r"All \d+ entries, newest first\.", window.count_label.text())
     window.action_filter.setCurrentIndex(window.action_filter.findData("signIn"))
     assert window.count_label.text() == "1 entry matching the filters."
+
+
+# -- the access report -----------------------------------------------------------------------------
+def test_the_customer_filter_is_the_access_report(
+    qtbot: QtBot, history: dict[str, str], window: AuditLogWindow, signed_in_desk: DeskContext
+) -> None:
+    """Lists, segments and duplicate checks that showed the customer are in it, named as
+    such, with who and when; the detail lists every customer that list showed."""
+    ada = history["ada"]
+    signed_in_desk.call("fetchCustomers", {})  # all three customers on one page
+    signed_in_desk.call("fetchCustomers", {"search": "chidi"})  # not Ada
+    qtbot.keyClicks(window.customer_filter, ada.lower())
+    qtbot.waitUntil(
+        lambda: window.model.filters == {"customerId": ada}, timeout=CUSTOMER_DEBOUNCE_MS * 10
+    )
+    got = model_ids(window.model)
+    assert got == controller_ids(window.desk, customerId=ada)
+    first = window.model.entry(0)
+    assert first is not None and first["action"] == "list"
+    assert first["detail"]["customerIds"] == [ada, history["bola"], history["chidi"]]
+    assert window.model.index(0, 3).data() == f"{ada} shown among 2 others"
+    window.table.selectRow(0)
+    assert "Customers shown:" in window.detail.toPlainText()
+    assert f"that showed or changed {ada}" in window.count_label.text()
+    # The search for Chidi alone never showed Ada: it is not in her report.
+    lists = [window.model.entry(r) for r in range(window.model.rowCount())]
+    assert all(e is not None and e["detail"].get("search") != "chidi" for e in lists)
+
+
+def test_verify_says_when_the_checkpoint_is_missing(
+    qtbot: QtBot, window: AuditLogWindow, signed_in_desk: DeskContext
+) -> None:
+    assert signed_in_desk.session is not None
+    signed_in_desk.session.files.checkpoint.unlink()
+    qtbot.mouseClick(window.verify_button, Qt.MouseButton.LeftButton)
+    assert window.verify_result.property("state") == "bad"
+    assert window.verify_result.text().startswith("Cannot confirm the log: checkpoint missing.")

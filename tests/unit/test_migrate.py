@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import migrate
+from tests.conftest import ADMIN_PASSWORD, TEST_KDF
 
 
 def test_schema_head_is_the_chains_only_head() -> None:
@@ -98,3 +102,87 @@ def test_upgrading_a_0002_database_to_the_head(admin: DeskSession) -> None:
     found = admin.call("getCustomersByCondition", {"condition": "asthma"})
     assert [row["name"] for row in found["customers"]] == ["Kelechi Amadi"]
     assert _search(admin, "amadi") == ["Kelechi Amadi"]
+
+
+def _database_at_0004(folder: Path) -> tuple[DatabaseFiles, bytes]:
+    """A database as the previous version left it: schema 0004, a format-1 audit chain
+    (one entry viewing CUST-7), an admin and a front-desk account, its checkpoint."""
+    import datetime as dt
+    import os
+
+    from alembic import command as alembic_command
+
+    from pharmdesk.controllers import audit
+    from pharmdesk.store.engine import KEY_BYTES, make_engine
+    from pharmdesk.store.vault import Vault
+
+    files = DatabaseFiles(folder / "pharmdesk.db")
+    key = os.urandom(KEY_BYTES)
+    engine = make_engine(files.db, key)
+    config = migrate._config()
+    at = dt.datetime(2026, 4, 18, 11, 0, 0)
+    prev = audit.GENESIS
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        alembic_command.upgrade(config, "0004")
+        for name, role in (("admin", "admin"), ("femi", "frontdesk")):
+            conn.execute(
+                text(
+                    "INSERT INTO staff (username, full_name, role, disabled, "
+                    "must_change_password, created_at) VALUES (:u, :u, :r, 0, 0, :at)"
+                ),
+                {"u": name, "r": role, "at": at},
+            )
+        for entry_id, action, entity in ((1, "staff", None), (2, "view", "CUST-7")):
+            kind = "customer" if entity else "staff"
+            digest = audit.entry_hash(
+                entry_id, at, "admin", action, kind, entity, "success", "{}", prev
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO audit_entry (id, at, user, action, entity_type, entity_id, "
+                    "outcome, detail, prev_hash, hash) VALUES "
+                    "(:id, :at, 'admin', :action, :kind, :entity, 'success', '{}', :prev, :hash)"
+                ),
+                {"id": entry_id, "at": at, "action": action, "kind": kind, "entity": entity,
+                 "prev": prev, "hash": digest},
+            )  # fmt: skip
+            prev = digest
+    engine.dispose()
+    vault = Vault(files.vault, TEST_KDF)
+    vault.create(key, "admin", ADMIN_PASSWORD)
+    vault.set_staff_password("femi", "femi likes long walks 2026", key)
+    audit.write_checkpoint(files.checkpoint, audit.Checkpoint(2, prev))
+    return files, key
+
+
+def test_a_0004_database_upgrades_its_audit_log(tmp_path: Path) -> None:
+    """Old entries verify as before; entries from the upgrade on are format 2, sealed
+    from the first admin sign-in; "who has seen" covers the old entries too."""
+    from pharmdesk.clock import FixedClock
+    from pharmdesk.controllers.session import sign_in
+    from pharmdesk.store.schema import AuditEntry
+
+    files, _key = _database_at_0004(tmp_path)
+    clock = FixedClock()
+    femi = sign_in(files, "femi", "femi likes long walks 2026", clock=clock, kdf=TEST_KDF)
+    femi.call("fetchCustomers")
+    assert femi.seal is None
+    femi.sign_out()
+    admin = sign_in(files, "admin", ADMIN_PASSWORD, clock=clock, kdf=TEST_KDF)
+    try:
+        with admin.db.transaction() as tx:
+            rows = tx.execute(
+                select(AuditEntry.id, AuditEntry.action, AuditEntry.detail_hash, AuditEntry.epoch)
+            ).all()
+        assert [(r.detail_hash is None, r.epoch is None) for r in rows[:2]] == [(True, True)] * 2
+        assert all(r.detail_hash is not None for r in rows[2:])  # format 2 from the upgrade
+        unsealed = [r.action for r in rows[2:] if r.epoch is None]
+        assert unsealed == ["signIn", "list", "signOut"]  # femi's, before an admin came
+        assert admin.seal is not None and admin.seal.start == rows[-1].id
+        answer = admin.call("verifyAuditLog")
+        assert (answer["ok"], answer["checked"], answer["sealed"]) == (True, len(rows), 1)
+        seen = admin.call("fetchAuditLog", {"customerId": "CUST-7"})["entries"]
+        assert [(e["id"], e["action"]) for e in seen] == [("AUD-2", "view")]
+    finally:
+        admin.close()

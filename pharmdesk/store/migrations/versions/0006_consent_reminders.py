@@ -1,7 +1,7 @@
 """consent per purpose and channel, the STOP suppression list, the reminder outbox
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-06 01:00:00
 
 - ``consent_record`` (history with proof) and ``customer_consent`` (the current answer per
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
