@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import Clock, to_iso
-from pharmdesk.controllers import audit
+from pharmdesk.controllers import audit, revocation
 from pharmdesk.controllers.passwords import check_new_password
-from pharmdesk.controllers.registry import ADMIN, REGISTRY, Op
+from pharmdesk.controllers.registry import ADMIN, REGISTRY, Op, Operation
+from pharmdesk.controllers.revocation import LiveKeys, open_database
 from pharmdesk.controllers.settings_store import DEFAULT_SETTINGS, load_settings, save_settings
 from pharmdesk.controllers.validation import clean_text, parse_params
 from pharmdesk.errors import (
@@ -38,7 +39,8 @@ from pharmdesk.errors import (
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import migrate
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
-from pharmdesk.store.engine import KEY_BYTES, Database, make_engine, open_engine
+from pharmdesk.store.engine import KEY_BYTES, Database, make_engine
+from pharmdesk.store.rekey import Progress
 from pharmdesk.store.schema import AuditEntry, Staff
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
 
@@ -46,6 +48,10 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY = dt.timedelta(minutes=5)
 WRONG_PASSWORD = "Wrong username or password. Check both and try again."
+ACCOUNT_DISABLED = (
+    "Your account was disabled by an admin, so this session has ended. Ask an admin if "
+    "this is a mistake."
+)
 USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{1,31}"
 
 
@@ -82,6 +88,15 @@ class _ClosedDatabase(Database):
         """Already closed."""
 
 
+class _Denied(Exception):
+    """The signed-in person's role may not run the operation (raised inside its
+    transaction, so nothing of it is kept; the refusal is audited after)."""
+
+
+class _Revoked(Exception):
+    """The signed-in person's account was disabled since the session began."""
+
+
 class DeskSession:
     """One staff member signed in to one database."""
 
@@ -93,6 +108,8 @@ class DeskSession:
         staff: StaffInfo,
         clock: Clock,
         kdf: KdfParams = DEFAULT_KDF,
+        *,
+        staff_row: bool = True,
     ) -> None:
         self.files = files
         self.db = db
@@ -102,6 +119,15 @@ class DeskSession:
         self.vault = Vault(files.vault, kdf)
         self._settings: dict[str, Any] | None = None
         self._last_checkpoint = clock.now()
+        # Whether every operation re-reads this person's staff row (the recovery key has
+        # none: it is its own, audited, way in).
+        self._staff_row = staff_row
+        # The key of a pending rekey, when this session knows it (it asked for the rekey,
+        # or its slot held it at sign-in); see controllers/revocation.py.
+        self.next_key: bytes | None = None
+        self._rekey_wanted = False
+        # Long work inside an operation (the rekey) reports here; the GUI listens.
+        self.progress: Progress | None = None
 
     # -- what operations use ------------------------------------------------------------
     @property
@@ -128,28 +154,95 @@ class DeskSession:
 
     # -- running an operation -------------------------------------------------------------
     def call(self, name: str, params: Any = None) -> dict[str, Any]:
-        """Run one operation of API.md; raise ``PharmDeskError`` for a refusal."""
+        """Run one operation of API.md; raise ``PharmDeskError`` for a refusal.
+
+        Each operation first re-reads the person's staff row in its own transaction (one
+        indexed read): a disabled account ends the session here, and a changed role
+        applies to this operation already.
+        """
         if not self.is_open:
             raise PharmDeskError(AUTH_FAILED, "The session is locked. Sign in again.")
         op_def = REGISTRY.get(name)
         if op_def is None:
             raise validation(f"Unknown operation '{str(name)[:60]}'.", "operation")
+        self._rekey_wanted = False
+        try:
+            with self.db.transaction() as tx:
+                self._refresh_staff(tx)
+                self._check_allowed(op_def)
+                checked = parse_params(params, op_def.params)
+                result = op_def.handler(Op(tx, self, self.clock.now()), checked)
+        except _Revoked:
+            self._end(None)
+            raise PharmDeskError(AUTH_FAILED, ACCOUNT_DISABLED) from None
+        except _Denied:
+            self._audit_denied(name)
+            raise PharmDeskError(
+                PERMISSION_DENIED,
+                f"Your role ({self.staff.role}) may not use {name}. Ask an admin.",
+            ) from None
+        if self._rekey_wanted:
+            self._rekey_wanted = False
+            result = {**result, "rekeyed": self.finish_rekey(revocation.REKEY_WAIT)}
+        self._maybe_checkpoint()
+        return result
+
+    def _refresh_staff(self, tx: Session) -> None:
+        if not self._staff_row:
+            return
+        row = tx.execute(
+            select(Staff.role, Staff.disabled).where(Staff.username == self.staff.username)
+        ).first()
+        if row is None or row.disabled:
+            raise _Revoked
+        if row.role != self.staff.role:
+            self.staff = replace(self.staff, role=row.role)
+
+    def _check_allowed(self, op_def: Operation) -> None:
         if self.staff.must_change_password and not op_def.allowed_before_password_change:
             raise PharmDeskError(
                 PASSWORD_CHANGE_REQUIRED,
                 "You must choose a new password before doing anything else (changeMyPassword).",
             )
         if self.staff.role not in op_def.roles:
-            self._audit_denied(name)
-            raise PharmDeskError(
-                PERMISSION_DENIED,
-                f"Your role ({self.staff.role}) may not use {name}. Ask an admin.",
+            raise _Denied
+
+    # -- revocation ------------------------------------------------------------------------
+    def request_rekey(self, reason: str, revoke: str | None = None) -> None:
+        """Called by an operation (as its last write): drop ``revoke``'s slots and seal a
+        new database key to everyone else; the re-encryption follows the commit."""
+        self.next_key = revocation.begin(self.vault, reason, revoke)
+        self._rekey_wanted = True
+
+    def finish_rekey(self, wait: float) -> bool:
+        """Re-encrypt the database under the pending key if no other PharmDesk process
+        has it open within ``wait`` seconds. True when done (audited); False leaves it
+        pending for the next sign-in that finds the database free."""
+        if self.next_key is None or not self.is_open:
+            return False
+        live = LiveKeys(self.db, self.key, self.next_key)
+        reason = (self.vault.pending_rekey() or {}).get("reason", "")
+        try:
+            outcome = revocation.complete(
+                self.files,
+                self.vault,
+                live,
+                wait=wait,
+                progress=self.progress or (lambda _d, _t: None),
             )
-        checked = parse_params(params, op_def.params)
-        with self.db.transaction() as tx:
-            result = op_def.handler(Op(tx, self, self.clock.now()), checked)
-        self._maybe_checkpoint()
-        return result
+        except PharmDeskError as exc:
+            log.warning("the database key could not be changed now: %s", exc.code)
+            return False
+        self.db, self._key, self.next_key = outcome.live.db, outcome.live.key, outcome.live.next_key
+        if outcome.rekeyed:
+            detail: dict[str, Any] = {"reason": str(reason)[:200]}
+            if outcome.need_new_password:
+                detail["needNewPassword"] = outcome.need_new_password
+            with self.db.transaction() as tx:
+                audit.append(
+                    tx, at=self.clock.now(), user=self.staff.username, action="rekey", detail=detail
+                )
+        return outcome.rekeyed
 
     def resume_due_plans(self) -> None:
         """Sign-in upkeep: plans whose pause ends today (or ended while nobody was signed
@@ -206,6 +299,7 @@ class DeskSession:
             # go, so that nothing reachable from a locked session can reopen the file.
             self.db = _ClosedDatabase(self.db.path)
             self._key = None
+            self.next_key = None
             self._settings = None
 
     def lock(self) -> None:
@@ -221,18 +315,6 @@ class DeskSession:
 
 
 # -- sign-in ------------------------------------------------------------------------------
-def open_database(files: DatabaseFiles, key: bytes) -> Database:
-    """Open an unlocked database and bring its schema up to date."""
-    engine = open_engine(files.db, key)
-    try:
-        if migrate.needs_upgrade(engine):
-            migrate.upgrade(engine)
-    except BaseException:
-        engine.dispose()
-        raise
-    return Database(files.db, engine)
-
-
 def _require_files(files: DatabaseFiles) -> None:
     if not files.db.exists() and not files.vault.exists():
         raise PharmDeskError(
@@ -272,16 +354,31 @@ def sign_in(
     if state.locked_until is not None:
         attempts.record_locked_attempt(username, now)
         raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
-    key = vault.unlock_staff(username, password)
-    if key is None:
+    opened = vault.open_staff(username, password)
+    if opened is None:
         state = attempts.record_failure(username, clock.now())
         sleep(failure_delay(state.failures))
         if state.locked_until is not None:
             raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
         raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
-    session = open_session(files, username, key, clock=clock, kdf=kdf)
+    live = revocation.open_live(files, vault, opened)
+    session = open_session(files, username, live.key, clock=clock, kdf=kdf, db=live.db)
     attempts.clear(username)
+    if opened.legacy_key is not None:
+        # A slot from before sealed slots: rewritten now, while the password is known,
+        # so that a later rekey can carry it over.
+        _upgrade_legacy(lambda: vault.set_staff_password(username, password, live.key))
+    session.next_key = live.next_key
+    if session.next_key is not None:
+        session.finish_rekey(revocation.SIGN_IN_WAIT)
     return session
+
+
+def _upgrade_legacy(write: Callable[[], None]) -> None:
+    try:
+        write()
+    except (OSError, PharmDeskError) as exc:
+        log.warning("could not rewrite an old keyslot: %s", type(exc).__name__)
 
 
 def open_session(
@@ -292,10 +389,13 @@ def open_session(
     clock: Clock,
     kdf: KdfParams = DEFAULT_KDF,
     method: str | None = None,
+    db: Database | None = None,
 ) -> DeskSession:
     """Open the database with a key already unwrapped (a keyslot, or a quick-unlock PIN
-    as ``method="pin"``) and audit the sign-in as ``username``."""
-    db = open_database(files, key)
+    as ``method="pin"``) and audit the sign-in as ``username``. ``db``: already opened
+    with that key."""
+    if db is None:
+        db = open_database(files, key)
     try:
         staff = _audit_sign_in(db, username, SignInAttempts(files.attempts), clock, method)
     except BaseException:
