@@ -166,6 +166,7 @@ class DeskSession:
         if op_def is None:
             raise validation(f"Unknown operation '{str(name)[:60]}'.", "operation")
         self._rekey_wanted = False
+        self.settings()  # cached; loaded outside the operation's transaction
         try:
             with self.db.transaction() as tx:
                 self._refresh_staff(tx)
@@ -235,12 +236,17 @@ class DeskSession:
             return False
         self.db, self._key, self.next_key = outcome.live.db, outcome.live.key, outcome.live.next_key
         if outcome.rekeyed:
-            detail: dict[str, Any] = {"reason": str(reason)[:200]}
+            detail: dict[str, Any] = {"event": "rekey", "reason": str(reason)[:200]}
             if outcome.need_new_password:
                 detail["needNewPassword"] = outcome.need_new_password
             with self.db.transaction() as tx:
                 audit.append(
-                    tx, at=self.clock.now(), user=self.staff.username, action="rekey", detail=detail
+                    tx,
+                    at=self.clock.now(),
+                    user=self.staff.username,
+                    action="staff",
+                    entity_type="staff",
+                    detail=detail,
                 )
         return outcome.rekeyed
 

@@ -143,12 +143,17 @@ def unseal(slot: dict, identity: bytes, sealed: dict[str, str]) -> bytes | None:
 
 
 # -- making and opening slots -----------------------------------------------------------------
-def make_slot(kind: str, owner: str, secret: bytes, db_key: bytes, params: KdfParams) -> dict:
+Derive = Callable[[bytes, bytes, KdfParams], bytes]
+
+
+def make_slot(
+    kind: str, owner: str, secret: bytes, db_key: bytes, params: KdfParams, kdf: Derive = derive
+) -> dict:
     """A new sealed slot: a fresh key pair, its private half under the secret."""
     private = X25519PrivateKey.generate()
     salt = os.urandom(16)
     nonce = os.urandom(12)
-    wrapping = derive(secret, salt, params)
+    wrapping = kdf(secret, salt, params)
     identity = private.private_bytes_raw()
     slot: dict[str, Any] = {
         "kind": kind,
@@ -184,9 +189,7 @@ class Opened:
         return current, upcoming
 
 
-def open_slot_secret(
-    slot: dict, secret: bytes, kdf: Callable[[bytes, bytes, KdfParams], bytes] = derive
-) -> Opened | None:
+def open_slot_secret(slot: dict, secret: bytes, kdf: Derive = derive) -> Opened | None:
     """Open a slot with its secret; None when the secret is wrong."""
     params = KdfParams.from_json(slot["kdf"])
     wrapping = kdf(secret, unb64(slot["kdf"]["salt"]), params)

@@ -216,13 +216,14 @@ class Vault:
         self._write(
             {
                 "slots": [
-                    make_slot(STAFF, admin, normalize_password(password), db_key, self.kdf),
+                    make_slot(STAFF, admin, normalize_password(password), db_key, self.kdf, derive),
                     make_slot(
                         RECOVERY,
                         RECOVERY,
                         normalize_recovery_key(recovery).encode("ascii"),
                         db_key,
                         self.kdf,
+                        derive,
                     ),
                 ]
             }
@@ -247,7 +248,7 @@ class Vault:
     ) -> None:
         """Add or replace a staff slot in one atomic write (old or new works, never neither).
         ``next_key``: the key of a pending rekey, when the caller knows it."""
-        slot = make_slot(STAFF, username, normalize_password(password), db_key, self.kdf)
+        slot = make_slot(STAFF, username, normalize_password(password), db_key, self.kdf, derive)
         self._put_slot(slot, next_key)
 
     def remove_staff(self, username: str) -> None:
@@ -261,7 +262,12 @@ class Vault:
     def replace_recovery(self, db_key: bytes, next_key: bytes | None = None) -> str:
         recovery = new_recovery_key()
         slot = make_slot(
-            RECOVERY, RECOVERY, normalize_recovery_key(recovery).encode("ascii"), db_key, self.kdf
+            RECOVERY,
+            RECOVERY,
+            normalize_recovery_key(recovery).encode("ascii"),
+            db_key,
+            self.kdf,
+            derive,
         )
         self._put_slot(slot, next_key)
         return recovery
@@ -269,7 +275,7 @@ class Vault:
     def set_recovery(self, recovery_key: str, db_key: bytes) -> None:
         """Rewrite the recovery slot for the same recovery key (an old slot's new form)."""
         secret = normalize_recovery_key(recovery_key).encode("ascii")
-        self._put_slot(make_slot(RECOVERY, RECOVERY, secret, db_key, self.kdf), None)
+        self._put_slot(make_slot(RECOVERY, RECOVERY, secret, db_key, self.kdf, derive), None)
 
     # -- the rekey journal ----------------------------------------------------------------
     def begin_rekey(self, new_key: bytes, reason: str, revoke: str | None = None) -> None:

@@ -240,7 +240,7 @@ def test_passwords_never_reach_the_audit_log(admin: DeskSession, login: Login) -
 # -- disableStaff / enableStaff --------------------------------------------------------------
 def test_disable_removes_slot_and_blocks_sign_in(admin: DeskSession, login: Login) -> None:
     add(admin, "femi")
-    assert admin.call("disableStaff", {"username": "femi"}) == {"success": True}
+    assert admin.call("disableStaff", {"username": "femi"}) == {"success": True, "rekeyed": True}
     assert not admin.vault.has_staff_slot("femi")
     assert staff_row(admin, "femi").disabled is True  # type: ignore[union-attr]
     assert listed(admin)["femi"]["disabled"] is True
