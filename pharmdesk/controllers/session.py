@@ -126,6 +126,7 @@ class DeskSession:
         # or its slot held it at sign-in); see controllers/revocation.py.
         self.next_key: bytes | None = None
         self._rekey_wanted = False
+        self._closed_message = "The session is locked. Sign in again."
         # Long work inside an operation (the rekey) reports here; the GUI listens.
         self.progress: Progress | None = None
 
@@ -161,7 +162,7 @@ class DeskSession:
         applies to this operation already.
         """
         if not self.is_open:
-            raise PharmDeskError(AUTH_FAILED, "The session is locked. Sign in again.")
+            raise PharmDeskError(AUTH_FAILED, self._closed_message)
         op_def = REGISTRY.get(name)
         if op_def is None:
             raise validation(f"Unknown operation '{str(name)[:60]}'.", "operation")
@@ -175,6 +176,7 @@ class DeskSession:
                 result = op_def.handler(Op(tx, self, self.clock.now()), checked)
         except _Revoked:
             self._end(None)
+            self._closed_message = ACCOUNT_DISABLED
             raise PharmDeskError(AUTH_FAILED, ACCOUNT_DISABLED) from None
         except _Denied:
             self._audit_denied(name)
