@@ -265,7 +265,10 @@ def test_disable_asks_first_then_they_cannot_sign_in(  # type: ignore[no-untyped
     assert not _row(dialog, "femi")["disabled"]  # said no: nothing happened
     asker.answer = True
     _click(qtbot, dialog.disable_button)
+    # The database is re-encrypted in the background, with progress; then the list.
+    qtbot.waitUntil(lambda: dialog.key_change is None, timeout=30_000)
     assert _row(dialog, "femi")["disabled"]
+    assert "the database key was changed" in dialog.notice.text()
     assert _cell(dialog, "femi", 4) == "Disabled"
     assert dialog.disable_button.text() == "&Enable…"
     assert not dialog.reset_button.isEnabled()
