@@ -10,7 +10,7 @@ drawing. The dialog is modal, so nothing else uses the session meanwhile.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
@@ -19,6 +19,7 @@ from pharmdesk.errors import AUTH_FAILED, PharmDeskError
 from pharmdesk.ui.backup_runner import Job, Progress
 from pharmdesk.ui.desk import DeskContext
 
+T = TypeVar("T")
 STAGE = "Changing the database key"
 PER_MILLE = 1000
 WAITING = (
@@ -30,8 +31,8 @@ WAITING = (
 class KeyChangeProgress(QProgressDialog):
     """Modal, no cancel: a half-done rekey is finished or rolled back, never abandoned."""
 
-    def __init__(self, parent: QWidget | None) -> None:
-        super().__init__(WAITING, "", 0, PER_MILLE, parent)
+    def __init__(self, parent: QWidget | None, text: str = WAITING) -> None:
+        super().__init__(text, "", 0, PER_MILLE, parent)
         self.setObjectName("keyChangeProgress")
         self.setWindowTitle("Changing the database key")
         self.setCancelButton(None)
@@ -46,6 +47,40 @@ class KeyChangeProgress(QProgressDialog):
         self.setValue(min(done, total))
 
 
+KeyProgress = Callable[[int, int], None]  # (bytes done, bytes in all), from the session
+
+
+def run_with_key_progress(
+    parent: QWidget,
+    work: Callable[[KeyProgress], T],
+    done: Callable[[T | None, str], None],
+    text: str = WAITING,
+) -> Job:
+    """Run ``work(report)`` in the background behind a modal progress dialog;
+    ``done(result, error)`` arrives in the GUI thread."""
+
+    def job(progress: Progress) -> T:
+        def report(done_bytes: int, total_bytes: int) -> None:
+            # Bytes can exceed a Qt int: reported in thousandths.
+            progress(STAGE, done_bytes * PER_MILLE // max(total_bytes, 1), PER_MILLE)
+
+        return work(report)
+
+    dialog = KeyChangeProgress(parent, text)
+    runner = Job(job, parent)
+    runner.progress.connect(dialog.show_progress)
+
+    def finished(result: object, error: str) -> None:
+        dialog.close()
+        dialog.deleteLater()
+        done(None if error else result, error)  # type: ignore[arg-type]
+
+    runner.done.connect(finished)
+    dialog.show()
+    runner.start()
+    return runner
+
+
 def run_key_change(
     desk: DeskContext,
     parent: QWidget,
@@ -53,33 +88,16 @@ def run_key_change(
     params: dict[str, Any],
     done: Callable[[dict[str, Any] | None, str], None],
 ) -> Job:
-    """Run ``operation`` (one that may rekey) in the background; ``done(answer, error)``
-    arrives in the GUI thread."""
+    """Run ``operation`` (one that may rekey) in the background."""
     session = desk.session
     if session is None:
         raise PharmDeskError(AUTH_FAILED, "The screen is locked. Sign in to continue.")
 
-    def job(progress: Progress) -> dict[str, Any]:
-        def report(done_bytes: int, total_bytes: int) -> None:
-            # Bytes can exceed a Qt int: reported in thousandths.
-            progress(STAGE, done_bytes * PER_MILLE // max(total_bytes, 1), PER_MILLE)
-
+    def work(report: KeyProgress) -> dict[str, Any]:
         session.progress = report
         try:
             return desk.call(operation, params)
         finally:
             session.progress = None
 
-    dialog = KeyChangeProgress(parent)
-    runner = Job(job, parent)
-    runner.progress.connect(dialog.show_progress)
-
-    def finished(result: object, error: str) -> None:
-        dialog.close()
-        dialog.deleteLater()
-        done(result if isinstance(result, dict) else None, error)
-
-    runner.done.connect(finished)
-    dialog.show()
-    runner.start()
-    return runner
+    return run_with_key_progress(parent, work, done)

@@ -250,6 +250,8 @@ def _type_key_and_reason(qtbot, dialog: RecoveryDialog, key: str, reason: str) -
     assert dialog.key_page.isVisible()
     qtbot.keyClicks(dialog.reason, reason)
     qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+    # The key is tried and the database key changed in the background, with progress.
+    qtbot.waitUntil(lambda: dialog.opening is None, timeout=30_000)
 
 
 def test_forgot_everything_sets_a_new_admin_password_and_opens(  # type: ignore[no-untyped-def]
