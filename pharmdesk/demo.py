@@ -1045,8 +1045,7 @@ def create_demo(
             desk.close()
     except BaseException:
         # A half-made demo is worth nothing: remove what this call created.
-        lock = files.attempts.with_name(files.attempts.name + ".lock")
-        for path in [*files.all_files(), lock]:
+        for path in [*files.all_files(), *files.lock_files()]:
             if path.exists():
                 path.unlink()
         raise

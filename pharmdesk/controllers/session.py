@@ -559,7 +559,7 @@ def create_database(
     except BaseException:
         for engine in created:
             engine.dispose()
-        for path in files.all_files():
+        for path in [*files.all_files(), *files.lock_files()]:
             if path.exists():
                 path.unlink()
         raise
