@@ -126,6 +126,7 @@ class DeskSession:
         # or its slot held it at sign-in); see controllers/revocation.py.
         self.next_key: bytes | None = None
         self._rekey_wanted = False
+        self.need_new_password: list[str] = []  # from the last rekey this session did
         self._closed_message = "The session is locked. Sign in again."
         # Long work inside an operation (the rekey) reports here; the GUI listens.
         self.progress: Progress | None = None
@@ -187,6 +188,10 @@ class DeskSession:
         if self._rekey_wanted:
             self._rekey_wanted = False
             result = {**result, "rekeyed": self.finish_rekey(revocation.REKEY_WAIT)}
+            if self.need_new_password:
+                # Keyslots from an older PharmDesk nobody had used since: their owners
+                # need a new password (resetStaffPassword) to sign in again.
+                result["needNewPassword"] = self.need_new_password
         self._maybe_checkpoint()
         return result
 
@@ -239,6 +244,7 @@ class DeskSession:
         self.db, self._key, self.next_key = outcome.live.db, outcome.live.key, outcome.live.next_key
         if outcome.rekeyed:
             detail: dict[str, Any] = {"event": "rekey", "reason": str(reason)[:200]}
+            self.need_new_password = outcome.need_new_password
             if outcome.need_new_password:
                 detail["needNewPassword"] = outcome.need_new_password
             with self.db.transaction() as tx:

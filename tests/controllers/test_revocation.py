@@ -187,3 +187,28 @@ def test_a_rekey_keeps_other_kinds_of_slots_and_sections_in_the_key_file(
     assert extra in after["slots"]
     assert femi_extra not in after["slots"]  # everything femi owned went with him
     assert after["seal"] == {"epoch": 3}
+
+
+def test_a_disable_names_old_keyslots_that_could_not_be_carried_over(
+    admin: DeskSession, db_files: DatabaseFiles, make_staff: Any
+) -> None:
+    """A slot from an older PharmDesk that nobody used since cannot receive the new key
+    (it is wrapped under a password PharmDesk never sees): the answer names its owner."""
+    import json
+
+    from tests.unit.test_keyslots import _legacy_slot
+
+    make_staff("femi", "frontdesk").close()
+    make_staff("tunde", "frontdesk").close()
+    data = json.loads(db_files.vault.read_text())
+    data["slots"] = [
+        _legacy_slot("tunde", "tunde likes long walks 2026", admin.key)
+        if s["owner"] == "tunde"
+        else s
+        for s in data["slots"]
+    ]
+    db_files.vault.write_text(json.dumps(data))
+    answer = admin.call("disableStaff", {"username": "femi"})
+    assert answer == {"success": True, "rekeyed": True, "needNewPassword": ["tunde"]}
+    admin.call("resetStaffPassword", {"username": "tunde", "password": NGOZI_PASSWORD})
+    sign_in(db_files, "tunde", NGOZI_PASSWORD, clock=FixedClock(), kdf=TEST_KDF).close()
