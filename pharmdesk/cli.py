@@ -762,11 +762,16 @@ def cmd_recover(ctx: Context) -> int:
             name = recovery.set_admin_password(ctx.args.admin, password)
     finally:
         recovery.close()
-    ctx.emit({"success": True, "admin": name})
+    ctx.emit({"success": True, "admin": name, "rekeyed": recovery.rekeyed})
     ctx.say(
         f"'{name}' can sign in with the new password now. The use of the recovery key and "
         "the reason are in the audit log."
     )
+    if not recovery.rekeyed:
+        ctx.say(
+            "PharmDesk is open elsewhere on this PC, so the database key changes at the next "
+            "sign-in."
+        )
     return EXIT_OK
 
 

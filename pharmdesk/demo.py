@@ -1049,8 +1049,7 @@ def create_demo(
             desk.close()
     except BaseException:
         # A half-made demo is worth nothing: remove what this call created.
-        locks = [p.with_name(p.name + ".lock") for p in (files.attempts, files.vault)]
-        for path in [*files.all_files(), *locks]:
+        for path in [*files.all_files(), *files.lock_files()]:
             if path.exists():
                 path.unlink()
         raise

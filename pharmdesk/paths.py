@@ -44,6 +44,10 @@ class DatabaseFiles:
     def shm(self) -> Path:
         return self.db.with_name(self.db.name + "-shm")
 
+    def lock_files(self) -> list[Path]:
+        """The empty files that coordinate processes over the attempts and the key file."""
+        return [p.with_name(p.name + ".lock") for p in (self.attempts, self.vault)]
+
     def all_files(self) -> list[Path]:
         return [self.db, self.wal, self.shm, self.vault, self.checkpoint, self.attempts]
 

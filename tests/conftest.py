@@ -31,6 +31,15 @@ ADMIN_PASSWORD = "correct horse staple battery 42"
 TEST_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 
 
+@pytest.fixture(autouse=True)
+def short_rekey_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rekey waits for other processes to close the database (15 s in the product);
+    tests that keep a second session open get their "pending" answer quickly."""
+    from pharmdesk.controllers import revocation
+
+    monkeypatch.setattr(revocation, "REKEY_WAIT", 0.3)
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFiles:
     """One freshly initialised database; each test gets its own copy of it."""

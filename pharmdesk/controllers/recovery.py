@@ -18,14 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from pharmdesk.clock import Clock
-from pharmdesk.controllers import audit, sealing
+from pharmdesk.controllers import audit, revocation, sealing
 from pharmdesk.controllers.audit_seal import RECOVERY_OWNER, recovery_secret
 from pharmdesk.controllers.registry import ADMIN
 from pharmdesk.controllers.session import (
     DeskSession,
     StaffInfo,
     _require_files,
-    open_database,
     record_pending_failures,
     validate_username,
 )
@@ -33,6 +32,7 @@ from pharmdesk.controllers.validation import clean_text
 from pharmdesk.errors import AUTH_FAILED, LOCKED_OUT, PharmDeskError, not_found, validation
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
+from pharmdesk.store.rekey import Progress
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault, normalize_recovery_key
 
 # Not a valid username (brackets, space), so it can never be mistaken for a staff account.
@@ -80,8 +80,11 @@ class RecoverySession:
     is validated and audited exactly like an admin's.
     """
 
-    def __init__(self, session: DeskSession) -> None:
+    def __init__(self, session: DeskSession, rekeyed: bool = False) -> None:
         self._session = session
+        # Whether opening changed the database key now (else it is pending: another
+        # PharmDesk process had the database open; the next free sign-in does it).
+        self.rekeyed = rekeyed
 
     @property
     def is_open(self) -> bool:
@@ -147,6 +150,8 @@ def recovery_sign_in(
     clock: Clock | None = None,
     sleep: Callable[[float], None] = time.sleep,
     kdf: KdfParams = DEFAULT_KDF,
+    rekey_wait: float = revocation.REKEY_WAIT,
+    progress: Progress | None = None,
 ) -> RecoverySession:
     """Open the database with the recovery keyslot and audit ``emergencyAccess``.
 
@@ -165,14 +170,15 @@ def recovery_sign_in(
         attempts.record_locked_attempt(RECOVERY_USER, now)
         raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
     vault = Vault(files.vault, kdf)
-    key = vault.unlock_recovery(recovery_key)
-    if key is None:
+    opened = vault.open_recovery(recovery_key)
+    if opened is None:
         state = attempts.record_failure(RECOVERY_USER, clock.now())
         sleep(failure_delay(state.failures))
         if state.locked_until is not None:
             raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
         raise PharmDeskError(AUTH_FAILED, WRONG_KEY, "recoveryKey")
-    db = open_database(files, key)
+    live = revocation.open_live(files, vault, opened)
+    db, key = live.db, live.key
     try:
         pending = attempts.pending()
         with db.transaction() as tx:
@@ -203,5 +209,14 @@ def recovery_sign_in(
         db.close()
         raise
     attempts.clear(RECOVERY_USER)
+    if opened.legacy_key is not None:
+        # A recovery slot from before sealed slots: rewritten (same recovery key) so that
+        # the rekey below carries it over.
+        vault.set_recovery(recovery_key, key)
     staff = StaffInfo(RECOVERY_USER, "Recovery key", ADMIN, must_change_password=False)
-    return RecoverySession(DeskSession(files, db, key, staff, clock, kdf, access.root))
+    session = DeskSession(files, db, key, staff, clock, kdf, access.root, staff_row=False)
+    session.progress = progress
+    # Whoever held the recovery key's paper may have read it: the database key changes.
+    session.request_rekey("recovery key used")
+    rekeyed = session.finish_rekey(rekey_wait)
+    return RecoverySession(session, rekeyed)

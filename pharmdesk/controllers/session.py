@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import Clock, to_iso
-from pharmdesk.controllers import audit, sealing
+from pharmdesk.controllers import audit, revocation, sealing
 from pharmdesk.controllers.audit_seal import (
     RECOVERY_OWNER,
     SealRoot,
@@ -40,6 +40,7 @@ from pharmdesk.controllers.registry import (
     allowed,
     no_progress,
 )
+from pharmdesk.controllers.revocation import LiveKeys, open_database
 from pharmdesk.controllers.settings_store import DEFAULT_SETTINGS, load_settings, save_settings
 from pharmdesk.controllers.validation import clean_text, parse_params
 from pharmdesk.errors import (
@@ -54,7 +55,8 @@ from pharmdesk.errors import (
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import migrate
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
-from pharmdesk.store.engine import KEY_BYTES, Database, make_engine, open_engine
+from pharmdesk.store.engine import KEY_BYTES, Database, make_engine
+from pharmdesk.store.rekey import Progress as RekeyProgress
 from pharmdesk.store.schema import AuditEntry, Staff
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault, normalize_recovery_key
 
@@ -62,6 +64,10 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY = dt.timedelta(minutes=5)
 WRONG_PASSWORD = "Wrong username or password. Check both and try again."
+ACCOUNT_DISABLED = (
+    "Your account was disabled by an admin, so this session has ended. Ask an admin if "
+    "this is a mistake."
+)
 USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{1,31}"
 
 
@@ -98,6 +104,15 @@ class _ClosedDatabase(Database):
         """Already closed."""
 
 
+class _Denied(Exception):
+    """The signed-in person's role may not run the operation (raised inside its
+    transaction, so nothing of it is kept; the refusal is audited after)."""
+
+
+class _Revoked(Exception):
+    """The signed-in person's account was disabled since the session began."""
+
+
 class DeskSession:
     """One staff member signed in to one database."""
 
@@ -110,6 +125,8 @@ class DeskSession:
         clock: Clock,
         kdf: KdfParams = DEFAULT_KDF,
         seal: SealRoot | None = None,
+        *,
+        staff_row: bool = True,
     ) -> None:
         self.files = files
         self.db = db
@@ -123,6 +140,17 @@ class DeskSession:
         self.seal = seal
         self.sleep: Callable[[float], None] = time.sleep
         self.failure_delay = 0.0
+        # Whether every operation re-reads this person's staff row (the recovery key has
+        # none: it is its own, audited, way in).
+        self._staff_row = staff_row
+        # The key of a pending rekey, when this session knows it (it asked for the rekey,
+        # or its slot held it at sign-in); see controllers/revocation.py.
+        self.next_key: bytes | None = None
+        self._rekey_wanted = False
+        self.need_new_password: list[str] = []  # from the last rekey this session did
+        self._closed_message = "The session is locked. Sign in again."
+        # Long work inside an operation (the rekey) reports here; the GUI listens.
+        self.progress: RekeyProgress | None = None
 
     # -- what operations use ------------------------------------------------------------
     @property
@@ -149,17 +177,29 @@ class DeskSession:
 
     # -- running an operation -------------------------------------------------------------
     def call(self, name: str, params: Any = None) -> dict[str, Any]:
-        """Run one operation of API.md; raise ``PharmDeskError`` for a refusal."""
+        """Run one operation of API.md; raise ``PharmDeskError`` for a refusal.
+
+        Each operation first re-reads the person's staff row in its own transaction (one
+        indexed read): a disabled account ends the session here, and a changed role
+        applies to this operation already.
+        """
         if not self.is_open:
-            raise PharmDeskError(AUTH_FAILED, "The session is locked. Sign in again.")
+            raise PharmDeskError(AUTH_FAILED, self._closed_message)
         op_def = REGISTRY.get(name)
         if op_def is None:
             raise validation(f"Unknown operation '{str(name)[:60]}'.", "operation")
-        self._authorize(name, op_def.allowed_before_password_change)
-        checked = parse_params(params, op_def.params)
+        self._rekey_wanted = False
+        self.settings()  # cached; loaded outside the operation's transaction
         try:
             with self.db.transaction() as tx:
+                self._refresh_staff(tx)
+                self._check_allowed(name, op_def.allowed_before_password_change)
+                checked = parse_params(params, op_def.params)
                 result = op_def.handler(Op(tx, self, self.clock.now()), checked)
+        except _Revoked:
+            raise self._revoked() from None
+        except _Denied:
+            raise self._denied(name) from None
         except PharmDeskError as exc:
             if name == "changeMyPassword":
                 # A wrong current password is a failed sign-in (staff.change_my_password):
@@ -170,23 +210,64 @@ class DeskSession:
                 if exc.code == LOCKED_OUT:
                     self.lock()
             raise
+        if self._rekey_wanted:
+            self._rekey_wanted = False
+            result = {**result, "rekeyed": self.finish_rekey(revocation.REKEY_WAIT)}
+            if self.need_new_password:
+                # Keyslots from an older PharmDesk nobody had used since: their owners
+                # need a new password (resetStaffPassword) to sign in again.
+                result["needNewPassword"] = self.need_new_password
         self._maybe_checkpoint()
         return result
 
-    def _authorize(self, name: str, before_password_change: bool = False) -> None:
-        """The checks every operation and job passes, in API.md's order; a refusal by
-        role is audited as ``denied``."""
+    def _revoked(self) -> PharmDeskError:
+        """The account was disabled: the session ends here."""
+        self._end(None)
+        self._closed_message = ACCOUNT_DISABLED
+        return PharmDeskError(AUTH_FAILED, ACCOUNT_DISABLED)
+
+    def _denied(self, name: str) -> PharmDeskError:
+        self._audit_denied(name)
+        return PharmDeskError(
+            PERMISSION_DENIED,
+            f"Your role ({self.staff.role}) may not use {name}. Ask an admin.",
+        )
+
+    def _refresh_staff(self, tx: Session) -> None:
+        if not self._staff_row:
+            return
+        row = tx.execute(
+            select(Staff.role, Staff.disabled).where(Staff.username == self.staff.username)
+        ).first()
+        if row is None or row.disabled:
+            raise _Revoked
+        if row.role != self.staff.role:
+            self.staff = replace(self.staff, role=row.role)
+            if row.role != ADMIN:
+                self.seal = None  # the audit seal root is an admin's only
+
+    def _check_allowed(self, name: str, before_password_change: bool = False) -> None:
+        """The checks every operation and job passes after sign-in, in API.md's order
+        (the role rule is the registry's ``allowed``: one place)."""
         if self.staff.must_change_password and not before_password_change:
             raise PharmDeskError(
                 PASSWORD_CHANGE_REQUIRED,
                 "You must choose a new password before doing anything else (changeMyPassword).",
             )
         if not allowed(name, self.staff.role):
-            self._audit_denied(name)
-            raise PharmDeskError(
-                PERMISSION_DENIED,
-                f"Your role ({self.staff.role}) may not use {name}. Ask an admin.",
-            )
+            raise _Denied
+
+    def _authorize(self, name: str, before_password_change: bool = False) -> None:
+        """``call``'s checks for work outside an operation (jobs): the staff row re-read,
+        password change, role; a refusal by role is audited as ``denied``."""
+        try:
+            with self.db.transaction() as tx:
+                self._refresh_staff(tx)
+                self._check_allowed(name, before_password_change)
+        except _Revoked:
+            raise self._revoked() from None
+        except _Denied:
+            raise self._denied(name) from None
 
     def may(self, name: str) -> bool:
         """Whether the signed-in person may run the operation or job ``name`` now: what a
@@ -229,6 +310,49 @@ class DeskSession:
         with self.db.transaction() as tx:
             record_pending_failures(tx, pending, self.clock.now())
         attempts.forget_pending(len(pending))
+
+    # -- revocation ------------------------------------------------------------------------
+    def request_rekey(self, reason: str, revoke: str | None = None) -> None:
+        """Called by an operation (as its last write): drop ``revoke``'s slots and seal a
+        new database key to everyone else; the re-encryption follows the commit."""
+        self.next_key = revocation.begin(self.vault, reason, revoke)
+        self._rekey_wanted = True
+
+    def finish_rekey(self, wait: float) -> bool:
+        """Re-encrypt the database under the pending key if no other PharmDesk process
+        has it open within ``wait`` seconds. True when done (audited); False leaves it
+        pending for the next sign-in that finds the database free."""
+        if self.next_key is None or not self.is_open:
+            return False
+        live = LiveKeys(self.db, self.key, self.next_key)
+        reason = (self.vault.pending_rekey() or {}).get("reason", "")
+        try:
+            outcome = revocation.complete(
+                self.files,
+                self.vault,
+                live,
+                wait=wait,
+                progress=self.progress or (lambda _d, _t: None),
+            )
+        except PharmDeskError as exc:
+            log.warning("the database key could not be changed now: %s", exc.code)
+            return False
+        self.db, self._key, self.next_key = outcome.live.db, outcome.live.key, outcome.live.next_key
+        if outcome.rekeyed:
+            detail: dict[str, Any] = {"event": "rekey", "reason": str(reason)[:200]}
+            self.need_new_password = outcome.need_new_password
+            if outcome.need_new_password:
+                detail["needNewPassword"] = outcome.need_new_password
+            with self.db.transaction() as tx:
+                audit.append(
+                    tx,
+                    at=self.clock.now(),
+                    user=self.staff.username,
+                    action="staff",
+                    entity_type="staff",
+                    detail=detail,
+                )
+        return outcome.rekeyed
 
     def resume_due_plans(self) -> None:
         """Sign-in upkeep: plans whose pause ends today (or ended while nobody was signed
@@ -288,6 +412,7 @@ class DeskSession:
             self.db = _ClosedDatabase(self.db.path)
             self._key = None
             self.seal = None  # the audit seal root goes with the key
+            self.next_key = None
             self._settings = None
 
     def lock(self) -> None:
@@ -303,18 +428,6 @@ class DeskSession:
 
 
 # -- sign-in ------------------------------------------------------------------------------
-def open_database(files: DatabaseFiles, key: bytes) -> Database:
-    """Open an unlocked database and bring its schema up to date."""
-    engine = open_engine(files.db, key)
-    try:
-        if migrate.needs_upgrade(engine):
-            migrate.upgrade(engine)
-    except BaseException:
-        engine.dispose()
-        raise
-    return Database(files.db, engine)
-
-
 def _require_files(files: DatabaseFiles) -> None:
     if not files.db.exists() and not files.vault.exists():
         raise PharmDeskError(
@@ -354,16 +467,33 @@ def sign_in(
     if state.locked_until is not None:
         attempts.record_locked_attempt(username, now)
         raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
-    key = vault.unlock_staff(username, password)
-    if key is None:
+    opened = vault.open_staff(username, password)
+    if opened is None:
         state = attempts.record_failure(username, clock.now())
         sleep(failure_delay(state.failures))
         if state.locked_until is not None:
             raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
         raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD)
-    session = open_session(files, username, key, clock=clock, kdf=kdf, password=password)
+    live = revocation.open_live(files, vault, opened)
+    session = open_session(
+        files, username, live.key, clock=clock, kdf=kdf, password=password, db=live.db
+    )
     attempts.clear(username)
+    if opened.legacy_key is not None:
+        # A slot from before sealed slots: rewritten now, while the password is known,
+        # so that a later rekey can carry it over.
+        _upgrade_legacy(lambda: vault.set_staff_password(username, password, live.key))
+    session.next_key = live.next_key
+    if session.next_key is not None:
+        session.finish_rekey(revocation.SIGN_IN_WAIT)
     return session
+
+
+def _upgrade_legacy(write: Callable[[], None]) -> None:
+    try:
+        write()
+    except (OSError, PharmDeskError) as exc:
+        log.warning("could not rewrite an old keyslot: %s", type(exc).__name__)
 
 
 def open_session(
@@ -376,11 +506,14 @@ def open_session(
     method: str | None = None,
     password: str | None = None,
     seal: SealRoot | None = None,
+    db: Database | None = None,
 ) -> DeskSession:
     """Open the database with a key already unwrapped (a keyslot, or a quick-unlock PIN
     as ``method="pin"``, which hands back the seal root it kept) and audit the sign-in as
-    ``username``. With the ``password``, an admin's seal root is unwrapped too."""
-    db = open_database(files, key)
+    ``username``. With the ``password``, an admin's seal root is unwrapped too. ``db``:
+    already opened with that key."""
+    if db is None:
+        db = open_database(files, key)
     secret = None if password is None else staff_secret(password)
     try:
         staff, seal = _audit_sign_in(
@@ -572,8 +705,7 @@ def create_database(
     except BaseException:
         for engine in created:
             engine.dispose()
-        for path in files.all_files():
-            for leftover in (path, path.with_name(path.name + ".lock")):
-                if leftover.exists():
-                    leftover.unlink()
+        for path in [*files.all_files(), *files.lock_files()]:
+            if path.exists():
+                path.unlink()
         raise

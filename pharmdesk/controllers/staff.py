@@ -117,7 +117,9 @@ def _write_vault(change: Callable[[], None]) -> None:
 def _set_password(op: Op, username: str, password: str, role: str) -> None:
     """The person's keyslot, then their audit-seal entry under the same password: an admin's
     holds the seal root (when this session has it), everyone's a key pair for later."""
-    _write_vault(lambda: op.desk.vault.set_staff_password(username, password, op.desk.key))
+    _write_vault(
+        lambda: op.desk.vault.set_staff_password(username, password, op.desk.key, op.desk.next_key)
+    )
     root = op.desk.seal if role == ADMIN else None
     _write_vault(
         lambda: sealing.password_set(op.desk.vault, username, staff_secret(password), root)
@@ -202,9 +204,13 @@ def disable_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     _audit_staff(op, row.username, "disable")
     op.tx.flush()
     # Removing the slot is what shuts the person out; done last (inside the transaction),
-    # a lost commit still leaves them unable to sign in.
-    _write_vault(lambda: op.desk.vault.remove_staff(row.username))
-    _write_vault(lambda: sealing.disabled(op.desk.vault, row.username))
+    # a lost commit still leaves them unable to sign in. The same atomic write seals a new
+    # database key to everyone else; the database is re-encrypted under it after the
+    # commit (DeskSession.call adds "rekeyed"), so a copy of the old key file, with the
+    # old password, opens nothing any more.
+    username = row.username
+    _write_vault(lambda: sealing.disabled(op.desk.vault, username))
+    _write_vault(lambda: op.desk.request_rekey(f"{username} disabled", revoke=username))
     return {"success": True}
 
 

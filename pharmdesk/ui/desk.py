@@ -13,7 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 
 from pharmdesk.clock import Clock
 from pharmdesk.controllers import api
@@ -36,6 +37,11 @@ class DeskContext(QObject):
     signed_in = Signal(str)  # username
     locked = Signal()
     signed_out = Signal(str)  # username
+    # The account was disabled while signed in (username, the message to show): the
+    # session ended at its next operation; the window goes back to the sign-in screen.
+    account_disabled = Signal(str, str)
+    # The signed-in person's role changed (seen at their last operation): menus follow.
+    role_changed = Signal(str)
 
     def __init__(
         self,
@@ -53,6 +59,8 @@ class DeskContext(QObject):
         self.session: DeskSession | None = None
         self.last_delay = 0.0
         self.quick_unlock = QuickUnlock(files, clock=self.clock, kdf=kdf, pin_kdf=pin_kdf)
+        # What PharmDesk itself last put on the clipboard (a phone, a one-time password).
+        self._copied: str | None = None
 
     # -- who -------------------------------------------------------------------------------
     @property
@@ -120,11 +128,13 @@ class DeskContext(QObject):
         except Exception:  # the lock itself must happen whatever goes wrong here
             log.warning("could not keep the quick-unlock PIN; the password will be needed")
             self.quick_unlock.forget()
+        self.clear_clipboard()
         session.lock()
         self.locked.emit()
 
     def sign_out(self) -> None:
         self.quick_unlock.forget()
+        self.clear_clipboard()
         if self.session is None:
             return
         session, self.session = self.session, None
@@ -136,11 +146,47 @@ class DeskContext(QObject):
         """Application exit: same as signing out."""
         self.sign_out()
 
+    # -- the clipboard ------------------------------------------------------------------------
+    def copy_text(self, text: str) -> None:
+        """Put ``text`` on the clipboard; cleared at lock and sign-out if still there."""
+        QGuiApplication.clipboard().setText(text)
+        self._copied = text
+
+    def clear_clipboard(self) -> None:
+        """Remove what PharmDesk copied, unless the person has copied something else since."""
+        copied, self._copied = self._copied, None
+        if copied is None:
+            return
+        clipboard = QGuiApplication.clipboard()
+        if clipboard.text() == copied:
+            clipboard.clear()
+
     # -- operations -------------------------------------------------------------------------
     def call(self, operation: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        if self.session is None:
+        session = self.session
+        if session is None:
             raise PharmDeskError(AUTH_FAILED, "The screen is locked. Sign in to continue.")
-        return api.call(self.session, operation, params or {})
+        role = session.staff.role
+        try:
+            return api.call(session, operation, params or {})
+        except PharmDeskError as exc:
+            if exc.code == AUTH_FAILED and not session.is_open and session is self.session:
+                self._revoked(session, exc.message)
+            raise
+        finally:
+            if session.staff.role != role and session is self.session:
+                self.role_changed.emit(session.staff.role)
+
+    def _revoked(self, session: DeskSession, message: str) -> None:
+        """The account was disabled while signed in: the session has ended; the windows
+        go back to the sign-in screen as at a sign-out (once the refused action's own
+        handler has shown its message)."""
+        username = session.staff.username
+        self.quick_unlock.forget()
+        self.clear_clipboard()
+        self.session = None
+        self.signed_out.emit(username)
+        QTimer.singleShot(0, lambda: self.account_disabled.emit(username, message))
 
     def prepare_job(self, job: str, params: dict[str, Any] | None = None) -> BoundJob:
         """A registered job checked (role, params) and bound to this session, to run in a

@@ -176,6 +176,8 @@ class MainWindow(QMainWindow):
         self._add_segments_panel()
         self._add_plan_actions()
         self.desk.signed_in.connect(lambda _user: self._apply_role())
+        self.desk.role_changed.connect(lambda _role: self._apply_role())
+        self.desk.account_disabled.connect(self._account_disabled)
         self._apply_role()
         self._add_audit_actions()
         self._add_staff_actions()
@@ -335,6 +337,17 @@ class MainWindow(QMainWindow):
         username = self.desk.username
         if username is None:
             return
+        self._end_for(username)
+        self.sign_in_form.subtitle.setText("Sign in to continue.")
+
+    def _account_disabled(self, username: str, message: str) -> None:
+        """The signed-in person was disabled by an admin (their next action was refused)."""
+        if self.desk.session is not None:
+            return  # someone has signed in since
+        self._end_for(username)
+        self.sign_in_form.subtitle.setText(message)
+
+    def _end_for(self, username: str) -> None:
         self._save_view_state(username)
         self.lock_coordinator.close_for(username)
         self._remembered_search = ""
@@ -349,7 +362,6 @@ class MainWindow(QMainWindow):
         self.desk.sign_out()
         self._show_lock_page("")
         self.sign_in_form.title.setText("Signed out")
-        self.sign_in_form.subtitle.setText("Sign in to continue.")
 
     def _show_lock_page(self, username: str = "") -> None:
         for act in self.session_actions:
@@ -616,6 +628,7 @@ class MainWindow(QMainWindow):
 
         self.import_action.triggered.connect(open_wizard)
         self.desk.signed_in.connect(lambda _user: apply_role())
+        self.desk.role_changed.connect(lambda _role: apply_role())
         apply_role()
 
     def _add_quick_unlock_actions(self) -> None:
@@ -744,6 +757,7 @@ class MainWindow(QMainWindow):
 
         self.review_panel.count_changed.connect(show_count)
         self.desk.signed_in.connect(lambda _user: apply_role())
+        self.desk.role_changed.connect(lambda _role: apply_role())
         apply_role()
 
     def _customer_changed(self, _customer_id: str) -> None:

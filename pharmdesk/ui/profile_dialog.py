@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QTextDocument
+from PySide6.QtGui import QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -520,6 +520,5 @@ class ProfileDialog(QDialog):
         self.order = dialog
 
     def _copy_phone(self) -> None:
-        clipboard = QGuiApplication.clipboard()
-        clipboard.setText(self.phone_text)
+        self.desk.copy_text(self.phone_text)
         self.copy_phone.setText("Copied")

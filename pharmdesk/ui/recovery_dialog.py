@@ -36,12 +36,19 @@ from pharmdesk.controllers.recovery import (
     check_reason,
     recovery_sign_in,
 )
-from pharmdesk.errors import PharmDeskError
+from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
+from pharmdesk.ui.backup_runner import Job
 from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.key_change import KeyProgress, run_with_key_progress
 from pharmdesk.ui.password_fields import StrengthMeter, password_edit, rule_label
 from pharmdesk.ui.widgets import error_label, heading, plain_label
 
 MISMATCH = "The two passwords are different. Type them again."
+OPENING = (
+    "Opening with the recovery key, then changing the database key (whoever read the "
+    "key's paper learns nothing that still opens it)…"
+)
+RecoveryOpened = tuple[RecoverySession, list[dict[str, Any]]]
 
 
 def _account_text(row: dict[str, Any]) -> str:
@@ -63,6 +70,7 @@ class RecoveryDialog(QDialog):
         super().__init__(parent)
         self._desk = desk
         self._recovery: RecoverySession | None = None
+        self.opening: Job | None = None  # the recovery sign-in and its rekey, in the background
         self.setWindowTitle("PharmDesk — Recovery key")
         self.setMinimumWidth(560)
         self.key_page = self._build_key_page()
@@ -144,35 +152,52 @@ class RecoveryDialog(QDialog):
             self._show(self.reason_error, exc.message, self.reason)
             return
         delay: list[float] = []
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            self._recovery = recovery_sign_in(
-                self._desk.files,
-                key,
-                reason,
-                clock=self._desk.clock,
-                kdf=self._desk.kdf,
-                # The button waits out the growing delay instead of freezing the window.
-                sleep=delay.append,
-            )
-            staff = self._recovery.staff()
-        except PharmDeskError as exc:
-            if exc.field == "reason":
-                self._show(self.reason_error, exc.message, self.reason)
-            elif exc.field == "recoveryKey":
-                self._show(self.key_error, exc.message, self.key)
-            else:
-                self._show(self.error, exc.message, self.key)
-            if delay and delay[0] > 0:
-                self.open_button.setEnabled(False)
-                button = self.open_button
-                QTimer.singleShot(int(delay[0] * 1000), button, lambda: button.setEnabled(True))
-            return
-        finally:
-            key = ""
-            self.key.clear()
-            QGuiApplication.restoreOverrideCursor()
-        self._show_admin_page(staff)
+        files, clock, kdf = self._desk.files, self._desk.clock, self._desk.kdf
+
+        def work(report: KeyProgress) -> RecoveryOpened | PharmDeskError:
+            try:
+                recovery = recovery_sign_in(
+                    files,
+                    key,
+                    reason,
+                    clock=clock,
+                    kdf=kdf,
+                    # The button waits out the growing delay instead of freezing the window.
+                    sleep=delay.append,
+                    progress=report,  # the recovery key changes the database key
+                )
+            except PharmDeskError as exc:
+                return exc  # with its field, for the label next to it
+            try:
+                return recovery, recovery.staff()
+            except BaseException:
+                recovery.close()
+                raise
+
+        def opened(result: RecoveryOpened | PharmDeskError | None, error: str) -> None:
+            self.opening = None
+            self.open_button.setEnabled(True)
+            if result is None or isinstance(result, PharmDeskError):
+                self._refused(result or PharmDeskError(DATABASE_ERROR, error), delay)
+                return
+            self._recovery, staff = result
+            self._show_admin_page(staff)
+
+        self.key.clear()
+        self.open_button.setEnabled(False)
+        self.opening = run_with_key_progress(self, work, opened, OPENING)
+
+    def _refused(self, exc: PharmDeskError, delay: list[float]) -> None:
+        if exc.field == "reason":
+            self._show(self.reason_error, exc.message, self.reason)
+        elif exc.field == "recoveryKey":
+            self._show(self.key_error, exc.message, self.key)
+        else:
+            self._show(self.error, exc.message, self.key)
+        if delay and delay[0] > 0:
+            self.open_button.setEnabled(False)
+            button = self.open_button
+            QTimer.singleShot(int(delay[0] * 1000), button, lambda: button.setEnabled(True))
 
     # -- step 2: which admin gets a new password ------------------------------------------------
     def _build_admin_page(self) -> QWidget:

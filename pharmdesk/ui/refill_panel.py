@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QGuiApplication, QTextDocument
+from PySide6.QtGui import QBrush, QColor, QTextDocument
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -358,7 +358,7 @@ class RefillPanel(QWidget):
         row = self.current_row()
         if row is None:
             return
-        QGuiApplication.clipboard().setText(national_phone(row["phone"], self.model.region))
+        self.desk.copy_text(national_phone(row["phone"], self.model.region))
         self.count.setText(f"Copied {row['name']}'s phone number")
 
     def save_run_sheet(self) -> None:

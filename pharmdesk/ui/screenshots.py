@@ -514,6 +514,13 @@ def _staff_screens(out: Path, window: MainWindow) -> None:
     assert dialog is not None
     dialog.refresh("tunde")
     _save(dialog, out, "staff-list")
+    from pharmdesk.ui.key_change import KeyChangeProgress
+
+    progress = KeyChangeProgress(dialog)  # what a disable shows while it re-encrypts
+    progress.show_progress("", 420, 1000)
+    progress.show()
+    _save(progress, out, "key-change-progress")
+    progress.close()
     add = dialog.add_dialog()
     add.username.setText("kemi")
     add.full_name.setText("Kemi Lawal")

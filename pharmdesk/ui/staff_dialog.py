@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,9 +32,11 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.controllers.passwords import check_new_password
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui.backup_runner import Job
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import ago, local_date
+from pharmdesk.ui.key_change import run_key_change
 from pharmdesk.ui.password_fields import rule_label
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
 from pharmdesk.ui.widgets import error_label, heading, plain_label, rich_label, row_table
@@ -312,7 +314,7 @@ class StaffPasswordDialog(QDialog):
         self.close_button.setFocus()
 
     def copy_password(self) -> None:
-        QGuiApplication.clipboard().setText(self.shown_password.text())
+        self._desk.copy_text(self.shown_password.text())
         self.copy_button.setText("Copied")
 
     def _show(self, label: QLabel, message: str) -> None:
@@ -394,6 +396,7 @@ class StaffDialog(QDialog):
         self, desk: DeskContext, parent: QWidget | None = None, *, ask: Ask = ask_yes_no
     ) -> None:
         super().__init__(parent)
+        self.key_change: Job | None = None  # a disable re-encrypting the database
         # Asked first: a refusal (not an admin) raises before any child widget exists.
         rows = desk.call("listStaff")["staff"]
         self._desk = desk
@@ -548,7 +551,7 @@ class StaffDialog(QDialog):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(
             lambda name: self._changed(
-                name, f"Role changed for {name}; it applies from their next sign-in."
+                name, f"Role changed for {name}; it applies from their next action."
             )
         )
         dialog.open()
@@ -574,11 +577,29 @@ class StaffDialog(QDialog):
         ):
             return
         try:
-            self._desk.call("disableStaff", {"username": name})
+            self.key_change = run_key_change(
+                self._desk,
+                self,
+                "disableStaff",
+                {"username": name},
+                lambda answer, error: self._disabled(name, answer, error),
+            )
         except PharmDeskError as exc:
             self._show_error(exc.message)
+
+    def _disabled(self, name: str, answer: dict[str, Any] | None, error: str) -> None:
+        self.key_change = None
+        if answer is None:
+            self._show_error(error)
             return
-        self._changed(name, f"Disabled {name}: they can no longer sign in.")
+        if answer.get("rekeyed"):
+            note = "the database key was changed, so an old copy of the key file opens nothing"
+        else:
+            note = (
+                "PharmDesk is open elsewhere on this PC, so the database key changes at the "
+                "next sign-in"
+            )
+        self._changed(name, f"Disabled {name}: they can no longer sign in; {note}.")
 
     def unlock(self) -> None:
         row = self.current()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +16,7 @@ from pharmdesk.controllers import api, audit
 from pharmdesk.controllers.session import sign_in
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.schema import AuditEntry
+from pharmdesk.store.vault import Vault
 from tests.cli.conftest import Run
 from tests.conftest import ADMIN, ADMIN_PASSWORD
 
@@ -345,3 +349,52 @@ def test_without_the_window_module_a_clear_message(run: Run, monkeypatch):
     result = run()
     assert result.code == 2
     assert "The desktop window is not part of this build yet; use the commands" in result.err
+
+
+# -- a running batch obeys revocation ----------------------------------------------------------
+def test_a_running_batch_obeys_a_new_role_and_a_disable_from_its_next_line(
+    db_files: DatabaseFiles, db_arg: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """API.md v3: the batch's session re-reads its person's staff row at every line."""
+    admin = sign_in(db_files, ADMIN, ADMIN_PASSWORD, sleep=lambda _s: None)
+    password = "ngozi counts the pills 2026"
+    admin.call(
+        "addStaff",
+        {"username": "ngozi", "fullName": "Ngozi", "role": "pharmacist", "password": password},
+    )
+    audience = {
+        "operation": "getCampaignAudience",
+        "params": {"segment": "condition", "condition": "asth"},
+    }
+
+    def lines() -> Iterator[str]:  # the admin acts between the batch's lines
+        yield json.dumps(audience) + "\n"
+        admin.call("setStaffRole", {"username": "ngozi", "role": "frontdesk"})
+        yield json.dumps(audience) + "\n"
+        yield json.dumps({"operation": "fetchCustomers", "params": {}}) + "\n"
+        assert admin.call("disableStaff", {"username": "ngozi"})["rekeyed"] is False
+        yield json.dumps({"operation": "fetchCustomers", "params": {}}) + "\n"
+        yield json.dumps({"operation": "fetchCustomers", "params": {}}) + "\n"
+
+    monkeypatch.setenv("PHARMDESK_USER", "ngozi")
+    monkeypatch.setenv("PHARMDESK_PASSWORD", password)
+    monkeypatch.delenv("PHARMDESK_DB", raising=False)
+    monkeypatch.setattr(cli, "_has_terminal", lambda: False)
+    monkeypatch.setattr(sys, "stdin", lines())
+    try:
+        code = cli.main(["call", "--batch", "-", db_arg])
+    finally:
+        admin.close()
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == cli.EXIT_REFUSED
+    assert "customers" in answers[0]
+    assert answers[1]["error"]["code"] == "PERMISSION_DENIED"
+    assert "Your role (frontdesk)" in answers[1]["error"]["message"]
+    assert "customers" in answers[2]  # still signed in, as front desk
+    for answer in answers[3:]:
+        assert answer["error"]["code"] == "AUTH_FAILED"
+        assert "disabled" in answer["error"]["message"]
+    # The next sign-in (the database is free now) finishes the rekey.
+    assert Vault(db_files.vault).pending_rekey() is not None
+    sign_in(db_files, ADMIN, ADMIN_PASSWORD, sleep=lambda _s: None).close()
+    assert Vault(db_files.vault).pending_rekey() is None

@@ -53,7 +53,7 @@ def test_recover_gives_the_admin_a_new_password_and_audits_the_reason(
     result = run("recover", db_arg, "--reason", REASON, "--admin", ADMIN,
                  "--recovery-key-file", str(key_file))  # fmt: skip
     assert result.code == 0, result.out
-    assert result.json == {"success": True, "admin": ADMIN}
+    assert result.json == {"success": True, "admin": ADMIN, "rekeyed": True}
     assert recovery_key not in result.out + result.err
     assert not _signs_in(db_files, ADMIN, ADMIN_PASSWORD)
     desk = sign_in(db_files, ADMIN, NEW_PASSWORD, clock=FixedClock())

@@ -231,7 +231,15 @@ def test_passwords_never_reach_the_audit_log(admin: DeskSession, login: Login) -
     femi = login("femi", OTHER_PASSWORD)
     femi.call("changeMyPassword", {"oldPassword": OTHER_PASSWORD, "newPassword": NEW_PASSWORD})
     events = [json.loads(e.detail)["event"] for e in staff_entries(admin)]
-    assert events == ["init", "add", "resetPassword", "disable", "enable", "changePassword"]
+    assert events == [
+        "init",
+        "add",
+        "resetPassword",
+        "disable",
+        "rekey",
+        "enable",
+        "changePassword",
+    ]
     text = " ".join(e.detail for e in all_entries(admin))
     for secret in (NEW_PASSWORD, OTHER_PASSWORD, "femi likes long walks 2026", ADMIN_PASSWORD):
         assert secret not in text
@@ -240,7 +248,7 @@ def test_passwords_never_reach_the_audit_log(admin: DeskSession, login: Login) -
 # -- disableStaff / enableStaff --------------------------------------------------------------
 def test_disable_removes_slot_and_blocks_sign_in(admin: DeskSession, login: Login) -> None:
     add(admin, "femi")
-    assert admin.call("disableStaff", {"username": "femi"}) == {"success": True}
+    assert admin.call("disableStaff", {"username": "femi"}) == {"success": True, "rekeyed": True}
     assert not admin.vault.has_staff_slot("femi")
     assert staff_row(admin, "femi").disabled is True  # type: ignore[union-attr]
     assert listed(admin)["femi"]["disabled"] is True
@@ -523,7 +531,8 @@ def test_failed_slot_removal_leaves_the_account_working(
     admin: DeskSession, login: Login, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add(admin, "femi")
-    monkeypatch.setattr(admin.vault, "remove_staff", _failing_write)
+    # The one write that removes the slot (and seals a new key to the others) fails.
+    monkeypatch.setattr(admin.vault, "begin_rekey", _failing_write)
     assert refused(admin, "disableStaff", {"username": "femi"}).code == DISK_FULL
     assert staff_row(admin, "femi").disabled is False  # type: ignore[union-attr]
     assert login("femi", "femi likes long walks 2026").staff.username == "femi"

@@ -187,8 +187,8 @@ OPERATIONS: dict[str, tuple[str, dict[str, Any]]] = {
         {"username": BOLA, "fullName": "Bola", "role": "pharmacist", "password": BOLA_PASSWORD},
     ),
     "resetStaffPassword": ("resetStaffPassword", {"username": FEMI, "password": FEMI_NEW}),
-    "disableStaff": ("disableStaff", {"username": FEMI}),
 }
+# disableStaff also changes the database key: test_rekey_crash.py kills it at every step.
 
 
 @pytest.mark.parametrize("name", list(OPERATIONS))
@@ -227,8 +227,6 @@ def test_kill_at_every_step_of_a_keyslot_rewrite(
             old, new = _opens(work, FEMI, FEMI_OLD), _opens(work, FEMI, FEMI_NEW)
             assert old or new, f"step {kill_at}: femi can sign in with neither password"
             outcomes.append("new" if new else "old")
-        if name == "disableStaff":
-            outcomes.append("old" if _slot_opens(work, FEMI, FEMI_OLD) else "new")
         if not killed:
             break
         # Whatever the crash left, running the operation again completes it.

@@ -265,7 +265,10 @@ def test_disable_asks_first_then_they_cannot_sign_in(  # type: ignore[no-untyped
     assert not _row(dialog, "femi")["disabled"]  # said no: nothing happened
     asker.answer = True
     _click(qtbot, dialog.disable_button)
+    # The database is re-encrypted in the background, with progress; then the list.
+    qtbot.waitUntil(lambda: dialog.key_change is None, timeout=30_000)
     assert _row(dialog, "femi")["disabled"]
+    assert "the database key was changed" in dialog.notice.text()
     assert _cell(dialog, "femi", 4) == "Disabled"
     assert dialog.disable_button.text() == "&Enable…"
     assert not dialog.reset_button.isEnabled()
@@ -293,6 +296,7 @@ def test_disabling_yourself_is_refused_with_the_reason(qtbot, signed_in_desk: De
     dialog, _ = _dialog(qtbot, signed_in_desk)
     dialog.select_user(ADMIN)
     _click(qtbot, dialog.disable_button)
+    qtbot.waitUntil(lambda: dialog.key_change is None)  # the answer comes from the job
     assert dialog.error.isVisible()
     assert dialog.error.text() == "You cannot disable your own account. Ask another admin to do it."
     assert not _row(dialog, ADMIN)["disabled"]
@@ -352,7 +356,7 @@ def test_role_change_shows_or_hides_the_admin_menu(  # type: ignore[no-untyped-d
     editor.role.setCurrentIndex(editor.role.findData("admin"))
     _click(qtbot, editor.save_button)
     assert _row(dialog, "femi")["role"] == "admin"
-    assert "next sign-in" in dialog.notice.text()
+    assert "next action" in dialog.notice.text()
     (entry,) = _staff_entries(desk, "setRole")
     assert entry["detail"] == {"event": "setRole", "old": "frontdesk", "new": "admin"}
     dialog.close()
