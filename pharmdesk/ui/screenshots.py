@@ -1,6 +1,9 @@
 """Render every screen to PNG files so anyone can look at them without a display.
 
-    python -m pharmdesk.ui.screenshots OUTDIR [--customers N]
+    python -m pharmdesk.ui.screenshots OUTDIR [--customers N] [--screen 1366x768] [--scale 1.25]
+
+``--screen`` gives the offscreen screen that size (and ``--scale`` sets QT_SCALE_FACTOR),
+so each window is shown as it opens on that desk: sized by the screen-fit rule.
 
 Builds a small demo database in a temporary folder (nothing is left behind), then saves
 the first-run setup pages, the sign-in, the main window with data, a search in progress,
@@ -43,7 +46,6 @@ def _save(widget: QWidget, out: Path, name: str) -> Path:
 
 def _setup_screens(out: Path, folder: Path) -> None:
     wizard = FirstRunWizard(DatabaseFiles(folder / "setup" / "pharmdesk.db"))
-    wizard.resize(640, 480)
     wizard.show()
     page = wizard.branch_page
     page.branch.setText("Lekki Phase 1 branch")
@@ -391,7 +393,6 @@ def _audit_screens(out: Path, window: MainWindow) -> None:
     window.audit_action.trigger()
     view = window.audit_window
     assert view is not None
-    view.resize(1280, 760)
     view.action_filter.setCurrentIndex(view.action_filter.findData("update"))
     _save(view, out, "audit-log-update-detail")
     view.clear_filters()
@@ -643,12 +644,31 @@ def _quick_unlock_screens(out: Path, window: MainWindow) -> None:
     window.desk.remove_pin()  # the later lock-screen shot shows the password form
 
 
+def _offscreen_screen(size: str, out: Path) -> None:
+    """Give Qt's offscreen platform one screen of ``size`` (before the app starts)."""
+    import json
+
+    width, _, height = size.lower().partition("x")
+    screen = {"name": "desk", "x": 0, "y": 0, "width": int(width), "height": int(height)}
+    screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    out.mkdir(parents=True, exist_ok=True)
+    config = out / "screen.json"
+    config.write_text(json.dumps({"screens": [screen]}), encoding="utf-8")
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--customers", type=int, default=400)
+    parser.add_argument("--screen", help="WIDTHxHEIGHT of the offscreen screen, e.g. 1366x768")
+    parser.add_argument("--scale", help="QT_SCALE_FACTOR, e.g. 1.25")
     args = parser.parse_args(argv)
     out: Path = args.outdir
+    if args.screen:
+        _offscreen_screen(args.screen, out)
+    if args.scale:
+        os.environ["QT_SCALE_FACTOR"] = args.scale
     out.mkdir(parents=True, exist_ok=True)
     make_application()
     with tempfile.TemporaryDirectory() as tmp:
@@ -664,7 +684,6 @@ def main(argv: list[str] | None = None) -> int:
         desk.sign_in(DEMO_USER, DEMO_PASSWORD)
         settings = QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
         window = MainWindow(desk, settings, demo=True)
-        window.resize(1280, 760)
         window.start()
         window.show()
         _save(window, out, "main-window")
