@@ -50,6 +50,7 @@ from pharmdesk.ui.widgets import error_label
 NO_DATE = QDate(1899, 12, 31)  # the date edit's "not recorded" value
 UNKNOWN, NONE_KNOWN, RECORDED = "unknown", "noneKnown", "recorded"
 DISCARD_PROMPT = asking("&Discard", "&Keep editing")
+NEW_LABEL_PROMPT = asking("&Add it", "&Correct it")
 
 
 def _buddy(text: str, widget: QWidget) -> QLabel:
@@ -133,11 +134,13 @@ class CustomerForm(QDialog):
         parent: QWidget | None = None,
         *,
         ask: Ask = DISCARD_PROMPT,
+        ask_new_label: Ask = NEW_LABEL_PROMPT,
     ) -> None:
         super().__init__(parent)
         self.desk = desk
         self.original = customer
         self._ask = ask
+        self._ask_new_label = ask_new_label
         settings = desk.settings()
         self.region = str(settings.get("defaultRegion", "NG"))
         self.today = desk.clock.today()
@@ -200,10 +203,14 @@ class CustomerForm(QDialog):
         for button in (self.allergy_unknown, self.allergy_none, self.allergy_has):
             self.allergy_group.addButton(button)
         self.allergy_unknown.setChecked(True)
-        self.allergies = ChipsEdit("Type an allergy, press Enter")
+        self.allergies = ChipsEdit(
+            "Type an allergy, press Enter", noun="allergy", ask_new=self._ask_new_label
+        )
         self.allergies.setObjectName("allergies")
         self.allergies.setEnabled(False)
-        self.conditions = ChipsEdit("Type a condition, press Enter")
+        self.conditions = ChipsEdit(
+            "Type a condition, press Enter", noun="condition", ask_new=self._ask_new_label
+        )
         self.conditions.setObjectName("conditions")
         for chips in (self.allergies, self.conditions):
             chips.editor.setMinimumWidth(240)  # the whole hint readable
@@ -417,6 +424,10 @@ class CustomerForm(QDialog):
     # -- saving ----------------------------------------------------------------------------
     def save(self) -> None:
         self.banner.hide()
+        # Text still typed in a label box becomes a chip first (asked about if new).
+        for chips in (self.allergies, self.conditions):
+            if chips.isEnabled() and not chips.resolve_pending():
+                return
         if not self._check_all():
             return
         values = self._values()
