@@ -13,6 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCompleter,
     QFrame,
     QLayout,
@@ -137,7 +138,9 @@ class ChipsEdit(QFrame):
         self.editor.setCompleter(completer)
         # Installed after the completer's own filter, so it sees Enter on the open list
         # first (the completer would pass a bare Enter to the box, keeping the fragment).
-        completer.popup().installEventFilter(self)
+        popup = completer.popup()
+        if popup is not None:
+            popup.installEventFilter(self)
         self._known = {search_key(label): label for label in reversed(labels)}
 
     def _complete(self, text: str) -> None:
@@ -151,8 +154,8 @@ class ChipsEdit(QFrame):
         if completer is None or not text:
             return None
         completer.setCompletionPrefix(text)
-        popup = completer.popup()
-        current = popup.currentIndex() if popup.isVisible() else None
+        popup = self._popup()
+        current = popup.currentIndex() if popup is not None and popup.isVisible() else None
         if current is not None and current.isValid():
             return str(current.data())
         if completer.completionCount() == 0:
@@ -211,9 +214,9 @@ class ChipsEdit(QFrame):
         otherwise (a comma, or the list closed) the text as typed, asked about if new."""
         choice = self.first_suggestion()
         popup_open = take_suggestion and self._popup_visible()
-        completer = self.editor.completer()
-        if completer is not None:
-            completer.popup().hide()
+        popup = self._popup()
+        if popup is not None:
+            popup.hide()
         text = clean_text(self.editor.text().strip(" ,;"))
         if choice is not None and (popup_open or search_key(choice) == search_key(text)):
             text = choice
@@ -222,9 +225,13 @@ class ChipsEdit(QFrame):
         else:
             self.editor.clear()
 
-    def _popup_visible(self) -> bool:
+    def _popup(self) -> QAbstractItemView | None:
         completer = self.editor.completer()
-        return completer is not None and completer.popup().isVisible()
+        return completer.popup() if completer is not None else None
+
+    def _popup_visible(self) -> bool:
+        popup = self._popup()
+        return popup is not None and popup.isVisible()
 
     def _maybe_split(self, text: str) -> None:
         if text.endswith((",", ";")):
@@ -257,8 +264,8 @@ class ChipsEdit(QFrame):
         if event.type() != QEvent.Type.KeyPress:
             return False
         assert isinstance(event, QKeyEvent)
-        completer = self.editor.completer()
-        if completer is not None and watched is completer.popup():
+        popup = self._popup()
+        if popup is not None and watched is popup:
             if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 self.commit_text()
                 return True
