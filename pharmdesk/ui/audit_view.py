@@ -25,7 +25,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QDate, QEvent, QObject, QStandardPaths, QStringListModel, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -230,6 +230,21 @@ class CustomerPicker(QLineEdit):
             rows = [f"No customer matches '{text}'"]
         self.choices.setStringList(rows)
         self.completer_.complete()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter takes the highlighted customer, else the first one listed: a typed
+        fragment never leaves the filter silently off (every customer's entries)."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.text().strip():
+            if self.customer_id is None:
+                if self._debounce.isActive() or not self.choices.stringList():
+                    self.search_now()
+                rows = self.choices.stringList()
+                if self.customer_id is None and rows:
+                    self._picked(rows[0])
+                self._popup_hide()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _picked(self, text: str) -> None:
         chosen = CUSTOMER_ID.match(text)

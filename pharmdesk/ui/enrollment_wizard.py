@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -193,8 +193,30 @@ class PlanPage(QWizardPage):
         layout.addWidget(self.empty)
         layout.addWidget(self.error)
         self.filter.textChanged.connect(lambda _t: self.fill())
+        self.filter.installEventFilter(self)
         self.list.currentItemChanged.connect(lambda *_: self.completeChanged.emit())
         self.list.itemDoubleClicked.connect(lambda _i: self.owner.next())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter in the filter takes the first plan it shows (then a second Enter goes on):
+        a typed filter never leaves the step with no plan chosen."""
+        if watched is self.filter and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                first = self.first_selectable()
+                current = self.list.currentItem()
+                if first is not None and (current is None or current.isHidden()):
+                    self.list.setCurrentItem(first)
+                    self.list.setFocus()
+                    return True
+        return super().eventFilter(watched, event)
+
+    def first_selectable(self) -> QListWidgetItem | None:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.flags() & Qt.ItemFlag.ItemIsSelectable:
+                return item
+        return None
 
     def initializePage(self) -> None:
         flow = self.owner.flow

@@ -102,3 +102,56 @@ def test_an_accepted_new_label_is_saved_as_typed(qtbot, signed_in_desk: DeskCont
     qtbot.keyClick(form.save_button, Qt.Key.Key_Space)  # the known label, as listed
     assert _saved(signed_in_desk)["allergies"] == ["Shea butter", "Penicillin"]
     assert len(questions) == 1
+
+
+# -- the plan filter and the audit viewer's customer picker ----------------------------------
+def test_enter_in_the_plan_filter_takes_the_first_plan(qtbot, signed_in_desk: DeskContext) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QWizard
+
+    from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+
+    desk = signed_in_desk
+    for name, medication in (("Hypertension Care", "Amlodipine 5mg"), ("Asthma", "Salbutamol")):
+        desk.call(
+            "addPlan",
+            {"name": name, "medications": [medication], "frequency": "monthly", "price": 9000},
+        )
+    customer = desk.call("addProviderCustomer", {"name": "Bola Ade", "phone": "08031234567"})
+    wizard = EnrollmentWizard(desk, customer["customerId"])
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard)
+    page = wizard.plan_page
+    qtbot.waitUntil(lambda: wizard.currentPage() is page)
+    page.filter.setFocus()
+    qtbot.keyClicks(page.filter, "amlo")
+    assert page.list.currentItem() is None
+    qtbot.keyClick(page.filter, Qt.Key.Key_Return)
+    assert wizard.currentPage() is page  # the first Enter chooses, it does not go on
+    assert page.list.currentItem() is not None
+    assert page.list.currentItem().text().startswith("Hypertension Care")
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    qtbot.keyClick(page.list, Qt.Key.Key_Return)
+    assert wizard.currentPage() is wizard.schedule_page
+    assert wizard.flow.plan is not None and wizard.flow.plan.name == "Hypertension Care"
+
+
+def test_enter_in_the_audit_customer_picker_takes_the_first(
+    qtbot, signed_in_desk: DeskContext
+) -> None:  # type: ignore[no-untyped-def]
+    from pharmdesk.ui.audit_view import AuditLogWindow
+
+    desk = signed_in_desk
+    ada = desk.call("addProviderCustomer", {"name": "Ada Obi", "phone": "08033333333"})
+    desk.call("addProviderCustomer", {"name": "Chidi Eze", "phone": "08034444444"})
+    view = AuditLogWindow(desk, ask=lambda _t, _q: False)
+    qtbot.addWidget(view)
+    view.show()
+    picker = view.customer_filter
+    picker.setFocus()
+    qtbot.keyClicks(picker, "ada o")
+    qtbot.keyClick(picker, Qt.Key.Key_Return)  # before the list has even opened
+    assert picker.customer_id == ada["customerId"]
+    assert view.model.filters == {"customerId": ada["customerId"]}
+    assert view.isVisible()
