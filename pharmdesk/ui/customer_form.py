@@ -45,7 +45,7 @@ from pharmdesk.ui.chips import ChipsEdit
 from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import error_label, tab_order
 
 NO_DATE = QDate(1899, 12, 31)  # the date edit's "not recorded" value
 UNKNOWN, NONE_KNOWN, RECORDED = "unknown", "noneKnown", "recorded"
@@ -154,6 +154,7 @@ class CustomerForm(QDialog):
         if customer:
             self._fill(customer)
         self._clean = self._snapshot()
+        self.name.setFocus()  # typing starts at the name, not on a button
 
     # -- building --------------------------------------------------------------------------
     def _field_error(self, key: str) -> QLabel:
@@ -193,11 +194,11 @@ class CustomerForm(QDialog):
         self.age = QLabel()
         self.age.setObjectName("age")
 
-        self.allergy_unknown = QRadioButton("Not yet asked")
+        self.allergy_unknown = QRadioButton("Not &yet asked")
         self.allergy_unknown.setObjectName("allergyUnknown")
-        self.allergy_none = QRadioButton("No known allergies")
+        self.allergy_none = QRadioButton("No &known allergies")
         self.allergy_none.setObjectName("allergyNone")
-        self.allergy_has = QRadioButton("Has allergies:")
+        self.allergy_has = QRadioButton("&Has allergies:")
         self.allergy_has.setObjectName("allergyHas")
         self.allergy_group = QButtonGroup(self)
         for button in (self.allergy_unknown, self.allergy_none, self.allergy_has):
@@ -218,7 +219,7 @@ class CustomerForm(QDialog):
         self.notes.setObjectName("notes")
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(64)
-        self.consent = QCheckBox("Customer agrees to receive reminders and offers")
+        self.consent = QCheckBox("Customer a&grees to receive reminders and offers")
         self.consent.setObjectName("marketingConsent")
 
         form = QFormLayout()
@@ -247,9 +248,11 @@ class CustomerForm(QDialog):
         radios.addStretch(1)
         allergy_row.addLayout(radios)
         allergy_row.addWidget(self.allergies)
-        form.addRow(_buddy("&Allergies", self.allergy_unknown), allergy_row)
+        # Alt+A goes to the chosen answer: a focus key must not change the answer.
+        self.allergy_label = _buddy("&Allergies", self.allergy_unknown)
+        form.addRow(self.allergy_label, allergy_row)
         form.addRow("", self._field_error("allergies"))
-        form.addRow("&Conditions", self.conditions)
+        form.addRow(_buddy("&Conditions", self.conditions.editor), self.conditions)
         form.addRow("", self._field_error("medicalConditions"))
         form.addRow("N&otes", self.notes)
         form.addRow("", self.consent)
@@ -268,6 +271,23 @@ class CustomerForm(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(620)
+        tab_order(
+            self.reload_button,
+            self.name,
+            self.phone,
+            self.email,
+            self.address,
+            self.birth,
+            self.allergy_unknown,
+            self.allergy_none,
+            self.allergy_has,
+            self.allergies.editor,
+            self.conditions.editor,
+            self.notes,
+            self.consent,
+            self.save_button,
+            self.buttons.button(QDialogButtonBox.StandardButton.Cancel),
+        )
 
         self.name.editingFinished.connect(lambda: self._check("name"))
         self.phone.textChanged.connect(self._phone_preview)
@@ -414,6 +434,9 @@ class CustomerForm(QDialog):
         self._check("dateOfBirth")
 
     def _allergy_mode(self) -> None:
+        checked = self.allergy_group.checkedButton()
+        if checked is not None:
+            self.allergy_label.setBuddy(checked)
         has = self.allergy_has.isChecked()
         self.allergies.setEnabled(has)
         if has:

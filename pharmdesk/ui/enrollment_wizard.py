@@ -200,7 +200,8 @@ class PlanPage(QWizardPage):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Enter in the filter takes the first plan it shows (then a second Enter goes on):
         a typed filter never leaves the step with no plan chosen."""
-        if watched is self.filter and event.type() == QEvent.Type.KeyPress:
+        visible = self.filter.isVisible()
+        if watched is self.filter and visible and event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
             if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 first = self.first_selectable()
@@ -477,6 +478,8 @@ class DonePage(QWizardPage):
         self.another_button.setObjectName("enrollAnother")
         self.profile_button = QPushButton("Open &profile")
         self.profile_button.setObjectName("openProfile")
+        for button in (self.another_button, self.profile_button):
+            button.setAutoDefault(False)  # Enter means Finish, even with the focus here
         buttons = QHBoxLayout()
         buttons.addWidget(self.another_button)
         buttons.addWidget(self.profile_button)

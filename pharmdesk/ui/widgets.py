@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from PySide6.QtCore import QAbstractItemModel
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView, QWidget
 
 from pharmdesk.resources import resource_path
 
@@ -43,3 +45,10 @@ def row_table(
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(alternating)
     return view
+
+
+def tab_order(*widgets: QWidget) -> None:
+    """Tab visits ``widgets`` in this order (reading order, whatever order they were
+    built or laid out in)."""
+    for first, second in pairwise(widgets):
+        QWidget.setTabOrder(first, second)
