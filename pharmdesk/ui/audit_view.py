@@ -65,7 +65,7 @@ from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.patient_table import PatientTableView
-from pharmdesk.ui.widgets import error_label, heading
+from pharmdesk.ui.widgets import DateEdit, error_label, heading
 
 CUSTOMER_DEBOUNCE_MS = 300
 DATE_DEBOUNCE_MS = 250
@@ -268,7 +268,7 @@ class CustomerPicker(QLineEdit):
 
 def any_day_edit(name: str) -> QDateEdit:
     """A date filter whose lowest value reads "Any day" (no limit)."""
-    edit = QDateEdit()
+    edit = DateEdit()
     edit.setObjectName(name)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("dd MMM yyyy")

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QCheckBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -45,7 +44,7 @@ from pharmdesk.ui.chips import ChipsEdit
 from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
-from pharmdesk.ui.widgets import error_label, tab_order
+from pharmdesk.ui.widgets import DateEdit, error_label, tab_order
 
 NO_DATE = QDate(1899, 12, 31)  # the date edit's "not recorded" value
 UNKNOWN, NONE_KNOWN, RECORDED = "unknown", "noneKnown", "recorded"
@@ -183,7 +182,7 @@ class CustomerForm(QDialog):
         self.address.setObjectName("address")
         self.address.setTabChangesFocus(True)
         self.address.setFixedHeight(56)
-        self.birth = QDateEdit()
+        self.birth = DateEdit()
         self.birth.setObjectName("dateOfBirth")
         self.birth.setCalendarPopup(True)
         self.birth.setDisplayFormat("dd MMM yyyy")
@@ -262,6 +261,7 @@ class CustomerForm(QDialog):
         )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setObjectName("save")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setObjectName("cancel")
         self.reload_button = QPushButton("Load their version")
         self.reload_button.setObjectName("reload")
         self.reload_button.hide()

@@ -15,7 +15,6 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -39,7 +38,7 @@ from pharmdesk.ui.enrollment_flow import (
     PlanChoice,
 )
 from pharmdesk.ui.formatting import money, national_phone
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import DateEdit, error_label
 
 CUSTOMER_PAGE, PLAN_PAGE, SCHEDULE_PAGE, REVIEW_PAGE, DONE_PAGE = range(5)
 SEARCH_DEBOUNCE_MS = 200
@@ -308,7 +307,7 @@ class SchedulePage(QWizardPage):
         self.owner = wizard
         self.setTitle("Schedule")
         self.setSubTitle("When should deliveries start, and when does the customer want them?")
-        self.start = QDateEdit()
+        self.start = DateEdit()
         self.start.setObjectName("startDate")
         self.start.setCalendarPopup(True)
         self.start.setDisplayFormat("ddd dd MMM yyyy")

@@ -63,7 +63,7 @@ from pharmdesk.importing import (
 from pharmdesk.importing.plan import LIKELY, OUTCOME_TEXT
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.widgets import error_label, tab_order
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +266,7 @@ class MappingPage(QWizardPage):
         self.preview = QTableView()
         self.preview.setObjectName("importPreview")
         self.preview.verticalHeader().hide()
+        self.preview.setTabKeyNavigation(False)  # Tab leaves the preview
         self.preview.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.preview_model = RecordTableModel([], parent=self)
         self.preview.setModel(self.preview_model)
@@ -313,6 +314,7 @@ class MappingPage(QWizardPage):
             self.grid.addWidget(sample, index + 1, 1)
             self.grid.addWidget(combo, index + 1, 2)
             self.combos.append(combo)
+        tab_order(*self.combos, self.preview)  # made after the preview, read before it
         self._mapping_changed()
 
     def mapping(self) -> tuple[str | None, ...]:
