@@ -331,6 +331,7 @@ class AuditLogWindow(QDialog):
 
         # -- filters --------------------------------------------------------------------------
         filters = QHBoxLayout()
+        dates = QHBoxLayout()
         self.staff_filter = QComboBox()
         self.staff_filter.setObjectName("auditStaff")
         self.staff_filter.setAccessibleName("Filter by staff member")
@@ -366,10 +367,14 @@ class AuditLogWindow(QDialog):
         ):
             label = QLabel(text)
             label.setBuddy(widget)
-            filters.addWidget(label)
-            filters.addWidget(widget, 2 if widget is self.customer_filter else 0)
-        filters.addWidget(self.clear_filters_button)
+            # Two rows (who and what; when): one row is wider than a 1024-point screen.
+            row = dates if widget in (self.from_date, self.to_date) else filters
+            row.addWidget(label)
+            row.addWidget(widget, 2 if widget is self.customer_filter else 0)
+        dates.addStretch(1)
+        dates.addWidget(self.clear_filters_button)
         layout.addLayout(filters)
+        layout.addLayout(dates)
 
         # -- entries and the selected one ---------------------------------------------------
         self.table = PatientTableView("auditTable")

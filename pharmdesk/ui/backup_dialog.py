@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from pharmdesk.controllers import backups
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import DatabaseFiles
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.backup_runner import Job, Progress, backup_job
 from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import DeskContext
@@ -283,7 +284,7 @@ class BackupDialog(QDialog):
     def _fail(self, message: str) -> None:
         self.error.setText(message)
         self.error.show()
-        self.adjustSize()
+        screen_fit.grow(self)
 
     def _finished(self, result: object, error: str) -> None:
         self.job = None
@@ -305,7 +306,7 @@ class BackupDialog(QDialog):
             self.file_edit.setText(self._proposed_path_after(result["file"]))
             self.backed_up.emit(result)
         self.refresh()
-        self.adjustSize()
+        screen_fit.grow(self)
 
     def _proposed_path_after(self, written: str) -> str:
         """A fresh name, so a second click never collides with the file just written."""
@@ -476,7 +477,7 @@ class RestoreDialog(QDialog):
     def _fail(self, message: str, focus: QWidget | None = None) -> None:
         self.error.setText(message)
         self.error.show()
-        self.adjustSize()
+        screen_fit.grow(self)
         if focus is not None:
             focus.setFocus()
 
@@ -537,7 +538,7 @@ class RestoreDialog(QDialog):
             f"schema {result['schemaRevision']}."
         )
         self.report.show()
-        self.adjustSize()
+        screen_fit.grow(self)
 
     def restore(self) -> None:
         if self.job is not None:
@@ -611,7 +612,7 @@ class RestoreDialog(QDialog):
             text += f' Open it with: pharmdesk --db "{result["restoredTo"]}"'
         self.outcome.setText(text)
         self.outcome.show()
-        self.adjustSize()
+        screen_fit.grow(self)
         self.restore_button.setEnabled(not moved)
         self.password.clear()
         self.restored.emit(result)

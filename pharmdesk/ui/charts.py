@@ -32,7 +32,7 @@ BAR_COLOUR = "#2f6db5"
 HIGHLIGHT_COLOUR = "#e07b00"
 OVERDUE_COLOUR = "#b3261e"
 CHART_HEIGHT = 240  # where the Segments splitter starts
-CHART_MINIMUM_HEIGHT = 90
+CHART_MINIMUM_HEIGHT = 150  # ten bars still readable
 DAILY_UP_TO = 14  # days shown one bar each; longer windows by week
 WEEKLY_UP_TO = 98  # then by month
 

@@ -37,6 +37,7 @@ from pharmdesk.controllers.recovery import (
     recovery_sign_in,
 )
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.password_fields import StrengthMeter, password_edit, rule_label
 from pharmdesk.ui.widgets import error_label, heading
@@ -270,7 +271,7 @@ class RecoveryDialog(QDialog):
         self._choice_changed()
         self.key_page.hide()
         self.admin_page.show()
-        self.adjustSize()
+        screen_fit.grow(self)
         (self.password if has_admin else self.username).setFocus()
 
     def _choice_changed(self, _checked: bool = False) -> None:
@@ -330,7 +331,7 @@ class RecoveryDialog(QDialog):
         label.setText(message)
         label.show()
         focus.setFocus()
-        self.adjustSize()  # room for the message
+        screen_fit.grow(self)  # room for the message
 
     # -- leaving ---------------------------------------------------------------------------------
     def done(self, result: int) -> None:

@@ -139,10 +139,11 @@ def fit(window: QWidget) -> None:
     elif isinstance(window, QDialog) and not isinstance(window, QMainWindow):
         needed = window.minimumSizeHint()
         if needed.height() > limit.height() or needed.width() > limit.width():
-            natural = window.sizeHint()
+            # The size it would have had (asked for, or its content's), clamped below.
+            wanted = window.size().expandedTo(window.sizeHint())
             if wrap_in_scroll(window) is not None:
                 window.setMinimumSize(0, 0)
-                window.resize(natural)
+                window.resize(wanted)
     top = window.layout()
     if top is not None:
         top.activate()
@@ -155,6 +156,30 @@ def fit(window: QWidget) -> None:
         window.resize(size)
     _move_inside(window)
     window.setProperty(FITTED, True)
+
+
+def grow(window: QWidget) -> None:
+    """Make room for content that grew (a message under a form): ``adjustSize`` that goes
+    up to the screen's room. Qt's own stops at two thirds of the screen, which on a
+    1024×576 desk squashes a form's messages into each other."""
+    window.adjustSize()
+    layout = window.layout()
+    if layout is None:
+        return
+    layout.activate()
+    width = window.width()
+    needed = window.sizeHint().height()
+    if layout.hasHeightForWidth():
+        needed = max(needed, layout.totalHeightForWidth(width))
+    limit = room(window)
+    # More than the screen holds now: the content scrolls, the buttons stay.
+    too_tall = needed > limit.height() and not isinstance(window, QWizard)
+    if too_tall and isinstance(window, QDialog) and wrap_in_scroll(window) is not None:
+        window.setMinimumSize(0, 0)
+    height = min(max(needed, window.height()), limit.height())
+    if height != window.height():
+        window.resize(width, height)
+    _move_inside(window)
 
 
 def _move_inside(window: QWidget) -> None:

@@ -175,9 +175,10 @@ class SegmentsPanel(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.chart)
         self.splitter.addWidget(self.results)
-        self.splitter.setStretchFactor(0, 0)
+        # Chart and list share the height evenly at first (on a small screen too).
+        self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([CHART_HEIGHT, 2 * CHART_HEIGHT])
+        self.splitter.setSizes([CHART_HEIGHT, CHART_HEIGHT])
         layout.addWidget(self.splitter, 1)
         actions = QHBoxLayout()
         actions.addWidget(self.open_button)

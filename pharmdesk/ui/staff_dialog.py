@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.controllers.passwords import check_new_password
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import ago, local_date
@@ -306,7 +307,7 @@ class StaffPasswordDialog(QDialog):
         )
         self.form_page.hide()
         self.done_page.show()
-        self.adjustSize()
+        screen_fit.grow(self)
         self.close_button.setFocus()
 
     def copy_password(self) -> None:
@@ -316,7 +317,7 @@ class StaffPasswordDialog(QDialog):
     def _show(self, label: QLabel, message: str) -> None:
         label.setText(message)
         label.show()
-        self.adjustSize()  # room for the message, never drawn over the next row
+        screen_fit.grow(self)  # room for the message, never drawn over the next row
 
     def done(self, result: int) -> None:
         self.password.clear()
@@ -376,7 +377,7 @@ class RoleDialog(QDialog):
         except PharmDeskError as exc:
             self.error.setText(exc.message)
             self.error.show()
-            self.adjustSize()
+            screen_fit.grow(self)
             return
         self.accept()
         self.saved.emit(self._row["username"])

@@ -204,7 +204,14 @@ def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:
     shown(RoleDialog(desk, row, window), "role")
     shown(ChangePasswordDialog(desk, window), "change password")
     shown(PinDialog(desk, window), "quick-unlock PIN")
-    shown(SettingsDialog(desk, window), "settings")
+    settings = SettingsDialog(desk, window)
+
+    def refused() -> None:  # every message under the form at once
+        settings.currency.setText("ZZZ")
+        settings.folder.setText(str(folder / "unplugged"))
+        settings.save()
+
+    shown(settings, "settings", refused)
     desk.call("updateSettings", {"backupFolder": str(folder)})
     shown(BackupDialog(desk, window), "backup")
     shown(RestoreDialog(desk, window), "restore")
