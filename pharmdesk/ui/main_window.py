@@ -202,6 +202,8 @@ class MainWindow(QMainWindow):
         self._add_backup_actions()
         self._add_import_actions()
         self._add_quick_unlock_actions()
+        # Each person's splitters start from these until they move them.
+        self._split_defaults = {s: s.saveState() for s in self._splitters()}
 
     # -- building ------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -814,8 +816,9 @@ class MainWindow(QMainWindow):
             # First run for this person: most of the screen, not Qt's small default.
             self.setGeometry(screen_fit.first_run_geometry(self))
         for splitter, state in splits.items():
-            if isinstance(state, QByteArray) and not state.isEmpty():
-                splitter.restoreState(state)
+            if not isinstance(state, QByteArray) or state.isEmpty():
+                state = self._split_defaults.get(splitter, QByteArray())
+            splitter.restoreState(state)
         view_header = self.table.horizontalHeader()
         if isinstance(header, QByteArray) and not header.isEmpty():
             view_header.restoreState(header)
