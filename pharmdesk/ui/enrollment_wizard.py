@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -233,6 +233,7 @@ class PlanPage(QWizardPage):
         except PharmDeskError as exc:
             _show_error(self.error, exc)
         self.fill()
+        self.filter.setFocus()  # typing filters at once (Enter then takes the first plan)
 
     def _text(self, plan: PlanChoice) -> str:
         lines = [
@@ -556,6 +557,17 @@ class EnrollmentWizard(QWizard):
         self.flow.another_plan()
         self.setStartId(PLAN_PAGE)
         self.restart()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Opened for a known customer it starts at the plan step: typing goes to the
+        # filter, never to a button (Enter on a focused Cancel would throw it away).
+        # After the show settles: the wizard moves the focus to a button of its own then.
+        QTimer.singleShot(0, self._focus_first_field)
+
+    def _focus_first_field(self) -> None:
+        if self.currentPage() is self.plan_page and self.plan_page.filter.isVisible():
+            self.plan_page.filter.setFocus()
 
     def open_customer_profile(self) -> None:
         customer_id = self.flow.customer_id

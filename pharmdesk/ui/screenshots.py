@@ -1,9 +1,12 @@
 """Render every screen to PNG files so anyone can look at them without a display.
 
     python -m pharmdesk.ui.screenshots OUTDIR [--customers N] [--screen 1366x768] [--scale 1.25]
+    python -m pharmdesk.ui.screenshots OUTDIR --desks
 
 ``--screen`` gives the offscreen screen that size (and ``--scale`` sets QT_SCALE_FACTOR),
 so each window is shown as it opens on that desk: sized by the screen-fit rule.
+``--desks`` renders every screen once per desk the branches have (DESKS), each into its
+own folder (1366x768, 1280x720-125).
 
 Builds a small demo database in a temporary folder (nothing is left behind), then saves
 the first-run setup pages, the sign-in, the main window with data, a search in progress,
@@ -644,6 +647,23 @@ def _quick_unlock_screens(out: Path, window: MainWindow) -> None:
     window.desk.remove_pin()  # the later lock-screen shot shows the password form
 
 
+# The screens the branches' desks have: (folder, size, QT_SCALE_FACTOR).
+DESKS = (("1366x768", "1366x768", "1"), ("1280x720-125", "1280x720", "1.25"))
+
+
+def _every_desk(out: Path, customers: int) -> int:
+    """One child process per desk (Qt fixes the screen when it starts)."""
+    import subprocess
+
+    for folder, size, scale in DESKS:
+        command = [sys.executable, "-m", "pharmdesk.ui.screenshots", str(out / folder)]
+        command += ["--screen", size, "--scale", scale, "--customers", str(customers)]
+        done = subprocess.run(command, check=False)
+        if done.returncode != 0:
+            return done.returncode
+    return 0
+
+
 def _offscreen_screen(size: str, out: Path) -> None:
     """Give Qt's offscreen platform one screen of ``size`` (before the app starts)."""
     import json
@@ -663,8 +683,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=400)
     parser.add_argument("--screen", help="WIDTHxHEIGHT of the offscreen screen, e.g. 1366x768")
     parser.add_argument("--scale", help="QT_SCALE_FACTOR, e.g. 1.25")
+    parser.add_argument("--desks", action="store_true", help="every screen on every desk size")
     args = parser.parse_args(argv)
     out: Path = args.outdir
+    if args.desks:
+        return _every_desk(out, args.customers)
     if args.screen:
         _offscreen_screen(args.screen, out)
     if args.scale:

@@ -160,6 +160,7 @@ class SettingsDialog(QDialog):
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setDefault(True)  # Enter saves; Cancel never takes it over
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Settings"))

@@ -47,3 +47,11 @@ def main_window(qtbot, signed_in_desk: DeskContext, window_settings: QSettings) 
     qtbot.addWidget(window)
     window.resize(1100, 650)
     return window
+
+
+@pytest.fixture(autouse=True)
+def _screen_fit(qapp) -> None:  # type: ignore[no-untyped-def]
+    """Windows in tests follow the app's screen-fit rule, as they do in the app."""
+    from pharmdesk.ui import screen_fit
+
+    screen_fit.install(qapp)

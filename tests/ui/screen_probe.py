@@ -88,7 +88,8 @@ def shown(window: QWidget, name: str, then: Callable[[], Any] | None = None) -> 
     window.close()
 
 
-def main() -> int:
+def main_quiet() -> None:
+    """Opens every window on a fresh database, calling ``check`` on each."""
     make_application([sys.argv[0]])
     folder = Path(tempfile.mkdtemp(prefix="pharmdesk-probe-"))
     files = DatabaseFiles(folder / "db" / "pharmdesk.db")
@@ -106,6 +107,10 @@ def main() -> int:
     desk = DeskContext(files, clock, kdf=TEST_KDF)
     run_all(desk, clock, folder)
     desk.close()
+
+
+def main() -> int:
+    main_quiet()
     print(json.dumps({"measured": sorted(measured), "problems": problems}))
     return 0
 

@@ -150,6 +150,7 @@ def test_the_desk_without_a_mouse(  # type: ignore[no-untyped-def]
     wizard = keys.window(EnrollmentWizard)
     assert isinstance(wizard, EnrollmentWizard)
     qtbot.waitUntil(lambda: wizard.currentPage() is wizard.plan_page)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is wizard.plan_page.filter)
     keys.type("amlo")
     keys.press(Qt.Key.Key_Return)  # takes the first plan shown
     keys.press(Qt.Key.Key_Return)  # Next: the schedule

@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
-import os
 import pkgutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,8 +18,8 @@ from PySide6.QtWidgets import QDialog, QMainWindow, QWidget
 
 import pharmdesk.ui
 from pharmdesk.ui import screen_fit
+from tests.ui.child_screen import run_probe
 
-ROOT = Path(__file__).resolve().parents[2]
 SIZES = [(1366, 768), (1280, 720)]
 SCALES = ["1", "1.25", "1.5"]
 # Bases that are never shown on their own (their subclasses are).
@@ -31,26 +27,7 @@ ABSTRACT = {"FormDialog"}
 
 
 def _probe(tmp_path: Path, width: int, height: int, scale: str) -> dict[str, list[str]]:
-    config = tmp_path / "screen.json"
-    screen = {"name": "desk", "x": 0, "y": 0, "width": width, "height": height}
-    screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
-    config.write_text(json.dumps({"screens": [screen]}))
-    env = dict(os.environ)
-    env["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
-    env["QT_SCALE_FACTOR"] = scale
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.ui.screen_probe"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_probe(tmp_path, "tests.ui.screen_probe", size=(width, height), scale=scale)
 
 
 def _window_classes() -> set[str]:
