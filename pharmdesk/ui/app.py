@@ -16,6 +16,7 @@ from pharmdesk import __version__
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import APP_NAME, DatabaseFiles
 from pharmdesk.resources import resource_path
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.login import LoginDialog
 from pharmdesk.ui.main_window import MainWindow
@@ -67,6 +68,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     style = resource_path("style.qss")
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
+    screen_fit.install(app)
     return app
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QDate, QEvent, QObject, QStandardPaths, QStringListModel, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -63,7 +63,7 @@ from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.patient_table import PatientTableView
-from pharmdesk.ui.widgets import error_label, heading, plain_label
+from pharmdesk.ui.widgets import DateEdit, error_label, heading, plain_label
 
 CUSTOMER_DEBOUNCE_MS = 300
 DATE_DEBOUNCE_MS = 250
@@ -229,6 +229,21 @@ class CustomerPicker(QLineEdit):
         self.choices.setStringList(rows)
         self.completer_.complete()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter takes the highlighted customer, else the first one listed: a typed
+        fragment never leaves the filter silently off (every customer's entries)."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.text().strip():
+            if self.customer_id is None:
+                if self._debounce.isActive() or not self.choices.stringList():
+                    self.search_now()
+                rows = self.choices.stringList()
+                if self.customer_id is None and rows:
+                    self._picked(rows[0])
+                self._popup_hide()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def _picked(self, text: str) -> None:
         chosen = CUSTOMER_ID.match(text)
         if chosen is None:  # the "no customer matches" line
@@ -251,7 +266,7 @@ class CustomerPicker(QLineEdit):
 
 def any_day_edit(name: str) -> QDateEdit:
     """A date filter whose lowest value reads "Any day" (no limit)."""
-    edit = QDateEdit()
+    edit = DateEdit()
     edit.setObjectName(name)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("dd MMM yyyy")
@@ -315,6 +330,7 @@ class AuditLogWindow(QDialog):
 
         # -- filters --------------------------------------------------------------------------
         filters = QHBoxLayout()
+        dates = QHBoxLayout()
         self.staff_filter = QComboBox()
         self.staff_filter.setObjectName("auditStaff")
         self.staff_filter.setAccessibleName("Filter by staff member")
@@ -350,10 +366,14 @@ class AuditLogWindow(QDialog):
         ):
             label = plain_label(text)
             label.setBuddy(widget)
-            filters.addWidget(label)
-            filters.addWidget(widget, 2 if widget is self.customer_filter else 0)
-        filters.addWidget(self.clear_filters_button)
+            # Two rows (who and what; when): one row is wider than a 1024-point screen.
+            row = dates if widget in (self.from_date, self.to_date) else filters
+            row.addWidget(label)
+            row.addWidget(widget, 2 if widget is self.customer_filter else 0)
+        dates.addStretch(1)
+        dates.addWidget(self.clear_filters_button)
         layout.addLayout(filters)
+        layout.addLayout(dates)
 
         # -- entries and the selected one ---------------------------------------------------
         self.table = PatientTableView("auditTable")

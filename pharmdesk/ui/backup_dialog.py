@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.controllers import backups
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.backup_runner import Job
 from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import BoundJob, DeskContext
@@ -282,7 +283,7 @@ class BackupDialog(QDialog):
     def _fail(self, message: str) -> None:
         self.error.setText(message)
         self.error.show()
-        self.adjustSize()
+        screen_fit.grow(self)
 
     def _finished(self, result: object, error: str) -> None:
         self.job = None
@@ -304,7 +305,7 @@ class BackupDialog(QDialog):
             self.file_edit.setText(self._proposed_path_after(result["file"]))
             self.backed_up.emit(result)
         self.refresh()
-        self.adjustSize()
+        screen_fit.grow(self)
 
     def _proposed_path_after(self, written: str) -> str:
         """A fresh name, so a second click never collides with the file just written."""
@@ -475,7 +476,7 @@ class RestoreDialog(QDialog):
     def _fail(self, message: str, focus: QWidget | None = None) -> None:
         self.error.setText(message)
         self.error.show()
-        self.adjustSize()
+        screen_fit.grow(self)
         if focus is not None:
             focus.setFocus()
 
@@ -545,7 +546,7 @@ class RestoreDialog(QDialog):
             f"schema {result['schemaRevision']}."
         )
         self.report.show()
-        self.adjustSize()
+        screen_fit.grow(self)
 
     def restore(self) -> None:
         if self.job is not None:
@@ -609,7 +610,7 @@ class RestoreDialog(QDialog):
             text += f' Open it with: pharmdesk --db "{result["restoredTo"]}"'
         self.outcome.setText(text)
         self.outcome.show()
-        self.adjustSize()
+        screen_fit.grow(self)
         self.restore_button.setEnabled(not moved)
         self.password.clear()
         self.restored.emit(result)

@@ -205,6 +205,7 @@ class CampaignExportDialog(QDialog):
             "&Export", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.export_button.setObjectName("export")
+        self.export_button.setDefault(True)  # Enter exports; Cancel never takes it over
         self.export_button.setEnabled(self.audience.total > 0)
         self.export_button.clicked.connect(self.export)
         self.buttons.rejected.connect(self.reject)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.password_fields import StrengthMeter, password_edit, rule_label
 from pharmdesk.ui.widgets import error_label, heading, plain_label
@@ -166,7 +167,7 @@ class ChangePasswordForm(QWidget):
         focus.setFocus()
         window = self.window()
         if isinstance(window, QDialog):  # grow to fit the message (not the main window)
-            window.adjustSize()
+            screen_fit.grow(window)
 
     def _cancel(self) -> None:
         self.clear()

@@ -32,7 +32,8 @@ from pharmdesk.ui.formatting import CURRENCY_SYMBOLS
 BAR_COLOUR = "#2f6db5"
 HIGHLIGHT_COLOUR = "#e07b00"
 OVERDUE_COLOUR = "#b3261e"
-CHART_HEIGHT = 240
+CHART_HEIGHT = 240  # where the Segments splitter starts
+CHART_MINIMUM_HEIGHT = 150  # ten bars still readable
 DAILY_UP_TO = 14  # days shown one bar each; longer windows by week
 WEEKLY_UP_TO = 98  # then by month
 
@@ -83,8 +84,9 @@ class SegmentChart(QChartView):
         super().__init__(parent)
         self.setObjectName("segmentChart")
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(CHART_HEIGHT)
-        self.setMaximumHeight(CHART_HEIGHT)
+        # The Segments tab puts the chart in a splitter the person can move; it starts at
+        # CHART_HEIGHT and may shrink to a strip or grow.
+        self.setMinimumHeight(CHART_MINIMUM_HEIGHT)
         self.setAccessibleName("Segment chart")
         self.categories: list[str] = []
         self.values: list[int] = []

@@ -1,5 +1,9 @@
 """A list of short labels typed as chips: type, Enter (or comma) adds, ✕ or Backspace removes.
 
+Enter takes the highlighted (else the first) suggestion while the suggestion list is
+open, so typing ``Hypert`` and Enter adds "Hypertension"; with the list closed (Escape)
+the text is taken as typed, and a label the lists do not know is asked about once.
+
 Used for allergies and conditions. Type-ahead offers labels already used in the branch
 and a built-in list of common ones.
 """
@@ -9,6 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCompleter,
     QFrame,
     QLayout,
@@ -21,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmdesk.controllers.validation import clean_text, search_key
+from pharmdesk.ui.confirm import Ask
 from pharmdesk.ui.formatting import plain_tooltip
 
 
@@ -95,10 +101,22 @@ class ChipsEdit(QFrame):
 
     changed = Signal()
 
-    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        placeholder: str,
+        parent: QWidget | None = None,
+        *,
+        noun: str = "label",
+        ask_new: Ask | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("chipsEdit")
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.noun = noun
+        # Asked before a label that is neither in the branch's list nor the built-in one
+        # becomes a chip: a fragment ("Hypert") must not be saved by accident.
+        self._ask_new = ask_new
+        self._known: dict[str, str] = {}  # search key -> the label as spelled in the list
         self._labels: list[str] = []
         self._chips: list[QToolButton] = []
         self.editor = QLineEdit()
@@ -119,10 +137,59 @@ class ChipsEdit(QFrame):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.activated.connect(self._complete)
         self.editor.setCompleter(completer)
+        # Installed after the completer's own filter, so it sees Enter on the open list
+        # first (the completer would pass a bare Enter to the box, keeping the fragment).
+        popup = completer.popup()
+        if popup is not None:
+            popup.installEventFilter(self)
+        self._known = {search_key(label): label for label in reversed(labels)}
 
     def _complete(self, text: str) -> None:
         self.editor.setText(text)
         self.commit_text()
+
+    def first_suggestion(self) -> str | None:
+        """The completer's first (highlighted) match for the text typed, if any."""
+        completer = self.editor.completer()
+        text = self.editor.text().strip(" ,;")
+        if completer is None or not text:
+            return None
+        completer.setCompletionPrefix(text)
+        popup = self._popup()
+        current = popup.currentIndex() if popup is not None and popup.isVisible() else None
+        if current is not None and current.isValid():
+            return str(current.data())
+        if completer.completionCount() == 0:
+            return None
+        completer.setCurrentRow(0)
+        return completer.currentCompletion()
+
+    def resolve_pending(self) -> bool:
+        """Turn the text still typed in the box into a chip before saving.
+
+        A known label (any case) is taken as the list spells it; anything else is asked
+        about once. False when the person declined: the text stays for them to correct.
+        """
+        text = clean_text(self.editor.text().strip(" ,;"))
+        if not text:
+            self.editor.clear()
+            return True
+        return self._commit(text)
+
+    def _commit(self, text: str) -> bool:
+        known = self._known.get(search_key(text))
+        if known is None and self._known and self._ask_new is not None:
+            question = f"Add new {self.noun} '{text}'?"
+            detail = f"'{text}' is not in this branch's list or the list of common ones."
+            if not self._ask_new(f"New {self.noun}", f"{question}\n\n{detail}"):
+                self.editor.setFocus()
+                self.editor.selectAll()
+                return False
+            self._known[search_key(text)] = text  # asked once
+        self.editor.clear()
+        self._add(known or text)
+        self.changed.emit()
+        return True
 
     def labels(self) -> list[str]:
         """The labels, including any text still typed in the box."""
@@ -143,16 +210,33 @@ class ChipsEdit(QFrame):
             self._add(label)
         self.changed.emit()
 
-    def commit_text(self) -> None:
+    def commit_text(self, *, take_suggestion: bool = True) -> None:
+        """Enter: the highlighted, else the first, suggestion while the list is open;
+        otherwise (a comma, or the list closed) the text as typed, asked about if new."""
+        choice = self.first_suggestion()
+        popup_open = take_suggestion and self._popup_visible()
+        popup = self._popup()
+        if popup is not None:
+            popup.hide()
         text = clean_text(self.editor.text().strip(" ,;"))
-        self.editor.clear()
+        if choice is not None and (popup_open or search_key(choice) == search_key(text)):
+            text = choice
         if text:
-            self._add(text)
-            self.changed.emit()
+            self._commit(text)
+        else:
+            self.editor.clear()
+
+    def _popup(self) -> QAbstractItemView | None:
+        completer = self.editor.completer()
+        return completer.popup() if completer is not None else None
+
+    def _popup_visible(self) -> bool:
+        popup = self._popup()
+        return popup is not None and popup.isVisible()
 
     def _maybe_split(self, text: str) -> None:
         if text.endswith((",", ";")):
-            self.commit_text()
+            self.commit_text(take_suggestion=False)
 
     def _add(self, label: str) -> None:
         if search_key(label) in {search_key(existing) for existing in self._labels}:
@@ -178,17 +262,18 @@ class ChipsEdit(QFrame):
         self.changed.emit()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is not self.editor or event.type() != QEvent.Type.KeyPress:
+        if event.type() != QEvent.Type.KeyPress:
             return False
         assert isinstance(event, QKeyEvent)
+        popup = self._popup()
+        if popup is not None and watched is popup:
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.commit_text()
+                return True
+            return False
+        if watched is not self.editor:
+            return False
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            completer = self.editor.completer()
-            popup = completer.popup() if completer is not None else None
-            if popup is not None and popup.isVisible():
-                current = popup.currentIndex()
-                if current.isValid():
-                    self.editor.setText(str(current.data()))
-                popup.hide()
             if self.editor.text().strip():
                 # Enter adds the chip; it must not also press the dialog's Save button.
                 self.commit_text()

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -47,11 +46,12 @@ from pharmdesk.ui.chips import ChipsEdit
 from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
-from pharmdesk.ui.widgets import error_label, plain_label
+from pharmdesk.ui.widgets import DateEdit, error_label, plain_label, tab_order
 
 NO_DATE = QDate(1899, 12, 31)  # the date edit's "not recorded" value
 UNKNOWN, NONE_KNOWN, RECORDED = "unknown", "noneKnown", "recorded"
 DISCARD_PROMPT = asking("&Discard", "&Keep editing")
+NEW_LABEL_PROMPT = asking("&Add it", "&Correct it")
 
 
 def _buddy(text: str, widget: QWidget) -> QLabel:
@@ -135,11 +135,13 @@ class CustomerForm(QDialog):
         parent: QWidget | None = None,
         *,
         ask: Ask = DISCARD_PROMPT,
+        ask_new_label: Ask = NEW_LABEL_PROMPT,
     ) -> None:
         super().__init__(parent)
         self.desk = desk
         self.original = customer
         self._ask = ask
+        self._ask_new_label = ask_new_label
         settings = desk.settings()
         self.region = str(settings.get("defaultRegion", "NG"))
         self.today = desk.clock.today()
@@ -153,6 +155,7 @@ class CustomerForm(QDialog):
         if customer:
             self._fill(customer)
         self._clean = self._snapshot()
+        self.name.setFocus()  # typing starts at the name, not on a button
 
     # -- building --------------------------------------------------------------------------
     def _field_error(self, key: str) -> QLabel:
@@ -181,7 +184,7 @@ class CustomerForm(QDialog):
         self.address.setObjectName("address")
         self.address.setTabChangesFocus(True)
         self.address.setFixedHeight(56)
-        self.birth = QDateEdit()
+        self.birth = DateEdit()
         self.birth.setObjectName("dateOfBirth")
         self.birth.setCalendarPopup(True)
         self.birth.setDisplayFormat("dd MMM yyyy")
@@ -192,20 +195,24 @@ class CustomerForm(QDialog):
         self.age = plain_label()
         self.age.setObjectName("age")
 
-        self.allergy_unknown = QRadioButton("Not yet asked")
+        self.allergy_unknown = QRadioButton("Not &yet asked")
         self.allergy_unknown.setObjectName("allergyUnknown")
-        self.allergy_none = QRadioButton("No known allergies")
+        self.allergy_none = QRadioButton("No &known allergies")
         self.allergy_none.setObjectName("allergyNone")
-        self.allergy_has = QRadioButton("Has allergies:")
+        self.allergy_has = QRadioButton("&Has allergies:")
         self.allergy_has.setObjectName("allergyHas")
         self.allergy_group = QButtonGroup(self)
         for button in (self.allergy_unknown, self.allergy_none, self.allergy_has):
             self.allergy_group.addButton(button)
         self.allergy_unknown.setChecked(True)
-        self.allergies = ChipsEdit("Type an allergy, press Enter")
+        self.allergies = ChipsEdit(
+            "Type an allergy, press Enter", noun="allergy", ask_new=self._ask_new_label
+        )
         self.allergies.setObjectName("allergies")
         self.allergies.setEnabled(False)
-        self.conditions = ChipsEdit("Type a condition, press Enter")
+        self.conditions = ChipsEdit(
+            "Type a condition, press Enter", noun="condition", ask_new=self._ask_new_label
+        )
         self.conditions.setObjectName("conditions")
         for chips in (self.allergies, self.conditions):
             chips.editor.setMinimumWidth(240)  # the whole hint readable
@@ -213,7 +220,7 @@ class CustomerForm(QDialog):
         self.notes.setObjectName("notes")
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(64)
-        self.consent = QCheckBox("Customer agrees to receive offers (marketing), by any channel")
+        self.consent = QCheckBox("Customer a&grees to receive offers (marketing), by any channel")
         self.consent.setObjectName("marketingConsent")
         self.consent.setToolTip(
             "Refill reminders are asked separately, per channel, in the customer's profile"
@@ -249,9 +256,11 @@ class CustomerForm(QDialog):
         radios.addStretch(1)
         allergy_row.addLayout(radios)
         allergy_row.addWidget(self.allergies)
-        form.addRow(_buddy("&Allergies", self.allergy_unknown), allergy_row)
+        # Alt+A goes to the chosen answer: a focus key must not change the answer.
+        self.allergy_label = _buddy("&Allergies", self.allergy_unknown)
+        form.addRow(self.allergy_label, allergy_row)
         form.addRow("", self._field_error("allergies"))
-        form.addRow("&Conditions", self.conditions)
+        form.addRow(_buddy("&Conditions", self.conditions.editor), self.conditions)
         form.addRow("", self._field_error("medicalConditions"))
         form.addRow("N&otes", self.notes)
         form.addRow("Reminders &in", self.language)
@@ -262,6 +271,7 @@ class CustomerForm(QDialog):
         )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setObjectName("save")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setObjectName("cancel")
         self.reload_button = QPushButton("Load their version")
         self.reload_button.setObjectName("reload")
         self.reload_button.hide()
@@ -271,6 +281,23 @@ class CustomerForm(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(620)
+        tab_order(
+            self.reload_button,
+            self.name,
+            self.phone,
+            self.email,
+            self.address,
+            self.birth,
+            self.allergy_unknown,
+            self.allergy_none,
+            self.allergy_has,
+            self.allergies.editor,
+            self.conditions.editor,
+            self.notes,
+            self.consent,
+            self.save_button,
+            self.buttons.button(QDialogButtonBox.StandardButton.Cancel),
+        )
 
         self.name.editingFinished.connect(lambda: self._check("name"))
         self.phone.textChanged.connect(self._phone_preview)
@@ -419,6 +446,9 @@ class CustomerForm(QDialog):
         self._check("dateOfBirth")
 
     def _allergy_mode(self) -> None:
+        checked = self.allergy_group.checkedButton()
+        if checked is not None:
+            self.allergy_label.setBuddy(checked)
         has = self.allergy_has.isChecked()
         self.allergies.setEnabled(has)
         if has:
@@ -429,6 +459,10 @@ class CustomerForm(QDialog):
     # -- saving ----------------------------------------------------------------------------
     def save(self) -> None:
         self.banner.hide()
+        # Text still typed in a label box becomes a chip first (asked about if new).
+        for chips in (self.allergies, self.conditions):
+            if chips.isEnabled() and not chips.resolve_pending():
+                return
         if not self._check_all():
             return
         values = self._values()

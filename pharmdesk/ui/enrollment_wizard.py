@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -39,7 +38,7 @@ from pharmdesk.ui.enrollment_flow import (
     PlanChoice,
 )
 from pharmdesk.ui.formatting import money, national_phone
-from pharmdesk.ui.widgets import error_label, plain_label, rich_label
+from pharmdesk.ui.widgets import DateEdit, error_label, plain_label, rich_label
 from pharmdesk.ui.wizard_page import CompletablePage
 
 CUSTOMER_PAGE, PLAN_PAGE, SCHEDULE_PAGE, REVIEW_PAGE, DONE_PAGE = range(5)
@@ -194,8 +193,31 @@ class PlanPage(CompletablePage):
         layout.addWidget(self.empty)
         layout.addWidget(self.error)
         self.filter.textChanged.connect(lambda _t: self.fill())
+        self.filter.installEventFilter(self)
         self.list.currentItemChanged.connect(lambda *_: self.completeChanged.emit())
         self.list.itemDoubleClicked.connect(lambda _i: self.owner.next())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter in the filter takes the first plan it shows (then a second Enter goes on):
+        a typed filter never leaves the step with no plan chosen."""
+        visible = self.filter.isVisible()
+        if watched is self.filter and visible and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                first = self.first_selectable()
+                current = self.list.currentItem()
+                if first is not None and (current is None or current.isHidden()):
+                    self.list.setCurrentItem(first)
+                    self.list.setFocus()
+                    return True
+        return super().eventFilter(watched, event)
+
+    def first_selectable(self) -> QListWidgetItem | None:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.flags() & Qt.ItemFlag.ItemIsSelectable:
+                return item
+        return None
 
     def initializePage(self) -> None:
         flow = self.owner.flow
@@ -212,6 +234,7 @@ class PlanPage(CompletablePage):
         except PharmDeskError as exc:
             _show_error(self.error, exc)
         self.fill()
+        self.filter.setFocus()  # typing filters at once (Enter then takes the first plan)
 
     def _text(self, plan: PlanChoice) -> str:
         lines = [
@@ -286,7 +309,7 @@ class SchedulePage(QWizardPage):
         self.owner = wizard
         self.setTitle("Schedule")
         self.setSubTitle("When should deliveries start, and when does the customer want them?")
-        self.start = QDateEdit()
+        self.start = DateEdit()
         self.start.setObjectName("startDate")
         self.start.setCalendarPopup(True)
         self.start.setDisplayFormat("ddd dd MMM yyyy")
@@ -456,6 +479,8 @@ class DonePage(QWizardPage):
         self.another_button.setObjectName("enrollAnother")
         self.profile_button = QPushButton("Open &profile")
         self.profile_button.setObjectName("openProfile")
+        for button in (self.another_button, self.profile_button):
+            button.setAutoDefault(False)  # Enter means Finish, even with the focus here
         buttons = QHBoxLayout()
         buttons.addWidget(self.another_button)
         buttons.addWidget(self.profile_button)
@@ -533,6 +558,17 @@ class EnrollmentWizard(QWizard):
         self.flow.another_plan()
         self.setStartId(PLAN_PAGE)
         self.restart()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Opened for a known customer it starts at the plan step: typing goes to the
+        # filter, never to a button (Enter on a focused Cancel would throw it away).
+        # After the show settles: the wizard moves the focus to a button of its own then.
+        QTimer.singleShot(0, self._focus_first_field)
+
+    def _focus_first_field(self) -> None:
+        if self.currentPage() is self.plan_page and self.plan_page.filter.isVisible():
+            self.plan_page.filter.setFocus()
 
     def open_customer_profile(self) -> None:
         customer_id = self.flow.customer_id

@@ -63,7 +63,7 @@ from pharmdesk.importing.plan import LIKELY, OUTCOME_TEXT
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import plain_tooltip
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
-from pharmdesk.ui.widgets import error_label, plain_label
+from pharmdesk.ui.widgets import error_label, plain_label, tab_order
 from pharmdesk.ui.wizard_page import CompletablePage
 
 log = logging.getLogger(__name__)
@@ -270,6 +270,7 @@ class MappingPage(QWizardPage):
         self.preview = QTableView()
         self.preview.setObjectName("importPreview")
         self.preview.verticalHeader().hide()
+        self.preview.setTabKeyNavigation(False)  # Tab leaves the preview
         self.preview.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.preview_model = RecordTableModel([], parent=self)
         self.preview.setModel(self.preview_model)
@@ -317,6 +318,7 @@ class MappingPage(QWizardPage):
             self.grid.addWidget(sample, index + 1, 1)
             self.grid.addWidget(combo, index + 1, 2)
             self.combos.append(combo)
+        tab_order(*self.combos, self.preview)  # made after the preview, read before it
         self._mapping_changed()
 
     def mapping(self) -> tuple[str | None, ...]:

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from pharmdesk.controllers.quick_unlock import MAX_PIN_DIGITS
 from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.change_password import ChangePasswordForm
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.widgets import error_label, heading, plain_label, rich_label
@@ -315,7 +316,7 @@ class SignInForm(QWidget):
         """In the start-up dialog, grow or shrink with the page (the lock page has room)."""
         window = self.window()
         if isinstance(window, QDialog):
-            window.adjustSize()
+            screen_fit.grow(window)
 
     def _password_chosen(self) -> None:
         username = self._changing_for

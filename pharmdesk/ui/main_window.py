@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QSplitter,
     QStackedWidget,
     QTabWidget,
     QToolBar,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 from pharmdesk import __version__
 from pharmdesk.controllers.session import clock_is_behind
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.customer_table import COLUMNS, CustomerTableModel
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.idle_lock import IdleWatcher, LockCoordinator
@@ -36,6 +38,22 @@ from pharmdesk.ui.widgets import icon, plain_label
 
 SEARCH_DEBOUNCE_MS = 150
 DEFAULT_COLUMN_WIDTHS = (80, 200, 120, 190, 220, 55, 60, 105, 115)
+FLEXIBLE_COLUMNS = (1, 3, 4)  # name, email, address: they give way on a narrow window
+TABLE_CHROME = 24 + 2 + 18  # the page margins, the frame, a vertical scroll bar
+
+
+def default_column_widths(window_width: int) -> list[int]:
+    """Column widths before a person has set their own: the defaults, with the name,
+    email and address columns narrowed so that every column shows without a horizontal
+    scroll bar on a window ``window_width`` wide (down to a readable minimum)."""
+    widths = list(DEFAULT_COLUMN_WIDTHS[: len(COLUMNS)])
+    room = window_width - TABLE_CHROME
+    excess = sum(widths) - room
+    flexible = sum(widths[i] for i in FLEXIBLE_COLUMNS)
+    if excess > 0:
+        for i in FLEXIBLE_COLUMNS:
+            widths[i] = max(90, widths[i] - round(excess * widths[i] / flexible))
+    return widths
 
 
 class CustomerTableView(PatientTableView):
@@ -185,6 +203,8 @@ class MainWindow(QMainWindow):
         self._add_backup_actions()
         self._add_import_actions()
         self._add_quick_unlock_actions()
+        # Each person's splitters start from these until they move them.
+        self._split_defaults = {s: s.saveState() for s in self._splitters()}
 
     # -- building ------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -798,21 +818,36 @@ class MainWindow(QMainWindow):
         self.settings.beginGroup(f"users/{username}")
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("header", self.table.horizontalHeader().saveState())
+        for splitter in self._splitters():
+            self.settings.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
         self.settings.endGroup()
         self.settings.sync()
+
+    def _splitters(self) -> list[QSplitter]:
+        """The named splitters of the window's panels (each remembered per person)."""
+        return [s for s in self.findChildren(QSplitter) if s.objectName()]
 
     def _restore_view_state(self, username: str) -> None:
         self.settings.beginGroup(f"users/{username}")
         geometry = self.settings.value("geometry")
         header = self.settings.value("header")
+        splits = {s: self.settings.value(f"splitters/{s.objectName()}") for s in self._splitters()}
         self.settings.endGroup()
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+        elif not self.isVisible():
+            # First run for this person: most of the screen, not Qt's small default.
+            self.setGeometry(screen_fit.first_run_geometry(self))
+        for splitter, state in splits.items():
+            if not isinstance(state, QByteArray) or state.isEmpty():
+                state = self._split_defaults.get(splitter, QByteArray())
+            splitter.restoreState(state)
         view_header = self.table.horizontalHeader()
         if isinstance(header, QByteArray) and not header.isEmpty():
             view_header.restoreState(header)
         else:
-            for column, width in enumerate(DEFAULT_COLUMN_WIDTHS[: len(COLUMNS)]):
+            widths = default_column_widths(self.width())
+            for column, width in enumerate(widths):
                 self.table.setColumnWidth(column, width)
             view_header.setSortIndicator(1, Qt.SortOrder.AscendingOrder)
         self.model.sort(view_header.sortIndicatorSection(), view_header.sortIndicatorOrder())

@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QDateTime, Signal
-from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QFormLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QWidget
 
 from pharmdesk.clock import to_iso
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.form_dialog import FormDialog, money_box
-from pharmdesk.ui.widgets import heading
+from pharmdesk.ui.widgets import DateTimeEdit, heading
 
 MAX_AMOUNT = 1_000_000_000
 STATUSES = (
@@ -65,7 +65,7 @@ class OrderDialog(FormDialog):
         for sub in subscriptions:
             self.plan.addItem(f"{sub['planName']} ({sub['subscriptionId']})", dict(sub))
         self.amount = money_box(currency, MAX_AMOUNT, "orderTotal", "Amount")
-        self.date = QDateTimeEdit()
+        self.date = DateTimeEdit()
         self.date.setObjectName("orderDate")
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("dd MMM yyyy HH:mm")

@@ -27,6 +27,7 @@ class PatientTableView(QTableView):
         self.setWordWrap(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().hide()
+        self.setTabKeyNavigation(False)  # Tab leaves the list; the arrows move in it
         self.horizontalHeader().setHighlightSections(False)
         self.horizontalHeader().setStretchLastSection(True)
         self.doubleClicked.connect(self.open_requested.emit)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.controllers.quick_unlock import MAX_PIN_DIGITS, PIN_RULE
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.password_fields import password_edit, rule_label
 from pharmdesk.ui.widgets import error_label, heading
@@ -165,7 +166,7 @@ class PinDialog(QDialog):
         label.setText(message)
         label.show()
         self.pin.setFocus()
-        self.adjustSize()  # room for the message
+        screen_fit.grow(self)  # room for the message
 
     def _clear_fields(self) -> None:
         self.pin.clear()

@@ -22,7 +22,6 @@ from typing import Any
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDateEdit,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -38,7 +37,7 @@ from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.form_dialog import FormDialog
 from pharmdesk.ui.formatting import day
-from pharmdesk.ui.widgets import heading, plain_label, rich_label
+from pharmdesk.ui.widgets import DateEdit, heading, plain_label, rich_label
 
 ACTIVE, PAUSED, PENDING_REVIEW, CANCELLED = "active", "paused", "pendingReview", "cancelled"
 STATUS_TEXT = {
@@ -232,7 +231,7 @@ class PauseDialog(FormDialog):
         self.until = QCheckBox("&Resume automatically on")
         self.until.setObjectName("pauseUntil")
         self.until.setChecked(True)
-        self.resume_date = QDateEdit()
+        self.resume_date = DateEdit()
         self.resume_date.setObjectName("resumeDate")
         self.resume_date.setCalendarPopup(True)
         self.resume_date.setDisplayFormat("dd MMM yyyy")

@@ -125,6 +125,7 @@ class StatCard(QFrame):
 
 def _table(model: RecordTableModel) -> QTableView:
     view = QTableView()
+    view.setTabKeyNavigation(False)  # Tab leaves the list; the arrows move in it
     view.setModel(model)
     view.verticalHeader().hide()
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -37,6 +37,7 @@ from pharmdesk.controllers.recovery import (
     recovery_sign_in,
 )
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.backup_runner import Job
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.key_change import KeyProgress, run_with_key_progress
@@ -295,7 +296,7 @@ class RecoveryDialog(QDialog):
         self._choice_changed()
         self.key_page.hide()
         self.admin_page.show()
-        self.adjustSize()
+        screen_fit.grow(self)
         (self.password if has_admin else self.username).setFocus()
 
     def _choice_changed(self, _checked: bool = False) -> None:
@@ -355,7 +356,7 @@ class RecoveryDialog(QDialog):
         label.setText(message)
         label.show()
         focus.setFocus()
-        self.adjustSize()  # room for the message
+        screen_fit.grow(self)  # room for the message
 
     # -- leaving ---------------------------------------------------------------------------------
     def done(self, result: int) -> None:

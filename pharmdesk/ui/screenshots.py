@@ -1,6 +1,12 @@
 """Render every screen to PNG files so anyone can look at them without a display.
 
-    python -m pharmdesk.ui.screenshots OUTDIR [--customers N]
+    python -m pharmdesk.ui.screenshots OUTDIR [--customers N] [--screen 1366x768] [--scale 1.25]
+    python -m pharmdesk.ui.screenshots OUTDIR --desks
+
+``--screen`` gives the offscreen screen that size (and ``--scale`` sets QT_SCALE_FACTOR),
+so each window is shown as it opens on that desk: sized by the screen-fit rule.
+``--desks`` renders every screen once per desk the branches have (DESKS), each into its
+own folder (1366x768, 1280x720-125).
 
 Builds a small demo database in a temporary folder (nothing is left behind), then saves
 the first-run setup pages, the sign-in, the main window with data, a search in progress,
@@ -43,7 +49,6 @@ def _save(widget: QWidget, out: Path, name: str) -> Path:
 
 def _setup_screens(out: Path, folder: Path) -> None:
     wizard = FirstRunWizard(DatabaseFiles(folder / "setup" / "pharmdesk.db"))
-    wizard.resize(640, 480)
     wizard.show()
     page = wizard.branch_page
     page.branch.setText("Lekki Phase 1 branch")
@@ -391,7 +396,6 @@ def _audit_screens(out: Path, window: MainWindow) -> None:
     window.audit_action.trigger()
     view = window.audit_window
     assert view is not None
-    view.resize(1280, 760)
     view.action_filter.setCurrentIndex(view.action_filter.findData("update"))
     _save(view, out, "audit-log-update-detail")
     view.clear_filters()
@@ -670,12 +674,51 @@ def _reminder_screens(out: Path, folder: Path) -> None:
     reminder_screens(out, desk, reminders_folder, _save)
 
 
+# The screens the branches' desks have: (folder, size, QT_SCALE_FACTOR).
+DESKS = (("1366x768", "1366x768", "1"), ("1280x720-125", "1280x720", "1.25"))
+
+
+def _every_desk(out: Path, customers: int) -> int:
+    """One child process per desk (Qt fixes the screen when it starts)."""
+    import subprocess
+
+    for folder, size, scale in DESKS:
+        command = [sys.executable, "-m", "pharmdesk.ui.screenshots", str(out / folder)]
+        command += ["--screen", size, "--scale", scale, "--customers", str(customers)]
+        done = subprocess.run(command, check=False)
+        if done.returncode != 0:
+            return done.returncode
+    return 0
+
+
+def _offscreen_screen(size: str, out: Path) -> None:
+    """Give Qt's offscreen platform one screen of ``size`` (before the app starts)."""
+    import json
+
+    width, _, height = size.lower().partition("x")
+    screen = {"name": "desk", "x": 0, "y": 0, "width": int(width), "height": int(height)}
+    screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    out.mkdir(parents=True, exist_ok=True)
+    config = out / "screen.json"
+    config.write_text(json.dumps({"screens": [screen]}), encoding="utf-8")
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--customers", type=int, default=400)
+    parser.add_argument("--screen", help="WIDTHxHEIGHT of the offscreen screen, e.g. 1366x768")
+    parser.add_argument("--scale", help="QT_SCALE_FACTOR, e.g. 1.25")
+    parser.add_argument("--desks", action="store_true", help="every screen on every desk size")
     args = parser.parse_args(argv)
     out: Path = args.outdir
+    if args.desks:
+        return _every_desk(out, args.customers)
+    if args.screen:
+        _offscreen_screen(args.screen, out)
+    if args.scale:
+        os.environ["QT_SCALE_FACTOR"] = args.scale
     out.mkdir(parents=True, exist_ok=True)
     make_application()
     with tempfile.TemporaryDirectory() as tmp:
@@ -691,7 +734,6 @@ def main(argv: list[str] | None = None) -> int:
         desk.sign_in(DEMO_USER, DEMO_PASSWORD)
         settings = QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
         window = MainWindow(desk, settings, demo=True)
-        window.resize(1280, 760)
         window.start()
         window.show()
         _save(window, out, "main-window")

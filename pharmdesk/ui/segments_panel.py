@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
+    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 from pharmdesk.controllers.registry import PHARMACISTS
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.campaign_export import CampaignExportDialog
-from pharmdesk.ui.charts import SegmentChart
+from pharmdesk.ui.charts import CHART_HEIGHT, SegmentChart
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.consent import BulkConsentDialog
 from pharmdesk.ui.desk import DeskContext
@@ -167,8 +168,17 @@ class SegmentsPanel(QWidget):
         counts.addStretch(1)
         layout.addLayout(counts)
         layout.addWidget(self.error)
-        layout.addWidget(self.chart)
-        layout.addWidget(self.results, 1)
+        # The person moves the chart/list split (remembered per person by the main window).
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("segmentsSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.chart)
+        self.splitter.addWidget(self.results)
+        # Chart and list share the height evenly at first (on a small screen too).
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([CHART_HEIGHT, CHART_HEIGHT])
+        layout.addWidget(self.splitter, 1)
         actions = QHBoxLayout()
         actions.addWidget(self.open_button)
         actions.addStretch(1)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.widgets import error_label, heading, plain_label
 
@@ -159,6 +160,7 @@ class SettingsDialog(QDialog):
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setDefault(True)  # Enter saves; Cancel never takes it over
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Settings"))
@@ -229,7 +231,7 @@ class SettingsDialog(QDialog):
             target = label if label is not None else self.error
             target.setText(exc.message)
             target.show()
-            self.adjustSize()
+            screen_fit.grow(self)
             return
         self.current = answer["settings"]
         self.saved.emit(answer["settings"])
@@ -250,4 +252,4 @@ class SettingsDialog(QDialog):
             self.folder_note.show()
         else:
             self.folder_note.hide()
-        self.adjustSize()
+        screen_fit.grow(self)

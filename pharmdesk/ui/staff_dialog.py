@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.controllers.passwords import check_new_password
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui import screen_fit
 from pharmdesk.ui.backup_runner import Job
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
@@ -310,7 +311,7 @@ class StaffPasswordDialog(QDialog):
         )
         self.form_page.hide()
         self.done_page.show()
-        self.adjustSize()
+        screen_fit.grow(self)
         self.close_button.setFocus()
 
     def copy_password(self) -> None:
@@ -320,7 +321,7 @@ class StaffPasswordDialog(QDialog):
     def _show(self, label: QLabel, message: str) -> None:
         label.setText(message)
         label.show()
-        self.adjustSize()  # room for the message, never drawn over the next row
+        screen_fit.grow(self)  # room for the message, never drawn over the next row
 
     def done(self, result: int) -> None:
         self.password.clear()
@@ -380,7 +381,7 @@ class RoleDialog(QDialog):
         except PharmDeskError as exc:
             self.error.setText(exc.message)
             self.error.show()
-            self.adjustSize()
+            screen_fit.grow(self)
             return
         self.accept()
         self.saved.emit(self._row["username"])

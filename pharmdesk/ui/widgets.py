@@ -9,9 +9,18 @@ the ways to show such text (``formatting.plain_tooltip`` for tooltips).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDateEdit,
+    QDateTimeEdit,
+    QLabel,
+    QTableView,
+    QWidget,
+)
 
 from pharmdesk.resources import resource_path
 
@@ -65,4 +74,28 @@ def row_table(
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(alternating)
+    view.setTabKeyNavigation(False)  # Tab leaves the list; the arrows move in it
     return view
+
+
+def tab_order(*widgets: QWidget) -> None:
+    """Tab visits ``widgets`` in this order (reading order, whatever order they were
+    built or laid out in)."""
+    for first, second in pairwise(widgets):
+        QWidget.setTabOrder(first, second)
+
+
+class DateEdit(QDateEdit):
+    """A date field that Tab leaves. Qt's moves Tab between day, month and year, and
+    never leaves at all while it shows a special text such as "Not recorded" (a trap for
+    anyone on the keyboard); the arrows and typing still edit each part."""
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        return QWidget.focusNextPrevChild(self, next)
+
+
+class DateTimeEdit(QDateTimeEdit):
+    """A date and time field that Tab leaves (see ``DateEdit``)."""
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        return QWidget.focusNextPrevChild(self, next)

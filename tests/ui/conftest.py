@@ -50,6 +50,14 @@ def main_window(qtbot, signed_in_desk: DeskContext, window_settings: QSettings) 
 
 
 @pytest.fixture(autouse=True)
+def _screen_fit(qapp) -> None:  # type: ignore[no-untyped-def]
+    """Windows in tests follow the app's screen-fit rule, as they do in the app."""
+    from pharmdesk.ui import screen_fit
+
+    screen_fit.install(qapp)
+
+
+@pytest.fixture(autouse=True)
 def no_window_outlives_its_test(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """Every test starts and ends with no top-level window of its own: a dialog one test
     left open must not be found by the next (tests pass in any order and any subset)."""

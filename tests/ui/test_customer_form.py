@@ -21,6 +21,7 @@ def _form(
     qtbot, desk: DeskContext, customer: dict[str, Any] | None = None, **kw: Any
 ) -> CustomerForm:  # type: ignore[no-untyped-def]
     kw.setdefault("ask", lambda *_args: True)  # closing at teardown must not block on a prompt
+    kw.setdefault("ask_new_label", lambda *_args: True)  # a new label is added when asked
     form = CustomerForm(desk, customer, **kw)
     qtbot.addWidget(form)
     form.show()

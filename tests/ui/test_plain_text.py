@@ -102,7 +102,7 @@ def test_list_tooltips_show_stored_markup_literally(
 
 # -- the customer form: text pasted from a phone ----------------------------------------------
 def _form(qtbot, desk: DeskContext) -> CustomerForm:  # type: ignore[no-untyped-def]
-    form = CustomerForm(desk, None, ask=lambda *_args: True)
+    form = CustomerForm(desk, None, ask=lambda *_args: True, ask_new_label=lambda *_a: True)
     qtbot.addWidget(form)
     form.show()
     form.activateWindow()

@@ -248,7 +248,7 @@ def test_the_customer_form_records_the_reminder_language(
     from pharmdesk.ui.customer_form import CustomerForm
 
     desk = signed_in_desk
-    form = CustomerForm(desk, None, ask=lambda *_a: True)
+    form = CustomerForm(desk, None, ask=lambda *_a: True, ask_new_label=lambda *_a: True)
     qtbot.addWidget(form)
     form.show()
     form.activateWindow()
@@ -259,7 +259,7 @@ def test_the_customer_form_records_the_reminder_language(
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     details = desk.call("viewProviderCustomerDetails", {"customerId": "CUST-1"})
     assert details["language"] == "yo"
-    edit = CustomerForm(desk, details, ask=lambda *_a: True)
+    edit = CustomerForm(desk, details, ask=lambda *_a: True, ask_new_label=lambda *_a: True)
     qtbot.addWidget(edit)
     assert edit.language.currentData() == "yo"
     edit.language.setCurrentIndex(edit.language.findData("ha"))

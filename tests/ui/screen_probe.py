@@ -1,0 +1,237 @@
+"""Opens every top-level window and dialog on one screen size and checks that it fits.
+
+Run as a child process (the screen size and ``QT_SCALE_FACTOR`` are fixed when Qt starts):
+
+    QT_QPA_PLATFORM=offscreen:configfile=SCREEN.json python -m tests.ui.screen_probe
+
+Prints one JSON object: the available geometry, the dialog classes measured and every
+problem found (a button or a window outside the screen's available geometry).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPoint, QRect, QSettings
+from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QApplication, QWidget
+
+from pharmdesk.clock import FixedClock
+from pharmdesk.controllers import api  # noqa: F401  (registers the operations)
+from pharmdesk.controllers.session import create_database
+from pharmdesk.paths import DatabaseFiles
+from pharmdesk.ui.app import make_application
+from pharmdesk.ui.desk import DeskContext
+
+# The parent chose the screen (QT_QPA_PLATFORM=offscreen:configfile=...); tests.conftest
+# would set plain offscreen, so its names are read without running it.
+_PLATFORM = os.environ.get("QT_QPA_PLATFORM", "offscreen")
+from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF  # noqa: E402
+
+os.environ["QT_QPA_PLATFORM"] = _PLATFORM
+
+measured: set[str] = set()
+problems: list[str] = []
+
+
+def _global(widget: QWidget) -> QRect:
+    return QRect(widget.mapToGlobal(QPoint(0, 0)), widget.size())
+
+
+def _scroller(widget: QWidget, window: QWidget) -> QAbstractScrollArea | None:
+    """The scroll area whose viewport holds ``widget`` (the person scrolls to reach it)."""
+    parent = widget.parentWidget()
+    while parent is not None and parent is not window:
+        grand = parent.parentWidget()
+        if isinstance(grand, QAbstractScrollArea) and grand.viewport() is parent:
+            return grand
+        parent = grand
+    return None
+
+
+def check(window: QWidget, name: str) -> None:
+    """Every visible button of ``window`` lies inside the available geometry."""
+    app = QApplication.instance()
+    assert app is not None
+    for _ in range(3):
+        app.processEvents()
+    measured.add(type(window).__name__)
+    area = window.screen().availableGeometry()
+    frame = window.frameGeometry()
+    if not area.contains(frame):
+        problems.append(f"{name}: window {frame.getRect()} outside {area.getRect()}")
+    for button in window.findChildren(QAbstractButton):
+        if not button.isVisible() or button.window() is not window:
+            continue
+        scroll = _scroller(button, window)
+        target = _global(scroll.viewport()) if scroll is not None else _global(button)
+        label = button.text() or button.accessibleName() or button.objectName()
+        too_small = scroll is not None and target.height() < 24
+        if too_small or not area.contains(target):
+            where = "its scroll area" if scroll is not None else "button"
+            problems.append(
+                f"{name}: {where} {label!r} at {target.getRect()} outside {area.getRect()}"
+            )
+
+
+def shown(window: QWidget, name: str, then: Callable[[], Any] | None = None) -> None:
+    window.show()
+    check(window, name)
+    if then is not None:
+        then()
+        check(window, f"{name} (after)")
+    window.close()
+
+
+def main_quiet() -> None:
+    """Opens every window on a fresh database, calling ``check`` on each."""
+    make_application([sys.argv[0]])
+    folder = Path(tempfile.mkdtemp(prefix="pharmdesk-probe-"))
+    files = DatabaseFiles(folder / "db" / "pharmdesk.db")
+    files.db.parent.mkdir()
+    clock = FixedClock()
+    create_database(
+        files,
+        admin=ADMIN,
+        full_name="Ada Admin",
+        password=ADMIN_PASSWORD,
+        branch_name="Lekki Branch",
+        clock=clock,
+        kdf=TEST_KDF,
+    )
+    desk = DeskContext(files, clock, kdf=TEST_KDF)
+    run_all(desk, clock, folder)
+    desk.close()
+
+
+def main() -> int:
+    main_quiet()
+    print(json.dumps({"measured": sorted(measured), "problems": problems}))
+    return 0
+
+
+def run_all(desk: DeskContext, clock: FixedClock, folder: Path) -> None:
+    from pharmdesk.ui.app import _DemoProgressDialog
+    from pharmdesk.ui.login import LoginDialog
+    from pharmdesk.ui.main_window import MainWindow
+    from pharmdesk.ui.recovery_dialog import RecoveryDialog
+    from pharmdesk.ui.screenshots import build_profile_example
+    from pharmdesk.ui.setup_wizard import FirstRunWizard
+
+    wizard = FirstRunWizard(DatabaseFiles(folder / "setup" / "pharmdesk.db"), kdf=TEST_KDF)
+    shown(wizard, "setup wizard", wizard.next)
+    shown(LoginDialog(desk, username=ADMIN), "sign-in")
+    shown(RecoveryDialog(desk), "recovery")
+    shown(_DemoProgressDialog(), "demo progress")
+    desk.sign_in(ADMIN, ADMIN_PASSWORD)
+    customer = build_profile_example(desk, clock)
+    for i in range(30):
+        desk.call("addProviderCustomer", {"name": f"Bisi Customer {i}", "phone": f"0803{i:07d}"})
+    settings = QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(desk, settings)
+    window.start()
+    window.show()
+    check(window, "main window")
+    window.segments_action.trigger()
+    check(window, "main window, segments")
+    window.tabs.setCurrentIndex(0)
+    _customer_screens(desk, window, customer)
+    _admin_screens(desk, window, folder)
+    window.close()
+
+
+def _customer_screens(desk: DeskContext, window: Any, customer: str) -> None:
+    from pharmdesk.ui.consent import BulkConsentDialog
+    from pharmdesk.ui.customer_form import CustomerForm, DuplicateChoice
+    from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+    from pharmdesk.ui.plan_controls import PauseDialog, ReviewDialog
+    from pharmdesk.ui.profile_dialog import ProfileDialog
+
+    profile = ProfileDialog(desk, customer, window)
+    profile.show()
+    check(profile, "profile with plans and orders")
+    plans = profile.details["plans"]
+    active = next(p for p in plans if p["status"] == "active")
+    shown(PauseDialog(desk, active, profile), "pause")
+    held = next(p for p in plans if p["status"] == "pendingReview")
+    review = ReviewDialog(
+        desk, held, True, customer_name="John Doe", conflicts=["Penicillin"], parent=profile
+    )
+    shown(review, "review")
+    shown(profile.order_dialog(), "record order")
+    profile.close()
+    details = desk.call("viewProviderCustomerDetails", {"customerId": customer})
+    shown(CustomerForm(desk, None, window, ask=lambda *_a: True), "new customer")
+    shown(CustomerForm(desk, details, window, ask=lambda *_a: True), "edit customer")
+    candidates = desk.call("findLikelyDuplicates", {"name": "John Doe", "phone": details["phone"]})
+    shown(DuplicateChoice(candidates["customers"], "NG", window), "duplicate choice")
+    rows = [(customer, "John Doe")] + [(f"id{i}", f"Name {i}") for i in range(12)]
+    shown(BulkConsentDialog(desk, rows, window), "bulk consent")
+    wizard = EnrollmentWizard(desk, None, window)
+    wizard.show()
+    wizard.customer_page.search.setText("john doe")
+    wizard.customer_page.search_now()
+    check(wizard, "enroll: customer")
+    for step in ("plan", "schedule", "review"):
+        wizard.next()
+        check(wizard, f"enroll: {step}")
+    wizard.close()
+    window.segments_action.trigger()
+    window.segments_panel.show_condition("Hypertension")
+    check(window, "main window, a segment")
+    export = window.segments_panel.export_dialog()
+    assert export is not None
+    shown(export, "campaign export")
+    window.tabs.setCurrentIndex(0)
+
+
+def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:
+    from pharmdesk.resources import resource_path
+    from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
+    from pharmdesk.ui.change_password import ChangePasswordDialog
+    from pharmdesk.ui.pin_dialog import PinDialog
+    from pharmdesk.ui.plan_catalog import PlanCatalogDialog, PlanForm
+    from pharmdesk.ui.settings_dialog import SettingsDialog
+    from pharmdesk.ui.staff_dialog import ADD, RoleDialog, StaffDialog, StaffPasswordDialog
+
+    catalog = PlanCatalogDialog(desk, parent=window)
+    shown(catalog, "plan catalog")
+    shown(PlanForm(desk, None, window), "plan form")
+    staff = StaffDialog(desk, window)
+    shown(staff, "staff")
+    shown(StaffPasswordDialog(desk, ADD, None, window), "add staff")
+    row = desk.call("listStaff")["staff"][0]
+    shown(RoleDialog(desk, row, window), "role")
+    shown(ChangePasswordDialog(desk, window), "change password")
+    shown(PinDialog(desk, window), "quick-unlock PIN")
+    settings = SettingsDialog(desk, window)
+
+    def refused() -> None:  # every message under the form at once
+        settings.currency.setText("ZZZ")
+        settings.folder.setText(str(folder / "unplugged"))
+        settings.save()
+
+    shown(settings, "settings", refused)
+    desk.call("updateSettings", {"backupFolder": str(folder)})
+    shown(BackupDialog(desk, window), "backup")
+    shown(RestoreDialog(desk, window), "restore")
+    window.audit_action.trigger()
+    audit = window.audit_window
+    check(audit, "audit log")
+    audit.close()
+    window.import_action.trigger()
+    wizard = window.import_wizard
+    wizard.file_page.path_edit.setText(str(resource_path("sample-customers.csv")))
+    check(wizard, "import: file")
+    wizard.next()
+    check(wizard, "import: columns")
+    wizard.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
