@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
 from pharmdesk.clock import parse_iso, to_iso
 from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError
 from pharmdesk.store.engine import DISK_FULL_MESSAGE
 from pharmdesk.store.files import read_json, write_json_atomic
+from pharmdesk.store.locking import SideFileLock
 
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
@@ -58,7 +57,7 @@ class AttemptState:
 class SignInAttempts:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = FileLock(str(path) + ".lock", timeout=30)
+        self._lock = SideFileLock(path)
 
     @contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:

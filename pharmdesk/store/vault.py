@@ -20,10 +20,10 @@ from typing import Any
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from filelock import FileLock
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 from pharmdesk.store.files import read_json, write_json_atomic
+from pharmdesk.store.locking import SideFileLock
 
 VAULT_FORMAT = "pharmdesk-vault"
 VAULT_VERSION = 1
@@ -136,7 +136,7 @@ class Vault:
         self.kdf = kdf
         # Read-modify-write of the slots happens under a file lock, so that two
         # processes (the window and a command) changing staff at once both count.
-        self._lock = FileLock(str(path) + ".lock", timeout=30)
+        self._lock = SideFileLock(path)
 
     # -- reading -------------------------------------------------------------------------
     def exists(self) -> bool:
