@@ -99,7 +99,7 @@ UNINSTALL_KEY='HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\PharmDes
 winrun reg query "$UNINSTALL_KEY" >"$WORK/uninstall-key.txt" || fail "no uninstall entry"
 expect "$WORK/uninstall-key.txt" "$VERSION"
 # reg prints in the console's code page: é may come out as another byte.
-grep -qa 'InstallLocation.*Pharmacy D.*sk.PharmDesk' "$WORK/uninstall-key.txt" ||
+LC_ALL=C grep -qa 'InstallLocation.*Pharmacy D.*sk.PharmDesk' "$WORK/uninstall-key.txt" ||
     fail "the uninstall entry does not point at $INSTDIR_WIN: $(cat "$WORK/uninstall-key.txt")"
 echo "installed: $(du -sm "$INSTDIR" | cut -f1) MB in $INSTDIR_WIN; Start menu, uninstall entry, data folder present"
 # Wine keeps no Windows groups or file ACLs, so what the installer asked for is shown, not

@@ -73,12 +73,15 @@ wait_for_window() { # TITLE-PATTERN SECONDS
 
 say "starting pharmdesk.exe --demo on $DISPLAY (mscms stand-in loaded)"
 started=$SECONDS
-WINEDLLOVERRIDES="mscms=n;$WINEDLLOVERRIDES" WINEDEBUG="err+all" \
-    wine "$APP" --demo >"$WORK/app.log" 2>&1 &
-app_pid=$!
+# Its output goes through a pipe: Python under Wine cannot start with a regular file as
+# stdout ("Failed to start embedded python interpreter!").
+{
+    WINEDLLOVERRIDES="mscms=n;$WINEDLLOVERRIDES" WINEDEBUG="err+all,fixme-all" \
+        wine "$APP" --demo 2>&1 | cat >"$WORK/app.log"
+} &
 if ! wait_for_window "PharmDesk" 180; then
-    shot "windows-start-failed"
     tail -n 30 "$WORK/app.log" >&2
+    shot "windows-start-failed"
     die "no PharmDesk window within 180 s (the screen is in $OUT/windows-start-failed.png)"
 fi
 say "window up after $((SECONDS - started)) s"
@@ -90,5 +93,5 @@ xdotool type --delay 60 "pharmdesk-demo-2026"
 xdotool key Return
 sleep 25
 shot "windows-main-window"
-kill "$app_pid" 2>/dev/null || true
+wine_stop
 grep -E "err:|abort|unimplemented" "$WORK/app.log" | sort | uniq -c | sort -rn | head -n 15 || true

@@ -1,4 +1,4 @@
-"""Converts an X window dump (``xwd -root``, 24/32-bit TrueColor) to a PNG with Qt.
+"""Converts an X window dump (``xwd -root``, 24-bit TrueColor in 24 or 32 bits a pixel) to a PNG with Qt.
 
     python xwd2png.py screen.xwd screen.png
 
@@ -22,18 +22,25 @@ def convert(source: Path, target: Path) -> None:
     header_size, _, _, depth, width, height = fields[:6]
     byte_order, bits_per_pixel, bytes_per_line = fields[7], fields[11], fields[12]
     colours = fields[19]
-    if bits_per_pixel != 32 or depth not in (24, 32):
-        raise SystemExit(f"{source}: {depth}-bit / {bits_per_pixel} bpp is not handled")
     start = header_size + 12 * colours
-    pixels = bytearray(data[start : start + bytes_per_line * height])
-    if byte_order == 1:  # MSBFirst: xRGB in memory; QImage wants BGRx (little-endian)
-        pixels[0::4], pixels[1::4], pixels[2::4], pixels[3::4] = (
-            pixels[3::4],
-            pixels[2::4],
-            pixels[1::4],
-            pixels[0::4],
-        )
-    image = QImage(bytes(pixels), width, height, bytes_per_line, QImage.Format.Format_RGB32)
+    pixels = data[start : start + bytes_per_line * height]
+    little = byte_order == 0  # LSBFirst: blue first in memory
+    if bits_per_pixel == 32 and depth in (24, 32):
+        if not little:  # xRGB in memory; QImage's RGB32 is BGRx on little-endian machines
+            swapped = bytearray(pixels)
+            swapped[0::4], swapped[1::4], swapped[2::4], swapped[3::4] = (
+                pixels[3::4],
+                pixels[2::4],
+                pixels[1::4],
+                pixels[0::4],
+            )
+            pixels = bytes(swapped)
+        layout = QImage.Format.Format_RGB32
+    elif bits_per_pixel == 24 and depth == 24:
+        layout = QImage.Format.Format_BGR888 if little else QImage.Format.Format_RGB888
+    else:
+        raise SystemExit(f"{source}: {depth}-bit / {bits_per_pixel} bpp is not handled")
+    image = QImage(pixels, width, height, bytes_per_line, layout)
     if not image.copy().save(str(target), "PNG"):
         raise SystemExit(f"could not write {target}")
 
