@@ -79,6 +79,7 @@ started=$SECONDS
     WINEDLLOVERRIDES="mscms=n;$WINEDLLOVERRIDES" WINEDEBUG="err+all,fixme-all" \
         wine "$APP" --demo 2>&1 | cat >"$WORK/app.log"
 } &
+disown
 if ! wait_for_window "PharmDesk" 180; then
     tail -n 30 "$WORK/app.log" >&2
     shot "windows-start-failed"
