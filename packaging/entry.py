@@ -8,6 +8,10 @@ running the command line again.
 import multiprocessing
 
 if __name__ == "__main__":
+    # pharmdesk.exe on Windows is windowed and has no stdout/stderr until this gives it some.
+    from pharmdesk.console import prepare_streams
+
+    prepare_streams()
     multiprocessing.freeze_support()
 
     from pharmdesk.cli import main

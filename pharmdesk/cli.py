@@ -27,6 +27,7 @@ import sqlcipher3.dbapi2 as sqlcipher
 
 from pharmdesk import __version__
 from pharmdesk.clock import Clock
+from pharmdesk.console import prepare_streams
 from pharmdesk.controllers import api, backups
 from pharmdesk.controllers.session import (
     DeskSession,
@@ -803,6 +804,7 @@ def main(
     kdf: KdfParams = DEFAULT_KDF,
 ) -> int:
     """Run one command; returns the process exit code."""
+    prepare_streams()
     multiprocessing.freeze_support()  # the frozen app's demo workers start here
     quiet_sqlcipher()
     try:

@@ -2,12 +2,17 @@
 
 The default database sits in a machine-wide folder shared by every OS account of the PC
 (front-desk PCs are shared), falling back to the user's own data folder where the
-machine-wide one is not writable. ``--db`` and ``PHARMDESK_DB`` override it.
+machine-wide one is not writable. ``--db`` and ``PHARMDESK_DB`` override it. The machine-wide
+folder is platformdirs' site data folder: ``C:\\ProgramData\\PharmDesk`` on Windows (made by the
+installer, for Administrators and the "PharmDesk Users" group), ``/usr/local/share/PharmDesk``
+on Linux. Paths are ``pathlib.Path`` throughout, so spaces and non-ASCII letters in a
+folder or user name need nothing special.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,13 +60,35 @@ class DatabaseFiles:
         return self.db.exists() or self.vault.exists()
 
 
-def _writable_dir(folder: Path) -> bool:
+def _writable_dir(folder: Path, os_name: str = os.name) -> bool:
     probe = folder
-    while not probe.exists():
+    while not _exists(probe):
         if probe.parent == probe:
             return False
         probe = probe.parent
+    if os_name == "nt":
+        # Windows' os.access looks only at the read-only flag, not at the folder's
+        # permissions (C:\ProgramData\PharmDesk allows the "PharmDesk Users" group only).
+        return _can_create_file(probe)
     return os.access(probe, os.W_OK)
+
+
+def _can_create_file(folder: Path) -> bool:
+    """Whether this account can create (and delete) a file in ``folder``."""
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".pharmdesk-probe-"):
+            return True
+    except OSError:
+        return False
+
+
+def _exists(path: Path) -> bool:
+    """``path.exists()``, but a path the account may not even look at counts as absent
+    (Windows raises PermissionError there instead of answering)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def machine_data_dir() -> Path:
@@ -74,7 +101,7 @@ def user_data_dir() -> Path:
 
 def default_db_path() -> Path:
     shared = machine_data_dir() / DB_FILENAME
-    if shared.exists() or _writable_dir(shared.parent):
+    if _exists(shared) or _writable_dir(shared.parent):
         return shared
     return user_data_dir() / DB_FILENAME
 

@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
 from pharmdesk.clock import parse_iso, to_iso
 from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError
 from pharmdesk.store.engine import DISK_FULL_MESSAGE
 from pharmdesk.store.files import read_json, write_json_atomic
+from pharmdesk.store.locking import SideFileLock
 
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
@@ -71,7 +70,7 @@ class SignInAttempts:
         """``guard``: the key file; while it exists, this file is expected to exist too."""
         self.path = path
         self.guard = guard
-        self._lock = FileLock(str(path) + ".lock", timeout=30, mode=0o600)
+        self._lock = SideFileLock(path)
 
     @classmethod
     def beside(cls, files: Any) -> SignInAttempts:

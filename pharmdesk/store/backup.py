@@ -58,7 +58,7 @@ from pharmdesk.store.archive import (
     read_member,
 )
 from pharmdesk.store.engine import execute_pragma, make_engine, open_engine
-from pharmdesk.store.files import create_private, fsync_dir, open_private
+from pharmdesk.store.files import create_private, fsync_dir, fsync_file, open_private
 from pharmdesk.store.schema import AuditEntry, Base
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
 
@@ -220,11 +220,6 @@ def sha256_file(path: Path) -> str:
         while block := handle.read(READ_BLOCK):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _fsync_file(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
 
 
 def _is_plaintext_sqlite(path: Path) -> bool:
@@ -425,7 +420,7 @@ def create_backup(
                 "'pharmdesk audit verify'; if the audit log is fine, the disk may be failing: "
                 "ask your IT contact.",
             ) from None
-        _fsync_file(copy)
+        fsync_file(copy)
         manifest = Manifest(
             app_version=app_version,
             schema_revision=verified.schema_revision,
@@ -444,7 +439,7 @@ def create_backup(
             zf.write(copy, DATABASE)
             zf.write(files.vault, VAULT)
             zf.writestr(CHECKPOINT, json.dumps(verified.head))
-        _fsync_file(archive)
+        fsync_file(archive)
         with zipfile.ZipFile(archive) as zf:
             if zf.testzip() is not None or sorted(zf.namelist()) != sorted(MEMBERS):
                 raise PharmDeskError(
@@ -788,7 +783,7 @@ def pre_upgrade_backup(
                 if _is_plaintext_sqlite(copy):
                     raise PharmDeskError(DATABASE_ERROR, "The copy was not encrypted.")
                 copied_revision, (head, origin) = _check_export(raw, copy, counts)
-                _fsync_file(copy)
+                fsync_file(copy)
                 manifest = Manifest(
                     app_version=app_version,
                     schema_revision=copied_revision,
@@ -806,7 +801,7 @@ def pre_upgrade_backup(
                     zf.write(copy, DATABASE)
                     zf.write(files.vault, VAULT)
                     zf.writestr(CHECKPOINT, json.dumps(head))
-                _fsync_file(archive)
+                fsync_file(archive)
                 with zipfile.ZipFile(archive) as zf:
                     if zf.testzip() is not None or sorted(zf.namelist()) != sorted(MEMBERS):
                         raise damaged("the safety copy could not be written correctly")

@@ -49,6 +49,13 @@ def remove_stale_temps(path: Path, older_than: float = STALE_TEMP_SECONDS) -> li
     return removed
 
 
+def fsync_file(path: Path) -> None:
+    """Flush a finished file to the disk. Opened for writing: Windows flushes only a
+    handle with write access (a read-only one fails with "Permission denied")."""
+    with path.open("r+b") as handle:
+        os.fsync(handle.fileno())
+
+
 def fsync_dir(folder: Path) -> None:
     if os.name == "nt":  # Windows cannot open a directory for fsync; rename is durable there.
         return

@@ -50,6 +50,7 @@ from pharmdesk.store.keyslots import (
     open_slot_secret,
     seal,
 )
+from pharmdesk.store.locking import lock_path
 
 __all__ = [
     "DEFAULT_KDF",
@@ -92,7 +93,7 @@ class Vault:
         # Read-modify-write of the slots happens under a file lock, so that two
         # processes (the window and a command) changing staff at once both count. A
         # rekey holds it from its first step to its last.
-        self._lock = FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT)
+        self._lock = FileLock(str(lock_path(path)), timeout=LOCK_TIMEOUT, mode=0o600)
 
     @contextlib.contextmanager
     def lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
