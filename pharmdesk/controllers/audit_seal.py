@@ -29,7 +29,6 @@ it matches the database's current key.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import os
@@ -43,6 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from pharmdesk.store.keyslots import b64, unb64
 from pharmdesk.store.vault import KdfParams, Vault, derive, normalize_password
 
 SEAL_KIND = "sealKey"
@@ -95,14 +95,6 @@ def new_root() -> bytes:
 
 
 # -- the sealKey vault entries --------------------------------------------------------------
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)
-
-
 def _aad(part: str, owner: str) -> bytes:
     return f"pharmdesk-seal:{part}:{owner}".encode()
 
@@ -126,10 +118,10 @@ def make_entry(
     entry: dict[str, Any] = {
         "kind": SEAL_KIND,
         "owner": owner,
-        "kdf": {"name": "argon2id", "salt": _b64(salt), **kdf.to_json()},
-        "publicKey": _b64(private.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)),
-        "nonce": _b64(nonce),
-        "wrappedPrivate": _b64(
+        "kdf": {"name": "argon2id", "salt": b64(salt), **kdf.to_json()},
+        "publicKey": b64(private.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)),
+        "nonce": b64(nonce),
+        "wrappedPrivate": b64(
             wrapping.encrypt(
                 nonce,
                 private.private_bytes(
@@ -149,7 +141,7 @@ def make_entry(
 def _seal_grant(wrapping: AESGCM, owner: str, root: SealRoot) -> dict[str, str]:
     nonce = os.urandom(12)
     sealed = wrapping.encrypt(nonce, root.payload(), _aad("grant", owner))
-    return {"nonce": _b64(nonce), "wrapped": _b64(sealed)}
+    return {"nonce": b64(nonce), "wrapped": b64(sealed)}
 
 
 @dataclass
@@ -168,9 +160,9 @@ def open_entry(entry: dict[str, Any], secret: bytes) -> OpenedEntry | None:
     owner = str(entry.get("owner"))
     try:
         params = KdfParams.from_json(entry["kdf"])
-        wrapping = AESGCM(derive(secret, _unb64(entry["kdf"]["salt"]), params))
+        wrapping = AESGCM(derive(secret, unb64(entry["kdf"]["salt"]), params))
         raw = wrapping.decrypt(
-            _unb64(entry["nonce"]), _unb64(entry["wrappedPrivate"]), _aad("private", owner)
+            unb64(entry["nonce"]), unb64(entry["wrappedPrivate"]), _aad("private", owner)
         )
         private = X25519PrivateKey.from_private_bytes(raw)
         granted = None
@@ -178,7 +170,7 @@ def open_entry(entry: dict[str, Any], secret: bytes) -> OpenedEntry | None:
             grant = entry["grant"]
             granted = SealRoot.from_payload(
                 wrapping.decrypt(
-                    _unb64(grant["nonce"]), _unb64(grant["wrapped"]), _aad("grant", owner)
+                    unb64(grant["nonce"]), unb64(grant["wrapped"]), _aad("grant", owner)
                 )
             )
         pending = _open_pending(entry, private)
@@ -195,7 +187,7 @@ def _hkdf(shared: bytes, owner: str, ephemeral: bytes, public: bytes) -> bytes:
 def pending_grant(entry: dict[str, Any], root: SealRoot) -> dict[str, str]:
     """``k0`` encrypted to the entry's public key (no password needed to write it)."""
     owner = str(entry["owner"])
-    public_raw = _unb64(entry["publicKey"])
+    public_raw = unb64(entry["publicKey"])
     ephemeral = X25519PrivateKey.generate()
     eph_raw = ephemeral.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
     key = _hkdf(
@@ -206,7 +198,7 @@ def pending_grant(entry: dict[str, Any], root: SealRoot) -> dict[str, str]:
     )
     nonce = os.urandom(12)
     sealed = AESGCM(key).encrypt(nonce, root.payload(), _aad("pending", owner))
-    return {"ephemeralPublic": _b64(eph_raw), "nonce": _b64(nonce), "wrapped": _b64(sealed)}
+    return {"ephemeralPublic": b64(eph_raw), "nonce": b64(nonce), "wrapped": b64(sealed)}
 
 
 def _open_pending(entry: dict[str, Any], private: X25519PrivateKey) -> SealRoot | None:
@@ -214,13 +206,13 @@ def _open_pending(entry: dict[str, Any], private: X25519PrivateKey) -> SealRoot 
     if not pending:
         return None
     owner = str(entry["owner"])
-    eph_raw = _unb64(pending["ephemeralPublic"])
-    public_raw = _unb64(entry["publicKey"])
+    eph_raw = unb64(pending["ephemeralPublic"])
+    public_raw = unb64(entry["publicKey"])
     key = _hkdf(
         private.exchange(X25519PublicKey.from_public_bytes(eph_raw)), owner, eph_raw, public_raw
     )
     data = AESGCM(key).decrypt(
-        _unb64(pending["nonce"]), _unb64(pending["wrapped"]), _aad("pending", owner)
+        unb64(pending["nonce"]), unb64(pending["wrapped"]), _aad("pending", owner)
     )
     return SealRoot.from_payload(data)
 
