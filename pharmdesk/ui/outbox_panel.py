@@ -118,18 +118,22 @@ class OutboxPanel(QWidget):
         self.sending_button = QPushButton("Sending settin&gs…")
         self.sending_button.setObjectName("sendingSettings")
         self.sending_button.setVisible(desk.is_admin)
+        # Two rows: in one, the seven buttons would make the main window at least 960
+        # points wide, more than a 1280×720 screen at 150 % has.
         for button in (
             self.send_button,
             self.whatsapp_button,
             self.export_button,
             self.failed_button,
-            self.reply_button,
-            self.templates_button,
-            self.sending_button,
         ):
             actions.addWidget(button)
         actions.addStretch(1)
         layout.addLayout(actions)
+        more = QHBoxLayout()
+        for button in (self.reply_button, self.templates_button, self.sending_button):
+            more.addWidget(button)
+        more.addStretch(1)
+        layout.addLayout(more)
         self.table = row_table(self.model, "outboxTable")
         self.table.horizontalHeader().setSectionResizeMode(
             TEXT_COLUMN, QHeaderView.ResizeMode.Stretch

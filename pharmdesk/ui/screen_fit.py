@@ -118,6 +118,11 @@ def wrap_in_scroll(holder: QWidget) -> QScrollArea | None:
             row.setLayout(button_row)
             button_row.setContentsMargins(0, 0, 0, 0)
             outer.addWidget(row)
+            row.show()
+    # A widget added to a holder that is already on screen is only shown by a queued
+    # call, so until the next event loop turn the whole content would be hidden (a
+    # wizard page wrapped as the wizard appears). Shown now, it appears with its holder.
+    scroll.show()
     return scroll
 
 

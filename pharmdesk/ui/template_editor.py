@@ -59,6 +59,7 @@ class TemplateEditor(QDialog):
         )
         self.text = QPlainTextEdit()
         self.text.setObjectName("templateText")
+        self.text.setTabChangesFocus(True)  # an SMS has no tabs; Tab goes on to the buttons
         layout.addWidget(self.text, 1)
         self.counter = plain_label()
         self.counter.setObjectName("segmentCounter")

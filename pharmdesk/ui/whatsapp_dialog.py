@@ -33,6 +33,7 @@ class WhatsAppDialog(QDialog):
         self.message = message
         self.setObjectName("whatsappDialog")
         self.setWindowTitle("Send by WhatsApp")
+        self.answered: str | None = None  # the status recorded for the message
         layout = QVBoxLayout(self)
         layout.addWidget(heading(f"WhatsApp to {message['customerName']}"))
         steps = plain_label(
@@ -91,7 +92,11 @@ class WhatsAppDialog(QDialog):
         return cls(desk, answer["message"], parent)
 
     def reject(self) -> None:
-        """Closing the window without an answer leaves the message in the queue."""
+        """Closing the window without an answer leaves the message in the queue; once
+        an answer is recorded, closing it again (Escape) just closes it."""
+        if self.answered is not None:
+            super().reject()
+            return
         self._finish("queued", "Not sent from the desk phone")
 
     def _finish(self, status: str, detail: str | None) -> None:
@@ -104,5 +109,6 @@ class WhatsAppDialog(QDialog):
             self.error.setText(exc.message)
             self.error.show()
             return
+        self.answered = status
         self.finished_message.emit(status)
         self.done(QDialog.DialogCode.Accepted if status == "sent" else QDialog.DialogCode.Rejected)

@@ -142,6 +142,7 @@ def run_all(desk: DeskContext, clock: FixedClock, folder: Path) -> None:
     window.tabs.setCurrentIndex(0)
     _customer_screens(desk, window, customer)
     _admin_screens(desk, window, folder)
+    _message_screens(desk, window)
     window.close()
 
 
@@ -194,6 +195,7 @@ def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:
     from pharmdesk.resources import resource_path
     from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
     from pharmdesk.ui.change_password import ChangePasswordDialog
+    from pharmdesk.ui.key_change import KeyChangeProgress
     from pharmdesk.ui.pin_dialog import PinDialog
     from pharmdesk.ui.plan_catalog import PlanCatalogDialog, PlanForm
     from pharmdesk.ui.settings_dialog import SettingsDialog
@@ -209,6 +211,9 @@ def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:
     shown(RoleDialog(desk, row, window), "role")
     shown(ChangePasswordDialog(desk, window), "change password")
     shown(PinDialog(desk, window), "quick-unlock PIN")
+    progress = KeyChangeProgress(staff)  # what disabling a person shows while it rekeys
+    progress.show_progress("", 420, 1000)
+    shown(progress, "key change progress")
     settings = SettingsDialog(desk, window)
 
     def refused() -> None:  # every message under the form at once
@@ -231,6 +236,37 @@ def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:
     wizard.next()
     check(wizard, "import: columns")
     wizard.close()
+
+
+def _message_screens(desk: DeskContext, window: Any) -> None:
+    """Reminder sending: the sender settings, the templates and a WhatsApp message claimed
+    from the outbox (a customer with WhatsApp reminder consent and a plan due soon)."""
+    import datetime as dt
+
+    from pharmdesk.ui.sender_settings_dialog import SenderSettingsDialog
+    from pharmdesk.ui.template_editor import TemplateEditor
+    from pharmdesk.ui.whatsapp_dialog import WhatsAppDialog
+
+    shown(SenderSettingsDialog(desk, window), "message sending")
+    shown(TemplateEditor(desk, window), "message templates")
+    name = "Oluwaseun Adebayo-Okonkwo"  # a long name in the heading
+    customer = desk.call("addProviderCustomer", {"name": name, "phone": "08039876543"})
+    customer_id = customer["customerId"]
+    consent = {"purpose": "reminders", "channel": "whatsapp", "granted": True}
+    desk.call("setConsent", {"customerId": customer_id, **consent, "method": "verbal"})
+    plan = desk.call(
+        "addPlan",
+        {"name": "Probe Care", "medications": ["Amlodipine 5mg"], "frequency": "monthly"}
+        | {"price": 15000},
+    )["planId"]
+    start = (desk.clock.today() + dt.timedelta(days=2)).isoformat()
+    desk.call("addCustomerPlan", {"customerId": customer_id, "planId": plan, "startDate": start})
+    desk.call("queueReminders", {"days": 7, "channel": "whatsapp"})
+    listed = desk.call("listOutbox", {"channel": "whatsapp"})["messages"]
+    message = next(m for m in listed if m["customerName"] == name)
+    dialog = WhatsAppDialog.claim(desk, message["id"], window)
+    assert isinstance(dialog, WhatsAppDialog), dialog
+    shown(dialog, "WhatsApp message")
 
 
 if __name__ == "__main__":

@@ -98,3 +98,42 @@ def test_every_window_class_is_a_widget() -> None:
     assert {"ProfileDialog", "CustomerForm", "MainWindow", "ImportWizard"} <= names
     assert all(isinstance(name, str) for name in names)
     assert QWidget is not None
+
+
+def _first_page_field(kind: str, desk, tmp_path: Path) -> tuple[QWidget, QWidget]:  # type: ignore[no-untyped-def]
+    """A wizard of ``kind`` and a field on its first page."""
+    from pharmdesk.paths import DatabaseFiles
+    from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+    from pharmdesk.ui.import_wizard import ImportWizard
+    from pharmdesk.ui.setup_wizard import FirstRunWizard
+
+    if kind == "import":
+        imports = ImportWizard(desk)
+        return imports, imports.file_page.path_edit
+    if kind == "enrollment":
+        enrollment = EnrollmentWizard(desk)
+        return enrollment, enrollment.customer_page.search
+    setup = FirstRunWizard(DatabaseFiles(tmp_path / "setup.db"))
+    return setup, setup.branch_page.branch
+
+
+@pytest.mark.parametrize("kind", ["import", "enrollment", "setup"])
+def test_a_wizard_page_shows_its_content_as_the_wizard_appears(  # type: ignore[no-untyped-def]
+    qtbot, signed_in_desk, tmp_path: Path, kind: str
+) -> None:
+    """Wrapping the pages in scroll areas as the wizard is shown leaves nothing hidden,
+    not even before Qt's next event loop turn (a person may type or press Next at once)."""
+    from PySide6.QtWidgets import QScrollArea, QWizard
+
+    wizard, field = _first_page_field(kind, signed_in_desk, tmp_path)
+    qtbot.addWidget(wizard)
+    assert isinstance(wizard, QWizard)
+    wizard.show()
+    page = wizard.currentPage()
+    scroll = page.findChild(QScrollArea, "screenFitScroll")
+    assert scroll is not None, "the page was not wrapped"
+    assert not scroll.isHidden()
+    assert field.isVisible()
+    for page_id in wizard.pageIds():
+        other = wizard.page(page_id).findChild(QScrollArea, "screenFitScroll")
+        assert other is not None and not other.isHidden(), page_id

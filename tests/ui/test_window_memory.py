@@ -99,3 +99,16 @@ def test_each_persons_size_columns_and_splitter_come_back(
     later.segments_action.trigger()
     QApplication.processEvents()
     assert later.segments_panel.splitter.sizes() == mine
+
+
+def test_no_tab_makes_the_window_wider_than_a_small_desk(
+    qtbot: QtBot, signed_in_desk: DeskContext, window_settings: QSettings
+) -> None:
+    """1280×720 at 150 % leaves 853 points across: every tab (its buttons in a row or
+    two) must fit in that, or a remembered narrower size could not come back."""
+    narrowest_screen = round(1280 / 1.5) - 2 * screen_fit.EDGE
+    window = _window(qtbot, signed_in_desk, window_settings)
+    tabs = window.tabs
+    for index in range(tabs.count()):
+        needed = tabs.widget(index).minimumSizeHint().width()
+        assert needed <= narrowest_screen - 40, (tabs.tabText(index), needed)
