@@ -53,3 +53,19 @@ def test_a_label_entry_changed_thousands_of_times_keeps_true_alive(qtbot) -> Non
     gc.collect()
     assert sys.getrefcount(True) >= before - 50
     assert len(changes) == 5000
+
+
+def test_qt_calls_from_python_keep_none_alive(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """PySide6 6.12.0 on Python 3.11 dropped a reference to None on every call of a void
+    Qt method from Python; a day at the desk freed None and aborted the interpreter. The
+    project excludes that release; this keeps any other from bringing the bug back."""
+    from PySide6.QtWidgets import QLineEdit
+
+    edit = QLineEdit()
+    qtbot.addWidget(edit)
+    gc.collect()
+    before = sys.getrefcount(None)
+    for _ in range(5000):
+        edit.clear()
+    gc.collect()
+    assert sys.getrefcount(None) >= before - 100
