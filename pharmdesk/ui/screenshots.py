@@ -747,9 +747,6 @@ def main(argv: list[str] | None = None) -> int:
         _customer_form_screens(out, window)
         _staff_screens(out, window)
         _import_screens(out, window)
-        _quick_unlock_screens(out, window)
-        _profile_example_screens(out, folder)
-        _reminder_screens(out, folder)
         busiest = desk.call("fetchCustomers", {"sort": "-totalOrders", "limit": 1})["customers"]
         customer_id = busiest[0]["id"] if busiest else None
         if customer_id:
@@ -757,6 +754,9 @@ def main(argv: list[str] | None = None) -> int:
             dialog.show()
             _save(dialog, out, "profile")
             dialog.close()
+        _quick_unlock_screens(out, window)  # leaves the screen locked
+        _profile_example_screens(out, folder)
+        _reminder_screens(out, folder)
         window.lock()
         _save(window, out, "lock-screen")
         window.close()
