@@ -218,18 +218,15 @@ class Vault:
             {
                 "slots": [
                     make_slot(STAFF, admin, normalize_password(password), db_key, self.kdf, derive),
-                    make_slot(
-                        RECOVERY,
-                        RECOVERY,
-                        normalize_recovery_key(recovery).encode("ascii"),
-                        db_key,
-                        self.kdf,
-                        derive,
-                    ),
+                    self._recovery_slot(recovery, db_key),
                 ]
             }
         )
         return recovery
+
+    def _recovery_slot(self, recovery_key: str, db_key: bytes) -> dict:
+        secret = normalize_recovery_key(recovery_key).encode("ascii")
+        return make_slot(RECOVERY, RECOVERY, secret, db_key, self.kdf, derive)
 
     def _put_slot(self, slot: dict, next_key: bytes | None) -> None:
         def change(data: dict) -> None:
@@ -262,21 +259,12 @@ class Vault:
 
     def replace_recovery(self, db_key: bytes, next_key: bytes | None = None) -> str:
         recovery = new_recovery_key()
-        slot = make_slot(
-            RECOVERY,
-            RECOVERY,
-            normalize_recovery_key(recovery).encode("ascii"),
-            db_key,
-            self.kdf,
-            derive,
-        )
-        self._put_slot(slot, next_key)
+        self._put_slot(self._recovery_slot(recovery, db_key), next_key)
         return recovery
 
     def set_recovery(self, recovery_key: str, db_key: bytes) -> None:
         """Rewrite the recovery slot for the same recovery key (an old slot's new form)."""
-        secret = normalize_recovery_key(recovery_key).encode("ascii")
-        self._put_slot(make_slot(RECOVERY, RECOVERY, secret, db_key, self.kdf, derive), None)
+        self._put_slot(self._recovery_slot(recovery_key, db_key), None)
 
     # -- the rekey journal ----------------------------------------------------------------
     def begin_rekey(self, new_key: bytes, reason: str, revoke: str | None = None) -> None:
