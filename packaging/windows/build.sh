@@ -22,6 +22,7 @@ case "${1:-}" in
 *) die "usage: build.sh [--check]" ;;
 esac
 
+lock_cache
 cd "$ROOT"
 started=$SECONDS
 PREFIX_LOG="$(mktemp)"
@@ -55,11 +56,23 @@ rm -rf "$BUNDLE" "$SETUP"
 mkdir -p "$DIST" "$WORK"
 # Windows' C runtime (api-ms-win-crt-*) is part of Windows 10 and 11, and Wine provides it
 # built in, so PyInstaller finds no file for it; those warnings (hundreds) are left out.
-if ! winrun 'C:\Python311\python.exe' -m PyInstaller --noconfirm --log-level WARN \
-    --distpath "$(winpath "$DIST")" --workpath "$(winpath "$WORK/pyinstaller")" \
-    "$(winpath "$ROOT/packaging/pharmdesk.spec")" 2>&1 |
-    { grep -v "could not resolve 'api-ms-win-crt-" || true; }; then
-    die "PyInstaller failed (above)"
+pyinstaller() {
+    winrun 'C:\Python311\python.exe' -m PyInstaller --noconfirm --log-level WARN \
+        --distpath "$(winpath "$DIST")" --workpath "$(winpath "$WORK/pyinstaller")" \
+        "$(winpath "$ROOT/packaging/pharmdesk.spec")" 2>&1 |
+        { grep -v "could not resolve 'api-ms-win-crt-" || true; } | tee "$PYI_LOG"
+    return "${PIPESTATUS[0]}"
+}
+PYI_LOG="$(mktemp)"
+trap 'rm -f "$PREFIX_LOG" "$PYI_LOG"' EXIT
+if ! pyinstaller; then
+    # Wine's own failure to start a process (not PyInstaller's, not the project's) is
+    # retried once on a fresh wineserver; any other failure stops the build.
+    grep -q "WinError 1359" "$PYI_LOG" || die "PyInstaller failed (above)"
+    say "Wine could not start a process (WinError 1359); once more on a fresh wineserver"
+    wine_stop
+    rm -rf "$BUNDLE"
+    pyinstaller || die "PyInstaller failed twice (above)"
 fi
 for exe in pharmdesk.exe pharmdesk-cli.exe; do
     [[ -f "$BUNDLE/$exe" ]] || die "PyInstaller made no $BUNDLE/$exe"

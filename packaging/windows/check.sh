@@ -14,6 +14,7 @@
 # Exits non-zero at the first failed check, saying which; prints sizes and times.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+lock_cache
 : "${SETUP:?}" "${BUNDLE:?}" "${VERSION:?}" "${WINEPREFIX_BUILD:?}"
 
 started=$SECONDS

@@ -43,6 +43,27 @@ winpath() { printf 'Z:%s' "$1" | tr '/' '\\'; }
 # Stops the prefix's wineserver (and every process in it), then waits for it to go.
 wine_stop() { wineserver -k 2>/dev/null || true; wineserver -w 2>/dev/null || true; }
 
+# Takes the build cache for this run alone, waiting up to 30 minutes for another run to end.
+# Two runs at once would share a prefix's wineserver: one's `wine_stop` kills the other's
+# processes mid-build (Wine then answers CreateProcess with "Internal error"), and
+# prepare-prefix.sh removes prefixes of other keys. Scripts started by a locked run inherit
+# the lock (PHARMDESK_BUILD_LOCKED). Any wineserver a killed run left behind is stopped.
+lock_cache() {
+    [[ -n "${PHARMDESK_BUILD_LOCKED:-}" ]] && return 0
+    mkdir -p "$CACHE"
+    exec 9>"$CACHE/build.lock"
+    if ! flock -n 9; then
+        say "another Windows build is using $CACHE; waiting for it"
+        flock -w 1800 9 || die "another Windows build held $CACHE for 30 minutes"
+    fi
+    export PHARMDESK_BUILD_LOCKED=1
+    local prefix
+    for prefix in "$CACHE"/prefix-build-*; do
+        [[ -d "$prefix" ]] && WINEPREFIX="$prefix" wine_stop
+    done
+    return 0
+}
+
 # Creates $WINEPREFIX and makes crashes exit instead of opening winedbg (which hangs CI).
 wine_new_prefix() {
     mkdir -p "$(dirname "$WINEPREFIX")"

@@ -14,6 +14,7 @@
 # the test-only stand-in (standins/mscms.c) is loaded for this run (mscms=n).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+lock_cache
 
 OUT="${1:-$ROOT/dist/windows/screenshots}"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"

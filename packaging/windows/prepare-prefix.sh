@@ -14,6 +14,7 @@
 # change of any of them makes a new one. Old prefixes are removed.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+lock_cache
 
 # -- 1. the tools ------------------------------------------------------------------------------
 need_packages() {
