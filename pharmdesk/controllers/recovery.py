@@ -50,13 +50,14 @@ REASON_RULE = (
 )
 
 
-def check_reason(text: Any) -> str:
-    """The written reason: required, a few words at least, kept in the audit log."""
+def check_reason(text: Any, rule: str = REASON_RULE) -> str:
+    """The written reason: required, a few words at least, kept in the audit log.
+    ``rule``: the message when it is missing or too short."""
     if not isinstance(text, str):
         raise validation("The reason must be text.", "reason")
     reason = clean_text(text)
     if len(reason) < MIN_REASON_CHARS or len(reason.split()) < MIN_REASON_WORDS:
-        raise validation(REASON_RULE, "reason")
+        raise validation(rule, "reason")
     if len(reason) > MAX_REASON_CHARS:
         raise validation(
             f"The reason is too long: at most {MAX_REASON_CHARS} characters.", "reason"

@@ -31,9 +31,10 @@ from typing import Any
 from sqlalchemy import false, func, select
 
 from pharmdesk.controllers import sealing
-from pharmdesk.controllers.audit_seal import staff_secret
+from pharmdesk.controllers.audit_seal import RECOVERY_OWNER, recovery_secret, staff_secret
 from pharmdesk.controllers.customer_rows import iso_or_none
 from pharmdesk.controllers.passwords import check_new_password
+from pharmdesk.controllers.recovery import MIN_REASON_WORDS, check_reason
 from pharmdesk.controllers.registry import ADMIN, ADMINS, EVERYONE, ROLES, Op, operation
 from pharmdesk.controllers.session import _locked_message, validate_username
 from pharmdesk.controllers.validation import Param, boolean, choice, free_text, string
@@ -48,6 +49,7 @@ from pharmdesk.errors import (
 )
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
 from pharmdesk.store.schema import Staff
+from pharmdesk.store.vault import normalize_recovery_key
 
 MAX_PASSWORD_INPUT = 4096  # the rule allows 1,024 after NFKC; refuse absurd input early
 
@@ -337,3 +339,33 @@ def change_my_password(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     _set_password(op, op.user, new, row.role)
     op.desk.mark_password_changed()
     return {"success": True}
+
+
+# -- replaceRecoveryKey ---------------------------------------------------------------------
+NEW_KEY_REASON_RULE = (
+    f"Write why the recovery key is being replaced, in at least {MIN_REASON_WORDS} words "
+    "(for example: 'the paper was read at a break-glass sign-in'). It is kept in the audit log."
+)
+
+
+@operation(
+    "replaceRecoveryKey",
+    params={
+        "reason": Param(
+            lambda _name, value: check_reason(value, NEW_KEY_REASON_RULE), required=True
+        )
+    },
+    roles=ADMINS,
+)
+def replace_recovery_key(op: Op, p: dict[str, Any]) -> dict[str, Any]:
+    """A new recovery key replaces the old one, which opens nothing from now on: after a
+    break-glass sign-in (whoever read the paper could use it again), when the paper is
+    lost, or when an upgrade dropped an old-style recovery slot. Shown once, like at setup;
+    it also carries the audit seal's root, as the first one did."""
+    _audit_staff(op, None, "replaceRecoveryKey", reason=p["reason"])
+    op.tx.flush()
+    keys: list[str] = []
+    _write_vault(lambda: keys.append(op.desk.vault.replace_recovery(op.desk.key, op.desk.next_key)))
+    secret = recovery_secret(normalize_recovery_key(keys[0]))
+    _write_vault(lambda: sealing.password_set(op.desk.vault, RECOVERY_OWNER, secret, op.desk.seal))
+    return {"success": True, "recoveryKey": keys[0]}

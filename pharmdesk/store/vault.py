@@ -162,6 +162,10 @@ class Vault:
             return None
         return open_slot_secret(slot, secret, derive)
 
+    def has_recovery(self) -> bool:
+        """Whether a recovery key opens the database (an upgrade can drop an old one)."""
+        return self._find(RECOVERY, RECOVERY) is not None
+
     def open_recovery(self, recovery_key: str) -> Opened | None:
         slot = self._find(RECOVERY, RECOVERY)
         secret = normalize_recovery_key(recovery_key).encode("ascii")

@@ -23,7 +23,7 @@ from pharmdesk.controllers.registry import Progress
 from pharmdesk.controllers.session import DeskSession, sign_in
 from pharmdesk.errors import AUTH_FAILED, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
+from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
 
 # A job ready to run (in a worker thread): call it with a progress callback.
 BoundJob = Callable[[Progress], Any]
@@ -75,6 +75,10 @@ class DeskContext(QObject):
         """Whether the signed-in person may run ``operation`` (an operation or a job):
         what a menu entry or a button asks; the rule itself lives in the registry."""
         return self.session is not None and self.session.may(operation)
+
+    def has_recovery_key(self) -> bool:
+        """Whether a recovery key opens this database (an upgrade can drop an old one)."""
+        return Vault(self.files.vault).has_recovery()
 
     def settings(self) -> dict[str, Any]:
         if self.session is None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -179,6 +180,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.count_label, 1)
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.branch_label)
+        # An admin is told, until one is made, that no recovery key opens this database.
+        self.no_recovery_key = QPushButton("⚠ No recovery key: make one")
+        self.no_recovery_key.setObjectName("noRecoveryKey")
+        self.no_recovery_key.setFlat(True)
+        self.no_recovery_key.hide()
+        self.statusBar().addPermanentWidget(self.no_recovery_key)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -509,6 +516,7 @@ class MainWindow(QMainWindow):
         import shiboken6
 
         from pharmdesk.ui.change_password import ChangePasswordDialog
+        from pharmdesk.ui.recovery_key import NewRecoveryKeyDialog
         from pharmdesk.ui.staff_dialog import StaffDialog
 
         self.staff_dialog: StaffDialog | None = None
@@ -546,8 +554,24 @@ class MainWindow(QMainWindow):
             self.change_password_dialog = dialog
 
         self.staff_action.triggered.connect(open_staff_accounts)
+        self.recovery_key_action = QAction("New &recovery key…", self)
+        self.recovery_key_action.setStatusTip(
+            "Replace the recovery key: the old paper opens nothing from then on"
+        )
+
+        def new_recovery_key() -> None:
+            dialog = NewRecoveryKeyDialog(self.desk, self.branch_label.text(), self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.finished.connect(self._apply_role)
+            dialog.show()
+            self.recovery_key_dialog = dialog
+
+        self.no_recovery_key.clicked.connect(new_recovery_key)
+
         self.change_password_action.triggered.connect(change_my_password)
+        self.recovery_key_action.triggered.connect(new_recovery_key)
         self.add_admin_action(self.staff_action)
+        self.add_admin_action(self.recovery_key_action, "replaceRecoveryKey")
         self.file_menu.insertAction(self.file_menu_anchor, self.change_password_action)
         self.session_actions.append(self.change_password_action)
 
@@ -704,6 +728,8 @@ class MainWindow(QMainWindow):
             operation = self.action_operations.get(act)
             act.setVisible(is_admin and (operation is None or self.desk.may(operation)))
         self.admin_menu.menuAction().setVisible(is_admin and not self.admin_menu.isEmpty())
+        missing = is_admin and not self.desk.has_recovery_key()
+        self.no_recovery_key.setVisible(missing and self.desk.may("replaceRecoveryKey"))
 
     def _customer_row_menu(self, pos: QPoint) -> None:
         from PySide6.QtWidgets import QMenu

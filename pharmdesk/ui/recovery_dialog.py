@@ -206,7 +206,8 @@ class RecoveryDialog(QDialog):
         intro = plain_label(
             "The database is open with the recovery key. Choose the admin account that "
             "gets a new password, or create a new admin account. PharmDesk then opens, "
-            "signed in as that admin."
+            "signed in as that admin. Then make a new recovery key (Admin ▸ New recovery "
+            "key…): whoever read this one could use it again."
         )
         intro.setObjectName("subtitle")
         intro.setWordWrap(True)

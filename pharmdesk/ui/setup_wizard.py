@@ -7,19 +7,11 @@ written it down (or printed/saved it).
 
 from __future__ import annotations
 
-from html import escape
-from pathlib import Path
-
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QTextDocument
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -31,10 +23,10 @@ from pharmdesk.controllers.passwords import RULE, check_new_password
 from pharmdesk.controllers.session import create_database, validate_username
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store.files import write_file_atomic
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
 from pharmdesk.ui.password_fields import StrengthMeter, strength_hint
-from pharmdesk.ui.widgets import error_label, plain_label
+from pharmdesk.ui.recovery_key import RecoveryKeyPanel
+from pharmdesk.ui.widgets import error_label
 
 __all__ = ["FirstRunWizard", "strength_hint"]
 
@@ -132,64 +124,15 @@ class RecoveryPage(QWizardPage):
             "into the database. It is shown only now. Write it down or print it, and keep "
             "it somewhere safe away from this PC."
         )
-        self.key_label = plain_label()
-        self.key_label.setObjectName("recoveryKey")
-        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setWeight(QFont.Weight.Bold)
-        self.key_label.setFont(font)
-        self.key_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.print_button = QPushButton("Print…")
-        self.save_button = QPushButton("Save to file…")
-        self.confirm = QCheckBox("I have written down (or printed) the recovery key")
-        self.confirm.setObjectName("confirmWritten")
+        self.panel = RecoveryKeyPanel()
+        self.key_label = self.panel.key_label
+        self.confirm = self.panel.confirm
         self.registerField("recoveryConfirmed*", self.confirm)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.print_button)
-        buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)
-        layout.addSpacing(12)
-        layout.addWidget(self.key_label)
-        layout.addSpacing(12)
-        layout.addLayout(buttons)
-        layout.addStretch(1)
-        layout.addWidget(self.confirm)
-        self.print_button.clicked.connect(self._print)
-        self.save_button.clicked.connect(self._save)
+        layout.addWidget(self.panel)
 
     def initializePage(self) -> None:
-        self.key_label.setText(self._wizard.recovery_key)
-
-    def _document(self) -> QTextDocument:
-        doc = QTextDocument()
-        branch = self.field("branchName")
-        doc.setHtml(
-            "<h2>PharmDesk recovery key</h2>"
-            f"<p>Branch: {escape(str(branch or ''))}</p>"
-            f"<p style='font-size:20pt;font-family:monospace'><b>{self._wizard.recovery_key}"
-            "</b></p><p>Keep this paper locked away from the PC. Anyone holding it and the "
-            "database file can open the database.</p>"
-        )
-        return doc
-
-    def _print(self) -> None:
-        printer = QPrinter()
-        if QPrintDialog(printer, self).exec():
-            self._document().print_(printer)
-
-    def _save(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Save recovery key", "pharmdesk-recovery-key.txt", "Text files (*.txt)"
-        )
-        if name:
-            text = (
-                "PharmDesk recovery key\n"
-                f"Branch: {self.field('branchName')}\n\n{self._wizard.recovery_key}\n\n"
-                "Keep this file on a USB stick locked away from the PC, not on the PC.\n"
-            )
-            write_file_atomic(Path(name), text.encode("utf-8"))
+        self.panel.show_key(self._wizard.recovery_key, str(self.field("branchName") or ""))
 
 
 class FirstRunWizard(QWizard):

@@ -198,6 +198,7 @@ def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:
     from pharmdesk.ui.key_change import KeyChangeProgress
     from pharmdesk.ui.pin_dialog import PinDialog
     from pharmdesk.ui.plan_catalog import PlanCatalogDialog, PlanForm
+    from pharmdesk.ui.recovery_key import NewRecoveryKeyDialog
     from pharmdesk.ui.settings_dialog import SettingsDialog
     from pharmdesk.ui.staff_dialog import ADD, RoleDialog, StaffDialog, StaffPasswordDialog
 
@@ -211,6 +212,16 @@ def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:
     shown(RoleDialog(desk, row, window), "role")
     shown(ChangePasswordDialog(desk, window), "change password")
     shown(PinDialog(desk, window), "quick-unlock PIN")
+    new_key = NewRecoveryKeyDialog(desk, "Lekki Branch", window)
+
+    def made() -> None:  # the key on screen, a refusal above it; ticked so it may close
+        new_key.reason.setText("The paper was read at a break-glass sign-in")
+        new_key.make_key()
+        new_key.error.setText("Write the new key down (or print or save it) and tick the box.")
+        new_key.error.show()
+        new_key.panel.confirm.setChecked(True)
+
+    shown(new_key, "new recovery key", made)
     progress = KeyChangeProgress(staff)  # what disabling a person shows while it rekeys
     progress.show_progress("", 420, 1000)
     shown(progress, "key change progress")
