@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, NOT_FOUND, PharmDeskError, validation
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store import migrate
+from pharmdesk.store import audit_chain, migrate
 from pharmdesk.store.archive import (
     GIB,
     KIB,
@@ -208,10 +208,8 @@ def origin_of(engine: Engine) -> str | None:
 
 def chain_head(engine: Engine) -> dict[str, Any] | None:
     with engine.connect() as conn:
-        head = conn.execute(
-            select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-        ).first()
-    return {"id": int(head[0]), "hash": str(head[1])} if head else None
+        head = audit_chain.chain_head(conn)
+    return None if head is None else head.to_json()
 
 
 def sha256_file(path: Path) -> str:
