@@ -46,7 +46,6 @@ STATUS_TEXT = {
     PAUSED: "Paused",
     CANCELLED: "Cancelled",
 }
-REVIEWER_ROLES = frozenset({"pharmacist", "admin"})
 DEFAULT_PAUSE_DAYS = 14
 BUTTON_WIDTH = 120
 
@@ -68,8 +67,9 @@ QLabel#reviewWait { color: #7a1a14; font-style: italic; }
 
 
 def can_review(desk: DeskContext) -> bool:
-    """Pharmacists and admins decide held enrollments (API.md: reviewCustomerPlan)."""
-    return desk.session is not None and desk.session.staff.role in REVIEWER_ROLES
+    """Whether this person decides held enrollments (the registry's roles for
+    reviewCustomerPlan: pharmacists and admins)."""
+    return desk.may("reviewCustomerPlan")
 
 
 def is_overdue(plan: dict[str, Any], today: dt.date) -> bool:
