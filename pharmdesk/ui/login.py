@@ -386,11 +386,7 @@ def link_button(text: str, name: str) -> QPushButton:
     button.setFlat(True)
     button.setAutoDefault(False)
     button.setCursor(Qt.CursorShape.PointingHandCursor)
-    button.setStyleSheet(
-        "QPushButton { border: none; color: #0b57d0; text-decoration: underline;"
-        " text-align: left; padding: 2px 0; }"
-        " QPushButton:focus { background: #e8f0fe; }"
-    )
+    button.setProperty("link", True)  # its look: QPushButton[link="true"] in style.qss
     return button
 
 

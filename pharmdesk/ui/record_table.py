@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
 
 from pharmdesk.ui.formatting import plain_tooltip
+from pharmdesk.ui.theme import DANGER, brush
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -66,7 +66,7 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and self._highlight(record):
-            return QBrush(QColor("#b3261e"))
+            return brush(DANGER)
         if role == RECORD_ROLE:
             return record
         return None
