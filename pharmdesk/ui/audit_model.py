@@ -25,6 +25,7 @@ from PySide6.QtGui import QFont
 from pharmdesk.clock import parse_iso
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.formatting import national_phone, plain_tooltip
+from pharmdesk.ui.models.columns import header_data
 from pharmdesk.ui.theme import DANGER, DANGER_BACKGROUND, brush
 
 PAGE_SIZE = 100
@@ -350,13 +351,7 @@ class AuditLogModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
+        return header_data(self.COLUMNS, section, orientation, role)
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():

@@ -62,6 +62,7 @@ from pharmdesk.importing import (
 from pharmdesk.importing.plan import LIKELY, OUTCOME_TEXT
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import plain_tooltip
+from pharmdesk.ui.models.columns import header_data
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
 from pharmdesk.ui.theme import DANGER, brush
 from pharmdesk.ui.widgets import error_label, plain_label, tab_order
@@ -177,13 +178,7 @@ class ProblemTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(PROBLEM_COLUMNS)
-        ):
-            return PROBLEM_COLUMNS[section]
-        return None
+        return header_data(PROBLEM_COLUMNS, section, orientation, role)
 
 
 # -- pages -------------------------------------------------------------------------------------

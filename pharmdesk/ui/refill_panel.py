@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
+from pharmdesk.ui.models.columns import header_data
 from pharmdesk.ui.order_dialog import OrderDialog
 from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
 from pharmdesk.ui.pdf import write_pdf
@@ -183,13 +184,7 @@ class RefillQueueModel(PagedCustomerModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(HEADERS)
-        ):
-            return HEADERS[section]
-        return None
+        return header_data(HEADERS, section, orientation, role)
 
 
 class RefillPanel(QWidget):

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, Qt
 
 from pharmdesk.ui.formatting import day, local_date, money, national_phone, plain_tooltip
+from pharmdesk.ui.models.columns import header_data
 from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
 from pharmdesk.ui.theme import DANGER, brush
 
@@ -168,10 +169,4 @@ class SegmentTableModel(PagedCustomerModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.columns)
-        ):
-            return self.columns[section].title
-        return None
+        return header_data([c.title for c in self.columns], section, orientation, role)
