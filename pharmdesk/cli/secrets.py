@@ -6,6 +6,8 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from pharmdesk.cli.context import PASSWORD_ENV, RECOVERY_KEY_ENV, USER_ENV, Context
 from pharmdesk.controllers.session import DeskSession, sign_in
@@ -35,25 +37,61 @@ def has_terminal() -> bool:
         return False
 
 
-def ask_password(ctx: Context, username: str, *, confirm: bool = False) -> str:
-    source = getattr(ctx.args, "password_file", None)
+@dataclass(frozen=True)
+class Secret:
+    """Where a secret may come from: its ``--NAME-file`` option, then its environment
+    variable, then a prompt (only on a terminal)."""
+
+    name: str
+    option: str  # the argparse dest of the file option
+    env: str
+    file_field: str
+    field: str
+    first_line: Callable[[str], str]
+
+
+PASSWORD = Secret(
+    "password",
+    "password_file",
+    PASSWORD_ENV,
+    "passwordFile",
+    "password",
+    lambda line: line.rstrip("\r\n"),  # a password may end in spaces
+)
+RECOVERY_KEY = Secret(
+    "recovery key", "recovery_key_file", RECOVERY_KEY_ENV, "recoveryKey", "recoveryKey", str.strip
+)
+
+
+def given(ctx: Context, secret: Secret) -> str | None:
+    """The secret from its file or the environment; None when it is to be asked for."""
+    source = getattr(ctx.args, secret.option, None)
     if source:
         try:
             with open(source, encoding="utf-8") as handle:
-                return handle.readline().rstrip("\r\n")
+                return secret.first_line(handle.readline())
         except OSError:
             raise validation(
-                f"The password file {source} cannot be read. Check the path.", "passwordFile"
+                f"The {secret.name} file {source} cannot be read. Check the path.",
+                secret.file_field,
             ) from None
-    env = os.environ.get(PASSWORD_ENV)
+    env = os.environ.get(secret.env)
     if env is not None:
         return env
     if not ctx.has_terminal():
+        flag = "--" + secret.option.replace("_", "-")
         raise validation(
-            f"No password given: use --password-file FILE or ${PASSWORD_ENV}, or run the "
-            "command in a terminal to be asked.",
-            "password",
+            f"No {secret.name} given: use {flag} FILE or ${secret.env}, or run the command "
+            "in a terminal to be asked.",
+            secret.field,
         )
+    return None
+
+
+def ask_password(ctx: Context, username: str, *, confirm: bool = False) -> str:
+    known = given(ctx, PASSWORD)
+    if known is not None:
+        return known
     password = getpass.getpass(f"Password for {username}: ")
     if confirm and getpass.getpass("Type it again: ") != password:
         raise validation("The two passwords differ. Nothing was changed.", "password")
@@ -68,22 +106,5 @@ def sign_in_from_args(ctx: Context) -> DeskSession:
 
 def ask_recovery_key(ctx: Context) -> str:
     """The recovery key: a file, the environment, or a prompt that does not echo."""
-    source = getattr(ctx.args, "recovery_key_file", None)
-    if source:
-        try:
-            with open(source, encoding="utf-8") as handle:
-                return handle.readline().strip()
-        except OSError:
-            raise validation(
-                f"The recovery key file {source} cannot be read. Check the path.", "recoveryKey"
-            ) from None
-    env = os.environ.get(RECOVERY_KEY_ENV)
-    if env is not None:
-        return env
-    if not ctx.has_terminal():
-        raise validation(
-            f"No recovery key given: use --recovery-key-file FILE or ${RECOVERY_KEY_ENV}, or "
-            "run the command in a terminal to be asked.",
-            "recoveryKey",
-        )
-    return getpass.getpass("Recovery key (from its paper): ")
+    known = given(ctx, RECOVERY_KEY)
+    return known if known is not None else getpass.getpass("Recovery key (from its paper): ")
