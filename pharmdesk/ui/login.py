@@ -36,6 +36,7 @@ from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui import screen_fit
 from pharmdesk.ui.change_password import ChangePasswordForm
 from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.recovery_dialog import RecoveryDialog
 from pharmdesk.ui.widgets import error_label, heading, plain_label, rich_label
 
 
@@ -339,8 +340,6 @@ class SignInForm(QWidget):
     def open_recovery(self) -> QDialog:
         """The "Forgot everything?" link: the recovery-key dialog; the recovered admin is
         signed in when it finishes."""
-        from pharmdesk.ui.recovery_dialog import RecoveryDialog
-
         dialog = RecoveryDialog(self._desk, parent=self.window())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.recovered.connect(self._recovered)
