@@ -13,8 +13,6 @@ chain rewritten from scratch no longer contains it. Checking is ``audit_verify``
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -22,113 +20,47 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 from sqlalchemy.orm import Session
 
-from pharmdesk.clock import to_iso
 from pharmdesk.controllers.audit_seal import SealRoot, entry_mac, next_key
+from pharmdesk.controllers.audit_verify import ChainReport, verify_chain
+from pharmdesk.store.audit_chain import (
+    GENESIS,
+    HEAD,
+    STATE,
+    VERIFY_BATCH,
+    Checkpoint,
+    canonical_detail,
+    chain_head,
+    detail_digest,
+    entry_hash,
+    hash_of,
+    is_redacted,
+)
 from pharmdesk.store.files import read_json, write_json_atomic
 from pharmdesk.store.schema import AuditCustomer, AuditEntry, AuditState
 
 log = logging.getLogger(__name__)
 
-GENESIS = "0" * 64
-VERIFY_BATCH = 5000
+# The chain's arithmetic lives in ``store/audit_chain`` and checking in ``audit_verify``;
+# callers reach them through this module as ``audit.<name>``.
+__all__ = [
+    "GENESIS",
+    "VERIFY_BATCH",
+    "ChainReport",
+    "Checkpoint",
+    "canonical_detail",
+    "chain_head",
+    "detail_digest",
+    "entry_hash",
+    "hash_of",
+    "is_redacted",
+    "verify_chain",
+]
 
-
-def canonical_detail(detail: dict[str, Any] | None) -> str:
-    return json.dumps(detail or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def detail_digest(detail: str) -> str:
-    return hashlib.sha256(detail.encode("utf-8")).hexdigest()
-
-
-def entry_hash(
-    entry_id: int,
-    at: dt.datetime,
-    user: str,
-    action: str,
-    entity_type: str | None,
-    entity_id: str | None,
-    outcome: str,
-    detail: str,
-    prev_hash: str,
-    *,
-    detail_hash: str | None = None,
-) -> str:
-    """Format 1 (``detail_hash`` None, entries from before migration 0005) hashes the
-    detail itself; format 2 hashes the detail's own hash instead, so a detail can be
-    redacted later and the chain still verifies."""
-    fields: list[Any] = [
-        entry_id,
-        to_iso(at.replace(tzinfo=dt.UTC)),
-        user,
-        action,
-        entity_type,
-        entity_id,
-        outcome,
-    ]
-    if detail_hash is None:
-        fields += [detail, prev_hash]
-    else:
-        fields = [2, *fields, detail_hash, prev_hash]
-    material = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
-
-
-def _hash_of(entry: Any) -> str:
-    return entry_hash(
-        entry.id,
-        entry.at,
-        entry.user,
-        entry.action,
-        entry.entity_type,
-        entry.entity_id,
-        entry.outcome,
-        entry.detail,
-        entry.prev_hash,
-        detail_hash=entry.detail_hash,
-    )
-
-
-def is_redacted(detail: str) -> bool:
-    """A detail replaced by an erasure keeps its hash in ``detail_hash``; the marker says so."""
-    return detail.startswith('{"redacted":')
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    entry_id: int
-    hash: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.entry_id, "hash": self.hash}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Checkpoint:
-        return cls(int(data["id"]), str(data["hash"]))
-
-    def code(self) -> str:
-        """A short code an admin can write down and keep off the PC."""
-        return f"AUD-{self.entry_id}:{self.hash[:16]}"
-
-    @classmethod
-    def from_code(cls, code: str) -> Checkpoint:
-        """A printed code back (``AUD-123:0123456789abcdef``); ``hash`` is then its prefix."""
-        match = re.fullmatch(r"\s*AUD-(\d{1,12})\s*:\s*([0-9a-fA-F]{16,64})\s*", code)
-        if match is None:
-            raise ValueError(code)
-        return cls(int(match.group(1)), match.group(2).lower())
-
-    def matches(self, digest: str) -> bool:
-        return digest.startswith(self.hash) if len(self.hash) < 64 else digest == self.hash
-
-
-_HEAD = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
 _INSERT = insert(AuditEntry)
 _INSERT_CUSTOMERS = insert(AuditCustomer)
-_STATE = select(AuditState.__table__).where(AuditState.id == 1)
 # The seal moves on at least this often while entries are written.
 EPOCH_LENGTH = dt.timedelta(hours=1)
 _CUSTOMER_ID = re.compile(r"CUST-([1-9][0-9]{0,17})")
@@ -199,10 +131,10 @@ def append(
 
 
 def ensure_state(conn: Connection) -> Any:
-    row = conn.execute(_STATE).first()
+    row = conn.execute(STATE).first()
     if row is None:
         conn.execute(insert(AuditState).values(id=1, attempts_seq=0, checkpoint_id=0))
-        row = conn.execute(_STATE).first()
+        row = conn.execute(STATE).first()
     return row
 
 
@@ -282,10 +214,10 @@ def append_many(
         raise ValueError("append_many needs at least one entry")
     tx.flush()
     conn = tx.connection()
-    head = conn.execute(_HEAD).first()
+    head = conn.execute(HEAD).first()
     prev_id, prev_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
     naive_at = at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
-    sealer = _Sealer(conn.execute(_STATE).first(), naive_at, ratchet, start, prev_id + 1)
+    sealer = _Sealer(conn.execute(STATE).first(), naive_at, ratchet, start, prev_id + 1)
     rows = []
     shown = []
     for entry in entries:
@@ -331,13 +263,6 @@ def append_many(
     return Checkpoint(prev_id, prev_hash)
 
 
-def chain_head(tx: Session) -> Checkpoint | None:
-    head = tx.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
-    return Checkpoint(head[0], head[1]) if head else None
-
-
 def read_checkpoint(path: Path) -> Checkpoint | None:
     if not path.exists():
         return None
@@ -367,9 +292,3 @@ def write_checkpoint(path: Path, checkpoint: Checkpoint) -> bool:
         )
         return False
     return True
-
-
-# Verification lives in its own module; these names stay reachable from here.
-from pharmdesk.controllers.audit_verify import ChainReport, verify_chain  # noqa: E402
-
-__all__ = ["ChainReport", "verify_chain"]

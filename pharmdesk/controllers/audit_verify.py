@@ -15,16 +15,16 @@ from typing import Any
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
-from pharmdesk.controllers.audit import (
-    _STATE,
+from pharmdesk.controllers.audit_seal import EpochKeys, SealRoot, entry_mac
+from pharmdesk.store.audit_chain import (
     GENESIS,
+    STATE,
     VERIFY_BATCH,
     Checkpoint,
-    _hash_of,
     detail_digest,
+    hash_of,
     is_redacted,
 )
-from pharmdesk.controllers.audit_seal import EpochKeys, SealRoot, entry_mac
 from pharmdesk.store.schema import AuditEntry
 
 
@@ -133,7 +133,7 @@ def verify_chain(
         for entry in batch:
             if entry.id != expected_id or entry.prev_hash != prev_hash:
                 return ChainReport(False, checked, expected_id, "an entry is missing or moved")
-            if _hash_of(entry) != entry.hash:
+            if hash_of(entry) != entry.hash:
                 return ChainReport(False, checked, entry.id, "an entry was changed")
             if (
                 entry.detail_hash is not None
@@ -154,7 +154,7 @@ def verify_chain(
     if wanted:
         return ChainReport(False, checked, last_id + 1, "the chain was truncated")
     if seals is not None:
-        problem = seals.final_problem(tx.connection().execute(_STATE).first(), last_id)
+        problem = seals.final_problem(tx.connection().execute(STATE).first(), last_id)
         if problem is not None:
             return ChainReport(False, checked, last_id + 1, problem, seals.sealed)
         return ChainReport(True, checked, None, None, seals.sealed)

@@ -27,6 +27,7 @@ from pharmdesk.controllers.validation import (
     string,
 )
 from pharmdesk.errors import PharmDeskError, validation
+from pharmdesk.store.backup import BackupArchive
 from pharmdesk.store.schema import AuditCustomer, AuditEntry, AuditState
 
 AUDIT = "AUD"
@@ -201,8 +202,6 @@ def sealing_started(op: Op) -> bool:
 
 def backup_checkpoint(path: Path) -> audit.Checkpoint:
     """The checkpoint a backup file carries (unpacked into a private temporary folder)."""
-    from pharmdesk.store.backup import BackupArchive
-
     with tempfile.TemporaryDirectory(prefix="pharmdesk-verify-") as staging:
         try:
             carried = BackupArchive(path, Path(staging)).checkpoint

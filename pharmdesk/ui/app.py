@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog
 
 from pharmdesk import __version__
+from pharmdesk.demo import DemoProgress, create_demo
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import APP_NAME, DatabaseFiles
 from pharmdesk.resources import resource_path
@@ -82,8 +83,6 @@ class _DemoWorker(QObject):
         self.customers = customers
 
     def run(self) -> None:
-        from pharmdesk.demo import DemoProgress, create_demo
-
         def report(step: DemoProgress) -> None:
             self.progress.emit(step.stage, step.done, step.total)
 

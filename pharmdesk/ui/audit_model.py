@@ -20,11 +20,13 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QFont
 
 from pharmdesk.clock import parse_iso
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.formatting import national_phone, plain_tooltip
+from pharmdesk.ui.models.columns import header_data
+from pharmdesk.ui.theme import DANGER, DANGER_BACKGROUND, brush
 
 PAGE_SIZE = 100
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -66,8 +68,6 @@ ACTION_LABELS = {
 }
 OUTCOME_LABELS = {"success": "OK", "denied": "Denied", "failed": "Failed"}
 PROBLEM_OUTCOMES = frozenset({"denied", "failed"})
-PROBLEM_COLOUR = "#b3261e"
-BAD_ENTRY_BACKGROUND = "#fde7e4"
 
 # Keys whose values are counts: shown with thousands separators.
 COUNT_KEYS = frozenset(
@@ -335,13 +335,13 @@ class AuditLogModel(QAbstractTableModel):
             return None
         problem = entry.get("outcome") in PROBLEM_OUTCOMES
         if role == Qt.ItemDataRole.ForegroundRole and problem:
-            return QBrush(QColor(PROBLEM_COLOUR))
+            return brush(DANGER)
         if role == Qt.ItemDataRole.FontRole and problem and column == 4:
             font = QFont()
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.BackgroundRole and entry["id"] == self._bad_entry:
-            return QBrush(QColor(BAD_ENTRY_BACKGROUND))
+            return brush(DANGER_BACKGROUND)
         if role == ENTRY_ROLE:
             return entry
         if role == ENTRY_ID_ROLE:
@@ -351,13 +351,7 @@ class AuditLogModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
+        return header_data(self.COLUMNS, section, orientation, role)
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():

@@ -50,7 +50,6 @@ from pharmdesk.exports.csv_safe import csv_bytes
 from pharmdesk.store.files import write_file_atomic
 from pharmdesk.ui.audit_model import (
     OUTCOME_LABELS,
-    PROBLEM_COLOUR,
     PROBLEM_OUTCOMES,
     AuditLogModel,
     Entry,
@@ -63,6 +62,7 @@ from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.patient_table import PatientTableView
+from pharmdesk.ui.theme import DANGER, MUTED
 from pharmdesk.ui.widgets import DateEdit, error_label, heading, plain_label
 
 CUSTOMER_DEBOUNCE_MS = 300
@@ -75,15 +75,6 @@ COLUMN_WIDTHS = (150, 90, 140, 230)  # "What" holds "CUST-12 shown among 19 othe
 
 Call = Callable[[str, dict[str, Any]], dict[str, Any]]
 ChooseFile = Callable[[str], str]  # suggested path -> chosen path ("" = cancelled)
-
-STYLE = """
-QLabel#verifyResult { border-radius: 4px; padding: 6px 10px; font-weight: 600; }
-QLabel#verifyResult[state="ok"] { background: #e6f4ea; color: #0d5323; border: 1px solid #a8d5b5; }
-QLabel#verifyResult[state="bad"] { background: #b3261e; color: white; }
-QLabel#auditNotice { color: #0d5323; }
-QLabel#auditCount { color: #4a4f55; }
-"""
-
 
 # -- the CSV file ---------------------------------------------------------------------------------
 CSV_HEADER = (
@@ -313,7 +304,6 @@ class AuditLogWindow(QDialog):
         self.setObjectName("auditLogWindow")
         self.setWindowTitle("Audit log")
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
-        self.setStyleSheet(STYLE)
         self.region = str(desk.settings().get("defaultRegion", "NG"))
 
         self.model = AuditLogModel(desk.caller("fetchAuditLog"), self)
@@ -564,7 +554,7 @@ class AuditLogWindow(QDialog):
         entry = self.selected_entry()
         if entry is None:
             self.detail.setHtml(
-                "<p style='color:#4a4f55'>Select an entry to see everything it records.</p>"
+                f"<p style='color:{MUTED}'>Select an entry to see everything it records.</p>"
             )
             return
         self.detail.setHtml(entry_html(entry, self.model.staff_names, self.region))
@@ -766,9 +756,9 @@ def entry_html(entry: Entry, staff_names: dict[str, str], region: str = "NG") ->
     outcome = str(entry.get("outcome"))
     outcome_text = esc(OUTCOME_LABELS.get(outcome, outcome))
     if outcome in PROBLEM_OUTCOMES:
-        outcome_text = f"<b style='color:{PROBLEM_COLOUR}'>{outcome_text}</b>"
+        outcome_text = f"<b style='color:{DANGER}'>{outcome_text}</b>"
     action = str(entry.get("action"))
-    grey = "<span style='color:#4a4f55'>({})</span>"
+    grey = f"<span style='color:{MUTED}'>({{}})</span>"
     rows = [
         (
             "When",
@@ -780,7 +770,7 @@ def entry_html(entry: Entry, staff_names: dict[str, str], region: str = "NG") ->
         ("Outcome", outcome_text),
     ]
     table = "".join(
-        f"<tr><td style='color:#4a4f55; padding-right:12px'>{name}</td><td>{value}</td></tr>"
+        f"<tr><td style='color:{MUTED}; padding-right:12px'>{name}</td><td>{value}</td></tr>"
         for name, value in rows
     )
     lines = detail_lines(entry, region)
@@ -791,7 +781,7 @@ def entry_html(entry: Entry, staff_names: dict[str, str], region: str = "NG") ->
             for line in lines
         )
     else:
-        body = "<div style='color:#4a4f55'>No further detail.</div>"
+        body = f"<div style='color:{MUTED}'>No further detail.</div>"
     return (
         f"<h3>{esc(entry['id'])} · {esc(action_label(action))}</h3>"
         f"<table cellspacing='0' cellpadding='2'>{table}</table>"

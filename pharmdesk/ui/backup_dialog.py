@@ -70,10 +70,6 @@ def _success_label() -> QLabel:
     label.setObjectName("backupResult")
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setStyleSheet(
-        "QLabel { background: #e6f4ea; color: #0d5323; border: 1px solid #a8d5b5;"
-        " border-radius: 4px; padding: 8px; }"
-    )
     label.hide()
     return label
 

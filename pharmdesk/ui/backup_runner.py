@@ -157,12 +157,10 @@ class BackgroundBackups(QObject):
         self.activity.hide()
         self.warning = plain_label()
         self.warning.setObjectName("backupWarning")
-        self.warning.setStyleSheet("color: #8a4b00; font-weight: 600;")
         self.warning.setWordWrap(False)
         self.warning.hide()
         self.reminder = plain_label()
         self.reminder.setObjectName("backupReminder")
-        self.reminder.setStyleSheet("color: #8a4b00;")
         self.reminder.hide()
         for widget in (self.warning, self.reminder, self.activity, self.progress):
             status_bar.addPermanentWidget(widget)

@@ -28,10 +28,8 @@ from PySide6.QtWidgets import QWidget
 
 from pharmdesk.controllers.validation import search_key
 from pharmdesk.ui.formatting import CURRENCY_SYMBOLS
+from pharmdesk.ui.theme import CHART_BAR, CHART_HIGHLIGHT, CHART_LABEL, DANGER
 
-BAR_COLOUR = "#2f6db5"
-HIGHLIGHT_COLOUR = "#e07b00"
-OVERDUE_COLOUR = "#b3261e"
 CHART_HEIGHT = 240  # where the Segments splitter starts
 CHART_MINIMUM_HEIGHT = 150  # ten bars still readable
 DAILY_UP_TO = 14  # days shown one bar each; longer windows by week
@@ -119,7 +117,7 @@ class SegmentChart(QChartView):
         values: Sequence[int],
         *,
         highlighted: Sequence[int] = (),
-        highlight_colour: str = HIGHLIGHT_COLOUR,
+        highlight_colour: str = CHART_HIGHLIGHT,
         horizontal: bool = False,
         value_title: str = "",
     ) -> QBarSet:
@@ -127,11 +125,11 @@ class SegmentChart(QChartView):
         self.highlighted = list(highlighted)
         chart = self._new_chart(title)
         bar_set = QBarSet(value_title or "count")
-        bar_set.setColor(QColor(BAR_COLOUR))
-        bar_set.setBorderColor(QColor(BAR_COLOUR))
+        bar_set.setColor(QColor(CHART_BAR))
+        bar_set.setBorderColor(QColor(CHART_BAR))
         bar_set.setSelectedColor(QColor(highlight_colour))
         bar_set.append([float(v) for v in self.values])
-        bar_set.setLabelColor(QColor("#1f2328"))
+        bar_set.setLabelColor(QColor(CHART_LABEL))
         for index in self.highlighted:
             bar_set.selectBar(index)
         series = QHorizontalBarSeries() if horizontal else QBarSeries()
@@ -203,7 +201,7 @@ class SegmentChart(QChartView):
             [label for label, _n in bars],
             [n for _label, n in bars],
             highlighted=[0],
-            highlight_colour=OVERDUE_COLOUR,
+            highlight_colour=DANGER,
             value_title="refills",
         )
 

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, Qt
 
 from pharmdesk.ui.formatting import local_date, national_phone, plain_tooltip
+from pharmdesk.ui.models.columns import header_data
 from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
 
 CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -42,6 +43,8 @@ COLUMNS = (
     Column("Customer since", "createdAt", "createdAt"),
 )
 SORTABLE_COLUMNS = frozenset(i for i, c in enumerate(COLUMNS) if c.sort)
+TITLES = tuple(c.title for c in COLUMNS)
+SORT_TIPS = tuple("Click to sort" if c.sort else None for c in COLUMNS)
 
 
 class CustomerTableModel(PagedCustomerModel):
@@ -136,13 +139,7 @@ class CustomerTableModel(PagedCustomerModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section].title
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return "Click to sort" if section in SORTABLE_COLUMNS else None
-        return None
+        return header_data(TITLES, section, orientation, role, SORT_TIPS)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort by the database; columns the API cannot sort by keep the current order."""

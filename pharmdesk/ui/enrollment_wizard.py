@@ -50,13 +50,6 @@ FREQUENCY_TEXT = {
     "monthly": "every month",
     "quarterly": "every three months",
 }
-WARNING_STYLE = (
-    "QLabel#reviewWarnings { border-radius: 4px; padding: 8px; }"
-    "QLabel#reviewWarnings[state='conflict'] { background: #fde8e6; color: #8c1d18;"
-    " border: 1px solid #f2b8b5; font-weight: 600; }"
-    "QLabel#reviewWarnings[state='note'] { background: #fff4d6; color: #5c4300;"
-    " border: 1px solid #e8c96a; }"
-)
 STATUS_TEXT = {"active": "Active", "pendingReview": "Awaiting pharmacist review"}
 
 
@@ -388,8 +381,6 @@ class ReviewPage(CompletablePage):
         self.warnings = rich_label()
         self.warnings.setObjectName("reviewWarnings")
         self.warnings.setWordWrap(True)
-        # Kept with the widget until resources/style.qss takes these selectors.
-        self.warnings.setStyleSheet(WARNING_STYLE)
         self.acknowledge = QCheckBox(
             "I have read the allergy warning: enroll it for a pharmacist's review"
         )

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QCloseEvent, QColor
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -62,7 +62,9 @@ from pharmdesk.importing import (
 from pharmdesk.importing.plan import LIKELY, OUTCOME_TEXT
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import plain_tooltip
+from pharmdesk.ui.models.columns import header_data
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
+from pharmdesk.ui.theme import DANGER, brush
 from pharmdesk.ui.widgets import error_label, plain_label, tab_order
 from pharmdesk.ui.wizard_page import CompletablePage
 
@@ -149,7 +151,7 @@ class ProblemTableModel(QAbstractTableModel):
         ):
             return Qt.CheckState.Checked if problem.import_anyway else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ForegroundRole and column == 1 and problem.outcome == "error":
-            return QBrush(QColor("#b3261e"))
+            return brush(DANGER)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -176,13 +178,7 @@ class ProblemTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(PROBLEM_COLUMNS)
-        ):
-            return PROBLEM_COLUMNS[section]
-        return None
+        return header_data(PROBLEM_COLUMNS, section, orientation, role)
 
 
 # -- pages -------------------------------------------------------------------------------------

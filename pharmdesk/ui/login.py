@@ -36,6 +36,7 @@ from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui import screen_fit
 from pharmdesk.ui.change_password import ChangePasswordForm
 from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.recovery_dialog import RecoveryDialog
 from pharmdesk.ui.widgets import error_label, heading, plain_label, rich_label
 
 
@@ -339,8 +340,6 @@ class SignInForm(QWidget):
     def open_recovery(self) -> QDialog:
         """The "Forgot everything?" link: the recovery-key dialog; the recovered admin is
         signed in when it finishes."""
-        from pharmdesk.ui.recovery_dialog import RecoveryDialog
-
         dialog = RecoveryDialog(self._desk, parent=self.window())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.recovered.connect(self._recovered)
@@ -386,11 +385,7 @@ def link_button(text: str, name: str) -> QPushButton:
     button.setFlat(True)
     button.setAutoDefault(False)
     button.setCursor(Qt.CursorShape.PointingHandCursor)
-    button.setStyleSheet(
-        "QPushButton { border: none; color: #0b57d0; text-decoration: underline;"
-        " text-align: left; padding: 2px 0; }"
-        " QPushButton:focus { background: #e8f0fe; }"
-    )
+    button.setProperty("link", True)  # its look: QPushButton[link="true"] in style.qss
     return button
 
 

@@ -117,7 +117,7 @@ class OutboxPanel(QWidget):
         self.templates_button.setObjectName("editTemplates")
         self.sending_button = QPushButton("Sending settin&gs…")
         self.sending_button.setObjectName("sendingSettings")
-        self.sending_button.setVisible(desk.is_admin)
+        self.sending_button.setVisible(desk.may("updateSettings"))
         # Two rows: in one, the seven buttons would make the main window at least 960
         # points wide, more than a 1280×720 screen at 150 % has.
         for button in (

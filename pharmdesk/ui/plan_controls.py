@@ -46,30 +46,14 @@ STATUS_TEXT = {
     PAUSED: "Paused",
     CANCELLED: "Cancelled",
 }
-REVIEWER_ROLES = frozenset({"pharmacist", "admin"})
 DEFAULT_PAUSE_DAYS = 14
 BUTTON_WIDTH = 120
 
-# The row's look lives with the row (the shared style sheet is other people's file).
-ROW_STYLE = """
-QFrame#planRow { border: 1px solid #dde1e6; border-radius: 6px; background: #fafbfc; }
-QFrame#planRow[status="pendingReview"] { border: 2px solid #b3261e; background: #fff8f7; }
-QFrame#planRow[status="cancelled"] { background: #f3f5f7; }
-QLabel#planName { font-weight: 600; font-size: 11pt; }
-QLabel#planStatus { border-radius: 8px; padding: 1px 8px; font-weight: 600; }
-QLabel#planStatus[status="active"] { background: #e6f4ea; color: #0d5323; }
-QLabel#planStatus[status="paused"] { background: #fff4d6; color: #5c4300; }
-QLabel#planStatus[status="pendingReview"] { background: #b3261e; color: white; }
-QLabel#planStatus[status="cancelled"] { background: #e3e6ea; color: #3c4045; }
-QLabel#planDelivery[overdue="true"] { color: #b3261e; font-weight: 600; }
-QLabel#planConflicts { color: #7a1a14; }
-QLabel#reviewWait { color: #7a1a14; font-style: italic; }
-"""
-
 
 def can_review(desk: DeskContext) -> bool:
-    """Pharmacists and admins decide held enrollments (API.md: reviewCustomerPlan)."""
-    return desk.session is not None and desk.session.staff.role in REVIEWER_ROLES
+    """Whether this person decides held enrollments (the registry's roles for
+    reviewCustomerPlan: pharmacists and admins)."""
+    return desk.may("reviewCustomerPlan")
 
 
 def is_overdue(plan: dict[str, Any], today: dt.date) -> bool:
@@ -130,7 +114,6 @@ class PlanRow(QFrame):
         status = str(plan["status"])
         self.setObjectName("planRow")
         self.setProperty("status", status)
-        self.setStyleSheet(ROW_STYLE)
         self.buttons: dict[str, QPushButton] = {}
 
         self.name = plain_label(f"{plan['name']}  ·  {plan['subscriptionId']}")
@@ -316,10 +299,6 @@ class ReviewDialog(FormDialog):
         )
         warning.setObjectName("reviewConflicts")
         warning.setWordWrap(True)
-        warning.setStyleSheet(
-            "QLabel#reviewConflicts { background: #fde8e6; color: #7a1a14; border: 1px solid "
-            "#e8b4ae; border-radius: 4px; padding: 8px; }"
-        )
         self.reason = QPlainTextEdit()
         self.reason.setObjectName("reviewReason")
         self.reason.setTabChangesFocus(True)

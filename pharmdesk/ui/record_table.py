@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
 
 from pharmdesk.ui.formatting import plain_tooltip
+from pharmdesk.ui.models.columns import header_data
+from pharmdesk.ui.theme import DANGER, brush
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -37,6 +38,7 @@ class RecordTableModel(QAbstractTableModel):
     ) -> None:
         super().__init__(parent)
         self._columns = list(columns)
+        self._titles = [column.title for column in self._columns]
         self._rows = list(rows)
         self._highlight = highlight
 
@@ -66,7 +68,7 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and self._highlight(record):
-            return QBrush(QColor("#b3261e"))
+            return brush(DANGER)
         if role == RECORD_ROLE:
             return record
         return None
@@ -74,10 +76,4 @@ class RecordTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self._columns)
-        ):
-            return self._columns[section].title
-        return None
+        return header_data(self._titles, section, orientation, role)

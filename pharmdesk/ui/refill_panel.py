@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QTextDocument
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -32,15 +32,16 @@ from PySide6.QtWidgets import (
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import national_phone
+from pharmdesk.ui.models.columns import header_data
 from pharmdesk.ui.order_dialog import OrderDialog
 from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
 from pharmdesk.ui.pdf import write_pdf
+from pharmdesk.ui.theme import DANGER, DANGER_BACKGROUND, brush
 from pharmdesk.ui.widgets import error_label, plain_label, row_table
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 365
-OVERDUE_COLOUR = "#b3261e"
-OVERDUE_BACKGROUND = "#fde8e6"
+OVERDUE_COLOUR = DANGER  # the delivery date, its sheet line and its row
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 HEADERS = ("Next delivery", "When", "Customer", "Phone", "Plans due")
 
@@ -173,9 +174,9 @@ class RefillQueueModel(PagedCustomerModel):
                 for r in row["upcomingRefills"]
             )
         if role == Qt.ItemDataRole.ForegroundRole and self.overdue(row):
-            return QBrush(QColor(OVERDUE_COLOUR))
+            return brush(OVERDUE_COLOUR)
         if role == Qt.ItemDataRole.BackgroundRole and self.overdue(row):
-            return QBrush(QColor(OVERDUE_BACKGROUND))
+            return brush(DANGER_BACKGROUND)
         if role == ROW_ROLE:
             return row
         return None
@@ -183,13 +184,7 @@ class RefillQueueModel(PagedCustomerModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(HEADERS)
-        ):
-            return HEADERS[section]
-        return None
+        return header_data(HEADERS, section, orientation, role)
 
 
 class RefillPanel(QWidget):

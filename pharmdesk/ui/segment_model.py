@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
-from PySide6.QtGui import QBrush, QColor
 
 from pharmdesk.ui.formatting import day, local_date, money, national_phone, plain_tooltip
+from pharmdesk.ui.models.columns import header_data
 from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
+from pharmdesk.ui.theme import DANGER, brush
 
 CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-OVERDUE_COLOUR = "#b3261e"
 
 CONDITION = "condition"
 REFILLS = "upcomingRefills"
@@ -134,7 +134,7 @@ class SegmentTableModel(PagedCustomerModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and column.key == "nextRefill":
-            return QBrush(QColor(OVERDUE_COLOUR)) if self._overdue(row) else None
+            return brush(DANGER) if self._overdue(row) else None
         if role == CUSTOMER_ID_ROLE:
             return row["id"]
         return None
@@ -169,10 +169,4 @@ class SegmentTableModel(PagedCustomerModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.columns)
-        ):
-            return self.columns[section].title
-        return None
+        return header_data([c.title for c in self.columns], section, orientation, role)

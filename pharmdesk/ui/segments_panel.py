@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmdesk.controllers.registry import PHARMACISTS
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.campaign_export import CampaignExportDialog
 from pharmdesk.ui.charts import CHART_HEIGHT, SegmentChart
@@ -233,11 +232,11 @@ class SegmentsPanel(QWidget):
         self.model.region = str(settings.get("defaultRegion", "NG"))
         self.model.currency = self.currency
         self.min_spend.setPrefix(CURRENCY_SYMBOLS.get(self.currency, self.currency + " "))
-        role = self.desk.session.staff.role if self.desk.session else ""
-        self.export_button.setEnabled(role in PHARMACISTS)
+        may_export = self.desk.may("getCampaignAudience")
+        self.export_button.setEnabled(may_export)
         self.export_button.setToolTip(
             "Write the customers who agreed to marketing to a CSV file"
-            if role in PHARMACISTS
+            if may_export
             else "Only a pharmacist or an admin can export a campaign audience"
         )
         if self.isVisible():

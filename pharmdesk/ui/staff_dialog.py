@@ -511,7 +511,7 @@ class StaffDialog(QDialog):
         self.error.hide()
         self.notice.setText(notice)
         self.staff_changed.emit()
-        if not self._desk.is_admin:
+        if not self._desk.may("listStaff"):
             # The admin demoted themself: the staff list is no longer theirs to see.
             QTimer.singleShot(0, self, self.reject)
             return

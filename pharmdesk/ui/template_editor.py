@@ -88,9 +88,10 @@ class TemplateEditor(QDialog):
         buttons.addWidget(self.save_button)
         buttons.addWidget(close)
         layout.addLayout(buttons)
-        self.save_button.setEnabled(desk.is_admin)
-        self.bundled_button.setEnabled(desk.is_admin)
-        if not desk.is_admin:
+        may_save = desk.may("updateSettings")
+        self.save_button.setEnabled(may_save)
+        self.bundled_button.setEnabled(may_save)
+        if not may_save:
             self.save_button.setToolTip("Only an admin can change the branch's templates")
         self.purpose.currentIndexChanged.connect(self.load)
         self.language.currentIndexChanged.connect(self.load)

@@ -62,7 +62,7 @@ def forge(desk: DeskSession, change: Callable[[list[dict]], list[dict]]) -> None
             row["id"] = number
             row["prev_hash"] = prev
             row["detail_hash"] = audit.detail_digest(row["detail"])
-            row["hash"] = audit._hash_of(SimpleNamespace(**row))
+            row["hash"] = audit.hash_of(SimpleNamespace(**row))
             if row["epoch"] is not None:
                 row["epoch"] = epoch
                 row["mac"] = audit_seal.entry_mac(key, number, epoch, row["hash"])
@@ -204,7 +204,7 @@ def test_what_the_current_epoch_cannot_stop(admin: DeskSession) -> None:
             prev_hash=head.hash,
             detail_hash=audit.detail_digest("{}"),
         )
-        entry.hash = audit._hash_of(entry)
+        entry.hash = audit.hash_of(entry)
         entry.epoch = epoch
         entry.mac = audit_seal.entry_mac(bytes.fromhex(key_hex), entry.id, epoch, entry.hash)
         tx.add(entry)

@@ -256,7 +256,7 @@ def test_verify_uses_the_checkpoint_beside_the_database(admin: DeskSession) -> N
                 entry.detail = json.dumps({"forged": True})
                 entry.detail_hash = audit.detail_digest(entry.detail)
             entry.prev_hash = prev
-            entry.hash = audit._hash_of(entry)
+            entry.hash = audit.hash_of(entry)
             prev = entry.hash
     with admin.db.transaction() as tx:
         stored = audit.read_checkpoint(admin.files.checkpoint)

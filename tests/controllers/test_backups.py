@@ -22,6 +22,7 @@ from pharmdesk.controllers import backups
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError
 from pharmdesk.store import backup
+from pharmdesk.store.backup import copy as backup_copy
 from pharmdesk.store.schema import AuditEntry
 
 KEEP = {"daily": 7, "weekly": 4, "monthly": 12}
@@ -203,7 +204,7 @@ def test_a_corrupted_copy_fails_verification(admin: DeskSession, folder: Path, m
         data[middle : middle + 64] = bytes(64)
         target.write_bytes(bytes(data))
 
-    monkeypatch.setattr(backup, "place_new_file", place_and_damage)
+    monkeypatch.setattr(backup_copy, "place_new_file", place_and_damage)
     outcome = scheduled(admin)
     assert outcome.status == "failed"
     assert "failed its check when read back" in outcome.message

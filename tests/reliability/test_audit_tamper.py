@@ -78,7 +78,7 @@ def _rewrite_from(engine: Engine, first: int) -> None:
             entry.prev_hash = prev
             if entry.detail_hash is not None:
                 entry.detail_hash = audit.detail_digest(entry.detail)
-            entry.hash = audit._hash_of(entry)
+            entry.hash = audit.hash_of(entry)
             prev = entry.hash
 
 

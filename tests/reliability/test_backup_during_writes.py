@@ -21,7 +21,7 @@ from pharmdesk import cli
 from pharmdesk.clock import FixedClock
 from pharmdesk.controllers.session import sign_in
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store import backup
+from pharmdesk.store.backup import copy as backup_copy
 from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF
 from tests.reliability.checks import (
     check_database,
@@ -101,7 +101,7 @@ class Writer:
 def test_backup_while_another_process_writes(
     db_files: DatabaseFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backup, "COPY_STEP_PAGES", 4)  # many steps, writes in between
+    monkeypatch.setattr(backup_copy, "COPY_STEP_PAGES", 4)  # many steps, writes in between
     writer = Writer(db_files)
     try:
         deadline = time.monotonic() + 60

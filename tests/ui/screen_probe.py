@@ -120,8 +120,8 @@ def run_all(desk: DeskContext, clock: FixedClock, folder: Path) -> None:
     from pharmdesk.ui.login import LoginDialog
     from pharmdesk.ui.main_window import MainWindow
     from pharmdesk.ui.recovery_dialog import RecoveryDialog
-    from pharmdesk.ui.screenshots import build_profile_example
     from pharmdesk.ui.setup_wizard import FirstRunWizard
+    from tools.screenshots.example import build_profile_example
 
     wizard = FirstRunWizard(DatabaseFiles(folder / "setup" / "pharmdesk.db"), kdf=TEST_KDF)
     shown(wizard, "setup wizard", wizard.next)

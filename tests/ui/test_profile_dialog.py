@@ -18,8 +18,8 @@ from pharmdesk.store.schema import AuditEntry
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.plan_controls import PlanRow
 from pharmdesk.ui.profile_dialog import ProfileDialog
-from pharmdesk.ui.screenshots import EXAMPLE_DAYS, build_profile_example
 from tests.conftest import ADMIN, ADMIN_PASSWORD
+from tools.screenshots.example import EXAMPLE_DAYS, build_profile_example
 
 FRONT_DESK_PASSWORD = "femi likes long walks 2026"
 PHARMACIST_PASSWORD = "ngozi likes long walks 2026"

@@ -34,8 +34,6 @@ def _window_classes() -> set[str]:
     """Every dialog, wizard and main window class defined in pharmdesk.ui."""
     names = set()
     for module_info in pkgutil.iter_modules(pharmdesk.ui.__path__):
-        if module_info.name == "screenshots":
-            continue
         module = importlib.import_module(f"pharmdesk.ui.{module_info.name}")
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ != module.__name__ or name in ABSTRACT:

@@ -189,7 +189,7 @@ def test_place_new_file_without_hard_links(tmp_path: Path, monkeypatch: pytest.M
     def no_links(_src: Any, _dst: Any) -> None:
         raise PermissionError("this file system has no hard links")
 
-    monkeypatch.setattr(backup.os, "link", no_links)
+    monkeypatch.setattr(os, "link", no_links)
     source, target = tmp_path / "new", tmp_path / "old"
     source.write_bytes(b"new")
     target.write_bytes(b"old")
@@ -337,7 +337,7 @@ def test_install_rolls_back_when_a_rename_fails(tmp_path: Path, monkeypatch):
             raise OSError("disk full")
         real_replace(src, dst)
 
-    monkeypatch.setattr(backup.os, "replace", flaky)
+    monkeypatch.setattr(os, "replace", flaky)
     with pytest.raises(PharmDeskError) as caught:
         backup.install(staged, current, replace=True, now=STAMP)
     assert caught.value.code == "DATABASE_ERROR"

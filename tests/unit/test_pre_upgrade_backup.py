@@ -16,6 +16,7 @@ from pharmdesk.controllers.session import open_database
 from pharmdesk.errors import DISK_FULL, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import backup, migrate
+from pharmdesk.store.backup import pre_upgrade
 from pharmdesk.store.engine import KEY_BYTES, make_engine, open_engine
 from pharmdesk.store.vault import Vault
 from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF
@@ -83,7 +84,7 @@ def test_a_failing_safety_backup_refuses_the_upgrade(
     def full_drive(_raw: object, _copy: Path) -> dict[str, int]:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(backup, "_export_copy", full_drive)
+    monkeypatch.setattr(pre_upgrade, "_export_copy", full_drive)
     with pytest.raises(PharmDeskError) as info:
         open_database(files, key)
     assert info.value.code == DISK_FULL
@@ -102,7 +103,7 @@ def test_an_unwritable_folder_refuses_the_upgrade(
     def refused(_beside: Path) -> object:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(backup, "staging_folder", refused)
+    monkeypatch.setattr(pre_upgrade, "staging_folder", refused)
     with pytest.raises(PharmDeskError) as info:
         open_database(files, key)
     assert "safety backup" in info.value.message

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from pharmdesk.controllers.reminders.outbox import QUEUED
 from pharmdesk.senders.base import Sender, SendError
+from pharmdesk.senders.gateway import HttpGateway
 from pharmdesk.senders.modem import GsmModem
 
 
@@ -66,8 +67,6 @@ def make_sender(settings: dict[str, Any]) -> Sender | None:
     if chosen == "modem" and settings.get("modemPort"):
         return GsmModem(settings["modemPort"], settings["modemBaud"])
     if chosen == "gateway" and settings.get("gatewayUrl"):
-        from pharmdesk.senders.gateway import HttpGateway
-
         return HttpGateway(
             settings["gatewayUrl"], settings["gatewayToken"], settings["gatewayFields"]
         )

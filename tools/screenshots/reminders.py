@@ -1,4 +1,4 @@
-"""Screenshots of the reminder screens at 1366x768 (part of ``ui.screenshots``): the
+"""Screenshots of the reminder screens at 1366x768 (part of ``tools.screenshots``): the
 profile's consent grid, the Outbox tab, the WhatsApp QR dialog, the template editor and
 the sending settings, on a small branch made for the purpose."""
 
@@ -14,6 +14,9 @@ from PySide6.QtWidgets import QWidget
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.main_window import MainWindow
 from pharmdesk.ui.profile_dialog import ProfileDialog
+from pharmdesk.ui.sender_settings_dialog import SenderSettingsDialog
+from pharmdesk.ui.template_editor import TemplateEditor
+from pharmdesk.ui.whatsapp_dialog import WhatsAppDialog
 
 Save = Callable[[QWidget, Path, str], Path]
 PEOPLE = (
@@ -61,10 +64,6 @@ def build_branch(desk: DeskContext, today: dt.date) -> list[str]:
 
 
 def reminder_screens(out: Path, desk: DeskContext, folder: Path, save: Save) -> None:
-    from pharmdesk.ui.sender_settings_dialog import SenderSettingsDialog
-    from pharmdesk.ui.template_editor import TemplateEditor
-    from pharmdesk.ui.whatsapp_dialog import WhatsAppDialog
-
     ids = build_branch(desk, desk.clock.today())
     desk.call("queueReminders", {"days": 7, "channel": "sms"})
     desk.call("queueReminders", {"days": 7, "channel": "whatsapp"})

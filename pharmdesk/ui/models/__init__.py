@@ -1,0 +1,1 @@
+"""What the table models share: column headers (``columns``)."""

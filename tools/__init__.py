@@ -1,0 +1,1 @@
+"""Developer tools that work on PharmDesk from outside the package (not shipped)."""
