@@ -60,6 +60,10 @@ ACTIONS = (
     "emergencyAccess",
     "denied",
     "tamper",
+    "relationship",
+    "payer",
+    "merge",
+    "erase",
 )
 
 
