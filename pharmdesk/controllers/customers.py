@@ -832,6 +832,7 @@ def customer_details(
 
 def _record_parts(tx: Session, customer: Customer | Row[Any], today: dt.date) -> dict[str, Any]:
     # Imported here: those modules build on this one.
+    from pharmdesk.controllers.record.merge import merges_of
     from pharmdesk.controllers.record.payer import payer_json
     from pharmdesk.controllers.record.relationships import relationships_of
 
@@ -839,6 +840,7 @@ def _record_parts(tx: Session, customer: Customer | Row[Any], today: dt.date) ->
         "relationships": relationships_of(tx, customer.id),
         "payer": payer_json(customer, today),
         "mergedInto": cust_id(customer.merged_into) if customer.merged_into else None,
+        "merges": merges_of(tx, customer.id),
         "erased": customer.erased_at is not None,
     }
 

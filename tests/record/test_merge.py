@@ -149,6 +149,20 @@ def test_merge_moves_everything_and_undo_restores_both_exactly(
     assert consents[("reminders", "sms")] is False  # the newer answer (the kept one's) wins
     gone = admin.call("viewProviderCustomerDetails", {"customerId": dup})
     assert gone["archived"] is True and gone["mergedInto"] == keep
+    assert (
+        gone["merges"]
+        == kept["merges"]
+        == [
+            {
+                "mergeId": answer["mergeId"],
+                "keepId": keep,
+                "mergedId": dup,
+                "mergedAt": "2026-04-18T12:00:00Z",
+                "mergedBy": "ngozi",
+                "undoable": True,
+            }
+        ]
+    )
     assert gone["stats"] == {"totalOrders": 0, "totalSpent": 0, "activePlans": 0, "lastOrder": None}
     # lists show one record; searching for the merged id leads to the kept one
     found = admin.call("fetchCustomers", {"search": "Adaeze"})["customers"]

@@ -446,3 +446,27 @@ def _restore(tx: Session, snapshot: dict[str, Any], keep: int, other: int) -> No
     for number, data in ((keep, snapshot["keep"]), (other, snapshot["merged"])):
         values = {k: v for k, v in row_values(customer_table, data).items() if k != "id"}
         conn.execute(update(customer_table).where(customer_table.c.id == number).values(values))
+
+
+def merges_of(tx: Session, number: int) -> list[dict[str, Any]]:
+    """The profile's ``merges``: merges into or out of this record that were not undone
+    (newest first), and whether they can still be undone (not after an erasure)."""
+    rows = tx.scalars(
+        select(CustomerMerge)
+        .where(
+            or_(CustomerMerge.keep_id == number, CustomerMerge.merged_id == number),
+            CustomerMerge.undone_at.is_(None),
+        )
+        .order_by(CustomerMerge.id.desc())
+    ).all()
+    return [
+        {
+            "mergeId": merge_id(row.id),
+            "keepId": cust_id(row.keep_id),
+            "mergedId": cust_id(row.merged_id),
+            "mergedAt": row.merged_at.replace(microsecond=0).isoformat() + "Z",
+            "mergedBy": row.merged_by,
+            "undoable": row.snapshot is not None,
+        }
+        for row in rows
+    ]
