@@ -757,6 +757,9 @@ def main(argv: list[str] | None = None) -> int:
         _quick_unlock_screens(out, window)  # leaves the screen locked
         _profile_example_screens(out, folder)
         _reminder_screens(out, folder)
+        from pharmdesk.ui.record.shots import record_screens
+
+        record_screens(out, folder)
         window.lock()
         _save(window, out, "lock-screen")
         window.close()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -52,6 +53,11 @@ ACTION_TEXT = {
     "relationship": "Changed relationships",
     "payer": "Changed the payer",
     "merge": "Merged records",
+    "subscription": "Paused, resumed or cancelled a plan",
+    "review": "Reviewed a held plan",
+    "archive": "Archived the record",
+    "import": "Imported it",
+    "erase": "Erased the record",
 }
 
 
@@ -130,7 +136,10 @@ class AccessReportDialog(QDialog):
         ]
         self.model = RecordTableModel(columns, [], parent=self)
         self.table = row_table(self.model, "accessEntries")
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.summary = plain_label()
         self.summary.setObjectName("accessSummary")
         self.summary.setWordWrap(True)
