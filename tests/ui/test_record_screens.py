@@ -215,3 +215,52 @@ def test_erase_needs_the_id_typed(qtbot, signed_in_desk: DeskContext) -> None:
     view = _view(desk, cid)
     assert view["erased"] is True and view["notes"] is None
     assert view["name"] == f"Erased customer {cid}"
+
+
+def test_the_customer_form_saves_the_payer_and_who_may_collect(
+    qtbot, signed_in_desk: DeskContext
+) -> None:
+    from pharmdesk.ui.customer_form import CustomerForm
+
+    desk = signed_in_desk
+    form = CustomerForm(desk, None, ask=lambda *_a: True, ask_new_label=lambda *_a: True)
+    qtbot.addWidget(form)
+    form.show()
+    qtbot.keyClicks(form.name, "Halima Yusuf")
+    qtbot.keyClicks(form.phone, "0803 777 8888")
+    part = form.record_part
+    part.payer.payer.setCurrentIndex(part.payer.payer.findText("AXA Mansard Health"))
+    qtbot.keyClicks(part.collector_name, "Sadiq Yusuf")
+    _click(qtbot, form.save_button)
+    # nothing saved while the HMO's member id is missing
+    assert "member id" in form.banner.text()
+    assert desk.call("fetchCustomers", {})["total"] == 0
+    qtbot.keyClicks(part.payer.member_id, "AXA-443")
+    _click(qtbot, form.save_button)
+    assert "phone of the person" in form.banner.text()
+    qtbot.keyClicks(part.collector_phone, "0803 777 9999")
+    part.collector_kind.setCurrentIndex(part.collector_kind.findData("child"))
+    with qtbot.waitSignal(form.saved) as saved:
+        _click(qtbot, form.save_button)
+    view = _view(desk, saved.args[0])
+    assert (view["payer"]["payer"], view["payer"]["memberId"]) == ("AXA Mansard Health", "AXA-443")
+    (rel,) = view["relationships"]
+    assert (rel["name"], rel["phone"], rel["kind"], rel["canCollect"], rel["consentMethod"]) == (
+        "Sadiq Yusuf",
+        "+2348037779999",
+        "child",
+        True,
+        "form",
+    )
+    # editing: the payer is shown and a change is saved; an untouched one is not rewritten
+    edit = CustomerForm(desk, view, ask=lambda *_a: True)
+    qtbot.addWidget(edit)
+    edit.show()
+    assert edit.record_part.payer.member_id.text() == "AXA-443"
+    assert not edit.is_dirty()
+    edit.record_part.payer.member_id.clear()
+    qtbot.keyClicks(edit.record_part.payer.member_id, "AXA-444")
+    assert edit.is_dirty()
+    with qtbot.waitSignal(edit.saved):
+        _click(qtbot, edit.save_button)
+    assert _view(desk, saved.args[0])["payer"]["memberId"] == "AXA-444"
