@@ -45,7 +45,7 @@ class RecordFormPart(QWidget):
             row.addWidget(self.collector_name, 3)
             row.addWidget(self.collector_phone, 2)
             row.addWidget(self.collector_kind, 1)
-            form.addRow("Ma&y collect", row)
+            form.addRow("May collec&t", row)
         else:
             form.addRow("", plain_label("Family and carers: on the profile.", "subtitle"))
         self._clean = self.snapshot()
