@@ -520,7 +520,13 @@ class ProfileDialog(QDialog):
         ]
         due = next((s["subscriptionId"] for s in subscriptions if s["nextDelivery"]), None)
         dialog = OrderDialog(
-            self.desk, self.customer_id, self.details["name"], subscriptions, due, self
+            self.desk,
+            self.customer_id,
+            self.details["name"],
+            subscriptions,
+            due,
+            self,
+            payer=self.details.get("payer"),
         )
         dialog.recorded.connect(lambda _answer: self._changed())
         return dialog

@@ -264,3 +264,30 @@ def test_the_customer_form_saves_the_payer_and_who_may_collect(
     with qtbot.waitSignal(edit.saved):
         _click(qtbot, edit.save_button)
     assert _view(desk, saved.args[0])["payer"]["memberId"] == "AXA-444"
+
+
+def test_an_order_with_the_hmo_share(qtbot, signed_in_desk: DeskContext) -> None:
+    desk = signed_in_desk
+    cid = _customer(desk, "Kemi Bello", "08031112222")
+    desk.call("setPayer", {"customerId": cid, "payer": "Hygeia HMO", "memberId": "H-2"})
+    profile = ProfileDialog(desk, cid)
+    qtbot.addWidget(profile)
+    dialog = profile.order_dialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.amount.setValue(12000)
+    dialog.payer_share.setFocus()
+    dialog.payer_share.selectAll()
+    qtbot.keyClicks(dialog.payer_share, "9000")
+    assert dialog.customer_share.text() == "3,000"
+    with qtbot.waitSignal(dialog.recorded):
+        _click(qtbot, dialog.save_button)
+    entry = desk.call("fetchAuditLog", {"action": "order", "limit": 1})["entries"][0]
+    assert (entry["detail"]["payerShare"], entry["detail"]["customerShare"]) == (9000, 3000)
+    # cash customers are not asked
+    cash = _customer(desk, "Tunde Bello", "08031113333")
+    other = ProfileDialog(desk, cash)
+    qtbot.addWidget(other)
+    plain = other.order_dialog()
+    qtbot.addWidget(plain)
+    assert plain.payer is None and "payerShare" not in plain.params()
