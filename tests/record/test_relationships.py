@@ -134,3 +134,40 @@ def test_remove_with_a_reason(frontdesk: DeskSession, admin: DeskSession) -> Non
     }
     error = refused(frontdesk, "removeRelationship", {"relationshipId": rel, "reason": "x"})
     assert error.code == "NOT_FOUND"
+
+
+def test_the_run_sheet_names_who_may_collect(admin: DeskSession) -> None:
+    plan = admin.call(
+        "addPlan",
+        {
+            "name": "Asthma Care",
+            "medications": ["Salbutamol"],
+            "frequency": "monthly",
+            "price": 8000,
+        },
+    )["planId"]
+    gran = customer(admin, "Mama Ronke", "08035550001")
+    admin.call("addCustomerPlan", {"customerId": gran, "planId": plan})
+    admin.call(
+        "addRelationship",
+        {
+            "customerId": gran,
+            "name": "Bayo Ronke",
+            "phone": "08035550002",
+            "kind": "child",
+            "canCollect": True,
+            "consentMethod": "verbal",
+        },
+    )
+    admin.call(
+        "addRelationship",
+        {
+            "customerId": gran,
+            "name": "Dele Ronke",
+            "phone": "08035550003",
+            "kind": "child",
+            "consentMethod": "verbal",
+        },
+    )
+    (row,) = admin.call("getRefillRunSheet", {"days": 7})["deliveries"]
+    assert row["customerId"] == gran and row["collectedBy"] == ["Bayo Ronke"]
