@@ -205,7 +205,7 @@ def test_merge_errors(admin: DeskSession, pharmacist: DeskSession, frontdesk: De
         ({**base, "fields": {"shoeSize": "keep"}}, "VALIDATION_ERROR", "fields.shoeSize"),
         ({**base, "fields": {"name": "keep"}}, "VALIDATION_ERROR", "fields"),
         ({**base, "mergeId": "CUST-999"}, "NOT_FOUND", "mergeId"),
-        ({**base, "keepId": "CUST-999"}, "NOT_FOUND", "customerId"),
+        ({**base, "keepId": "CUST-999"}, "NOT_FOUND", "keepId"),
     ]:
         error = refused(pharmacist, "mergeCustomers", params)
         assert (error.code, error.field) == (code, field), params

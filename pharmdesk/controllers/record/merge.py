@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from pharmdesk.controllers.customer_rows import iso_or_none
 from pharmdesk.controllers.customers import (
     cust_id,
     duplicate_error,
@@ -111,8 +112,8 @@ def _plain(value: Any) -> Any:
 def merge_customers(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     if p["keepId"] == p["mergeId"]:
         raise validation("keepId and mergeId are the same customer. Pick two records.", "mergeId")
-    keep = get_customer(op.tx, p["keepId"], for_write=True)
-    other = _merge_side(op.tx, p["mergeId"])
+    keep = _side(op.tx, p["keepId"], "keepId")
+    other = _side(op.tx, p["mergeId"], "mergeId")
     differing = differing_fields(keep, other)
     missing = [name for name in differing if name not in p["fields"]]
     if missing:
@@ -191,11 +192,12 @@ def merge_customers(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     return {"success": True, "mergeId": merge_id(merge.id)}
 
 
-def _merge_side(tx: Session, number: int) -> Customer:
+def _side(tx: Session, number: int, field: str) -> Customer:
+    """One of the two records, or its refusal (NOT_FOUND, ARCHIVED) on its own param."""
     try:
         return get_customer(tx, number, for_write=True)
     except PharmDeskError as exc:
-        raise PharmDeskError(exc.code, exc.message, "mergeId") from None
+        raise PharmDeskError(exc.code, exc.message, field) from None
 
 
 def _refuse_third_duplicate(tx: Session, name: str, phone: str, pair: set[int]) -> None:
@@ -464,7 +466,7 @@ def merges_of(tx: Session, number: int) -> list[dict[str, Any]]:
             "mergeId": merge_id(row.id),
             "keepId": cust_id(row.keep_id),
             "mergedId": cust_id(row.merged_id),
-            "mergedAt": row.merged_at.replace(microsecond=0).isoformat() + "Z",
+            "mergedAt": iso_or_none(row.merged_at),
             "mergedBy": row.merged_by,
             "undoable": row.snapshot is not None,
         }
