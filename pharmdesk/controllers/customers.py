@@ -459,8 +459,9 @@ def customer_page(
     },
 )
 def fetch_customers(op: Op, p: dict[str, Any]) -> dict[str, Any]:
-    search = kept_record_search(op.tx, p.get("search"))
-    answer = customer_page(op.tx, search, p["sort"], page=p["page"], limit=p["limit"])
+    search = p.get("search")
+    lookup = kept_record_search(op.tx, search)
+    answer = customer_page(op.tx, lookup, p["sort"], page=p["page"], limit=p["limit"])
     op.audit(
         "list",
         "customer",

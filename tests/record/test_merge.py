@@ -168,6 +168,8 @@ def test_merge_moves_everything_and_undo_restores_both_exactly(
     found = admin.call("fetchCustomers", {"search": "Adaeze"})["customers"]
     assert [c["id"] for c in found] == [keep]
     assert [c["id"] for c in admin.call("fetchCustomers", {"search": dup})["customers"]] == [keep]
+    listed = last_entry(admin, "list")["detail"]
+    assert (listed["search"], listed["customerIds"]) == (dup, [keep])  # what was typed
     entry = last_entry(admin, "merge")
     assert entry["user"] == "ngozi" and entry["entityId"] == keep
     assert entry["detail"]["mergeId"] == answer["mergeId"]

@@ -169,8 +169,9 @@ def erase_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             f"{cust_id(customer.id)} was already erased ({customer.erased_at:%Y-%m-%d}).",
             "customerId",
         )
-    # Zero what is deleted or overwritten from here on (this connection).
-    op.tx.connection().exec_driver_sql("PRAGMA secure_delete = ON")
+    sqlite = op.tx.get_bind().dialect.name == "sqlite"
+    if sqlite:  # zero what is deleted or overwritten from here on (this connection)
+        op.tx.connection().exec_driver_sql("PRAGMA secure_delete = ON")
     numbers = merged_into(op, customer.id)
     people = [c for n in numbers if (c := op.tx.get(Customer, n)) is not None]
     needles: set[str] = set()
@@ -193,8 +194,9 @@ def erase_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "auditNotRedacted": left,
         },
     )
-    engine = op.desk.db.engine
-    op.after_commit.append(lambda: checkpoint_wal(engine))
+    if sqlite:  # the write-ahead log still holds older copies of the pages
+        engine = op.desk.db.engine
+        op.after_commit.append(lambda: checkpoint_wal(engine))
     return {
         "success": True,
         "erasedIds": [cust_id(n) for n in numbers],
