@@ -26,6 +26,13 @@ from pharmdesk.controllers import (  # noqa: F401
     subscriptions,
 )
 from pharmdesk.controllers.consent import ops as consent_ops  # noqa: F401
+from pharmdesk.controllers.record import (  # noqa: F401
+    access_report,
+    erase,
+    merge,
+    payer,
+    relationships,
+)
 from pharmdesk.controllers.registry import REGISTRY
 from pharmdesk.controllers.reminders import (  # noqa: F401
     outbox,

@@ -61,6 +61,10 @@ ACTIONS = (
     "emergencyAccess",
     "denied",
     "tamper",
+    "relationship",
+    "payer",
+    "merge",
+    "erase",
 )
 
 

@@ -460,7 +460,8 @@ def customer_page(
 )
 def fetch_customers(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     search = p.get("search")
-    answer = customer_page(op.tx, search, p["sort"], page=p["page"], limit=p["limit"])
+    lookup = kept_record_search(op.tx, search)
+    answer = customer_page(op.tx, lookup, p["sort"], page=p["page"], limit=p["limit"])
     op.audit(
         "list",
         "customer",
@@ -474,6 +475,19 @@ def fetch_customers(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         },
     )
     return answer
+
+
+def kept_record_search(tx: Session, search: str | None) -> str | None:
+    """A search for a merged duplicate's id leads to the record it was merged into."""
+    number = search_terms(search).customer_id
+    seen: set[int] = set()
+    while number is not None and number not in seen:
+        seen.add(number)
+        into = tx.scalar(select(Customer.merged_into).where(Customer.id == number))
+        if into is None:
+            break
+        search, number = cust_id(into), into
+    return search
 
 
 # -- fields common to create and update ------------------------------------------------------
@@ -752,7 +766,9 @@ _PROFILE_ORDERS = (
 )
 
 
-def customer_details(tx: Session, customer: Customer | Row[Any]) -> dict[str, Any]:
+def customer_details(
+    tx: Session, customer: Customer | Row[Any], today: dt.date | None = None
+) -> dict[str, Any]:
     """The full profile shape of API.md (viewProviderCustomerDetails), from the customer
     (an ORM object or a ``read_customer`` row) and plain selects: a profile opens at every
     click, and ORM objects for its plans and orders were most of its time."""
@@ -806,10 +822,27 @@ def customer_details(tx: Session, customer: Customer | Row[Any]) -> dict[str, An
         # Per purpose and channel (API.md v3), and the phone's STOP, if any.
         "consents": consent_records.current_consents(tx, customer.id),
         "consentSuppressed": consent_records.suppression(tx, customer.phone),
+        # The customer record, completed (API.md): links, who pays, merge and erasure.
+        **_record_parts(tx, customer, today or dt.date.today()),
         "archived": customer.archived,
         "version": customer.version,
         "createdAt": iso_or_none(customer.created_at),
         "updatedAt": iso_or_none(customer.updated_at),
+    }
+
+
+def _record_parts(tx: Session, customer: Customer | Row[Any], today: dt.date) -> dict[str, Any]:
+    # Imported here: those modules build on this one.
+    from pharmdesk.controllers.record.merge import merges_of
+    from pharmdesk.controllers.record.payer import payer_json
+    from pharmdesk.controllers.record.relationships import relationships_of
+
+    return {
+        "relationships": relationships_of(tx, customer.id),
+        "payer": payer_json(customer, today),
+        "mergedInto": cust_id(customer.merged_into) if customer.merged_into else None,
+        "merges": merges_of(tx, customer.id),
+        "erased": customer.erased_at is not None,
     }
 
 
@@ -824,7 +857,7 @@ def view_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     if resume_due_plans(op, customer.id):  # its plan counter changed: read it again
         op.tx.flush()
         customer = read_customer(op.tx, customer.id)
-    details = customer_details(op.tx, customer)
+    details = customer_details(op.tx, customer, op.today)
     op.audit("view", "customer", details["id"])
     return details
 
@@ -1086,7 +1119,7 @@ def export_customer_data(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     ).all()
     op.audit("export", "customer", cust_id(customer.id), {"kind": "customerData"})
     return {
-        "customer": customer_details(op.tx, customer),
+        "customer": customer_details(op.tx, customer, op.today),
         "subscriptions": subscriptions,
         "orders": [
             {

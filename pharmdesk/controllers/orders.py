@@ -92,6 +92,9 @@ def _next_delivery(sub: Subscription | None) -> str | None:
         "date": Param(timestamp()),
         "status": Param(choice(*STATUSES), default=COMPLETED),
         "subscriptionId": Param(entity_id(SUB)),
+        # Who pays what (API.md: setPayer): both or neither, summing to ``total``.
+        "payerShare": Param(integer(0, MAX_TOTAL)),
+        "customerShare": Param(integer(0, MAX_TOTAL)),
     },
 )
 def record_order(op: Op, p: dict[str, Any]) -> dict[str, Any]:
@@ -103,6 +106,7 @@ def record_order(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "date",
         )
     customer = get_customer(op.tx, p["customerId"], for_write=True)
+    payer, payer_share, customer_share = _shares(op, customer, p, moment)
     resume_due_plans(op, customer.id)
     sub: Subscription | None = None
     if "subscriptionId" in p:
@@ -121,6 +125,9 @@ def record_order(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         status=p["status"],
         created_by=op.user,
         created_at=op.naive_now,
+        payer=payer,
+        payer_share=payer_share,
+        customer_share=customer_share,
     )
     op.tx.add(order)
     op.tx.flush()
@@ -140,9 +147,45 @@ def record_order(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "status": order.status,
             "subscriptionId": sub_id(sub.id) if sub is not None else None,
             "nextDelivery": next_delivery,
+            **({"payerShare": payer_share, "customerShare": customer_share} if payer else {}),
         },
     )
     return {"success": True, "orderId": order_id(order.id), "nextDelivery": next_delivery}
+
+
+def _shares(
+    op: Op, customer: Customer, p: dict[str, Any], moment: dt.datetime
+) -> tuple[str | None, int | None, int | None]:
+    """The payer and the two shares of an order (both given or neither; they add up to
+    the total; a payer share needs a payer whose cover runs on the order's date)."""
+    given = [name for name in ("payerShare", "customerShare") if name in p]
+    if not given:
+        return None, None, None
+    if len(given) == 1:
+        missing = "customerShare" if given == ["payerShare"] else "payerShare"
+        raise invalid(f"Give {missing} too: the two shares go together.", missing)
+    if p["payerShare"] + p["customerShare"] != p["total"]:
+        raise invalid(
+            f"The payer's share ({p['payerShare']}) and the customer's share "
+            f"({p['customerShare']}) must add up to the total ({p['total']}).",
+            "payerShare",
+        )
+    payer = customer.payer
+    if p["payerShare"] > 0:
+        if payer is None or payer == "cash":
+            raise invalid(
+                f"{cust_id(customer.id)} has no HMO or insurer recorded. Record the payer "
+                "on the profile first, or put the whole total on the customer's share.",
+                "payerShare",
+            )
+        until = customer.payer_valid_until
+        if until is not None and until < op.desk.clock.local_date(moment):
+            raise invalid(
+                f"The {payer} cover ended on {until.isoformat()}. Update the payer on the "
+                "profile, or put the whole total on the customer's share.",
+                "payerShare",
+            )
+    return payer or "cash", p["payerShare"], p["customerShare"]
 
 
 @operation(

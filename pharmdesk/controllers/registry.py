@@ -44,6 +44,9 @@ class Op:
     tx: Session
     desk: DeskSession
     now: dt.datetime
+    # Work that must follow the commit (outside any transaction), e.g. emptying the
+    # write-ahead log after an erasure; run by ``DeskSession.call`` once it committed.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def user(self) -> str:

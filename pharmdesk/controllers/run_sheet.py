@@ -14,6 +14,7 @@ from sqlalchemy import case, false, select
 
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.plans import ACTIVE, DELIVERY_TIMES, resume_due_plans, sub_id
+from pharmdesk.controllers.record.relationships import collectors
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import Param, display_id, integer
 from pharmdesk.store.schema import Customer, Subscription
@@ -62,6 +63,8 @@ def refill_run_sheet(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         )
         .limit(MAX_DELIVERIES + 1)
     ).all()
+    # Who may collect for each customer (relationships with canCollect): the rider asks.
+    collected_by = collectors(op.tx, sorted({row.customer_id for row in rows[:MAX_DELIVERIES]}))
     deliveries = [
         {
             "nextDelivery": row.next_delivery.isoformat(),
@@ -73,6 +76,7 @@ def refill_run_sheet(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "name": row.name,
             "phone": row.phone,
             "address": row.address,
+            "collectedBy": collected_by.get(row.customer_id, []),
         }
         for row in rows[:MAX_DELIVERIES]
     ]

@@ -195,7 +195,8 @@ class DeskSession:
                 self._refresh_staff(tx)
                 self._check_allowed(name, op_def.allowed_before_password_change)
                 checked = parse_params(params, op_def.params)
-                result = op_def.handler(Op(tx, self, self.clock.now()), checked)
+                op = Op(tx, self, self.clock.now())
+                result = op_def.handler(op, checked)
         except _Revoked:
             raise self._revoked() from None
         except _Denied:
@@ -210,6 +211,8 @@ class DeskSession:
                 if exc.code == LOCKED_OUT:
                     self.lock()
             raise
+        for after in op.after_commit:
+            after()
         if self._rekey_wanted:
             self._rekey_wanted = False
             result = {**result, "rekeyed": self.finish_rekey(revocation.REKEY_WAIT)}

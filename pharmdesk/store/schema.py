@@ -8,6 +8,7 @@ integer number of the branch currency's units. Lists that segment queries search
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -81,6 +82,17 @@ class Customer(Base):
     active_plans: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # Who pays (migration 0007): ``cash`` or an HMO/insurer (resources/payers.json or
+    # typed), the member id, plan and until when the cover runs. NULL: not recorded.
+    payer: Mapped[str | None] = mapped_column(String(120))
+    payer_member_id: Mapped[str | None] = mapped_column(String(64))
+    payer_plan: Mapped[str | None] = mapped_column(String(120))
+    payer_valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    # A duplicate merged into another record (archived, kept for undoMerge).
+    merged_into: Mapped[int | None] = mapped_column(Integer)
+    # Personal data erased on the customer's request (archived too).
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    erased_by: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_customer_name", "archived", "name_key", "id"),
@@ -200,6 +212,11 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(12))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # The payer at the time and the two shares of ``total`` (migration 0007); NULL on
+    # orders recorded without them (all paid by the customer).
+    payer: Mapped[str | None] = mapped_column(String(120))
+    payer_share: Mapped[int | None] = mapped_column(Integer)
+    customer_share: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_order_customer", "customer_id", "ordered_at", "id"),
@@ -366,3 +383,53 @@ class MessageReply(Base):
     action: Mapped[str] = mapped_column(String(12))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime)
     recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+# -- the customer record, completed (migration 0007) ----------------------------------------
+class CustomerRelationship(Base):
+    """``REL-n``: a customer linked to another customer (``related_customer_id``) or to a
+    named person (``name`` + ``phone``), who may collect for them, and how it was agreed."""
+
+    __tablename__ = "customer_relationship"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    related_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    name: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(16))
+    can_collect: Mapped[bool] = mapped_column(Boolean)
+    consent_method: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_relationship_customer", "customer_id", "id"),
+        Index("ix_relationship_related", "related_customer_id", "id"),
+        Index("ix_relationship_phone", "phone"),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class CustomerMerge(Base):
+    """``MRG-n``: one merge of a duplicate into the record kept. ``snapshot`` holds what
+    undoMerge restores (both rows with their counters, labels, consents, relationships,
+    and the ids of the rows moved); erasing either customer clears it."""
+
+    __tablename__ = "customer_merge"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    keep_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    merged_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    merged_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    merged_by: Mapped[str] = mapped_column(String(64))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    undone_by: Mapped[str | None] = mapped_column(String(64))
+    undo_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_merge_keep", "keep_id", "id"),
+        Index("ix_merge_merged", "merged_id", "id"),
+    )

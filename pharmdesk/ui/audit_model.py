@@ -65,6 +65,10 @@ ACTION_LABELS = {
     "emergencyAccess": "Emergency access",
     "denied": "Refused",
     "tamper": "Tampering found",
+    "relationship": "Relationship",
+    "payer": "Payer",
+    "merge": "Merged records",
+    "erase": "Erased",
 }
 OUTCOME_LABELS = {"success": "OK", "denied": "Denied", "failed": "Failed"}
 PROBLEM_OUTCOMES = frozenset({"denied", "failed"})

@@ -265,6 +265,10 @@ class CustomerForm(QDialog):
         form.addRow("N&otes", self.notes)
         form.addRow("Reminders &in", self.language)
         form.addRow("", self.consent)
+        from pharmdesk.ui.record.form_part import RecordFormPart
+
+        self.record_part = RecordFormPart(self.today, new=self.original is None, parent=self)
+        form.addRow(self.record_part)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -336,6 +340,7 @@ class CustomerForm(QDialog):
         self.notes.setPlainText(c.get("notes") or "")
         self.consent.setChecked(bool(c.get("marketingConsent")))
         self.language.setCurrentIndex(max(0, self.language.findData(c.get("language") or "en")))
+        self.record_part.load(c)
         self._allergy_mode()
 
     # -- reading the fields ----------------------------------------------------------------
@@ -369,10 +374,10 @@ class CustomerForm(QDialog):
         }
 
     def _snapshot(self) -> dict[str, Any]:
-        return self._values()
+        return {**self._values(), "record": self.record_part.snapshot()}
 
     def is_dirty(self) -> bool:
-        return self._values() != self._clean
+        return self._snapshot() != self._clean
 
     # -- checking --------------------------------------------------------------------------
     def _show(self, key: str, message: str | None) -> None:
@@ -465,6 +470,12 @@ class CustomerForm(QDialog):
                 return
         if not self._check_all():
             return
+        problem = self.record_part.problem()
+        if problem is not None:
+            self.banner.setText(problem[0])
+            self.banner.show()
+            problem[1].setFocus()
+            return
         values = self._values()
         try:
             create = self.original is None
@@ -474,7 +485,18 @@ class CustomerForm(QDialog):
             return
         if customer_id is None:
             return
-        self._clean = self._values()
+        try:
+            self.record_part.save(self.desk, customer_id)
+        except PharmDeskError as exc:
+            # The customer is saved; the form stays open on that record to fix the rest.
+            self.original = self.desk.call(
+                "viewProviderCustomerDetails", {"customerId": customer_id}
+            )
+            self.banner.setText(f"{customer_id} was saved, but not this: {exc.message}")
+            self.banner.show()
+            self.saved.emit(customer_id)
+            return
+        self._clean = self._snapshot()
         self.saved.emit(customer_id)
         self.accept()
 
@@ -492,7 +514,7 @@ class CustomerForm(QDialog):
             outcome = choice.exec()
             if outcome == 2 and choice.chosen:
                 self.open_existing.emit(choice.chosen)
-                self._clean = self._values()
+                self._clean = self._snapshot()
                 self.accept()
                 return None
             if outcome != QDialog.DialogCode.Accepted:

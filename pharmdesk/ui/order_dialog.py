@@ -20,7 +20,7 @@ from pharmdesk.clock import to_iso
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.form_dialog import FormDialog, money_box
-from pharmdesk.ui.widgets import DateTimeEdit, heading
+from pharmdesk.ui.widgets import DateTimeEdit, heading, plain_label
 
 MAX_AMOUNT = 1_000_000_000
 STATUSES = (
@@ -48,9 +48,12 @@ class OrderDialog(FormDialog):
         subscriptions: Sequence[dict[str, Any]] = (),
         subscription_id: str | None = None,
         parent: QWidget | None = None,
+        *,
+        payer: dict[str, Any] | None = None,
     ) -> None:
         """``subscriptions``: the customer's plans that can take a delivery, each with
-        ``subscriptionId``, ``planId`` and ``planName``."""
+        ``subscriptionId``, ``planId`` and ``planName``. ``payer``: the profile's payer;
+        with an HMO or insurer the dialog asks for its share of the amount."""
         super().__init__("&Record", "recordOrder", parent)
         self.desk = desk
         self.customer_id = customer_id
@@ -81,6 +84,14 @@ class OrderDialog(FormDialog):
         form.addRow("&Amount", self.amount)
         form.addRow("&Date", self.date)
         form.addRow("&Status", self.status)
+        self.payer = payer if payer and payer.get("payer") != "cash" else None
+        self.payer_share = money_box(currency, MAX_AMOUNT, "payerShare", "Paid by the HMO")
+        self.customer_share = plain_label("", "customerShare")
+        if self.payer is not None:
+            form.addRow(f"Paid by {self.payer['payer']}", self.payer_share)
+            form.addRow("Paid by the customer", self.customer_share)
+            self.payer_share.valueChanged.connect(lambda _v: self._update_shares())
+            self.amount.valueChanged.connect(lambda _v: self._update_shares())
         self.finish(form, top=heading(customer_name))
         self.plan.currentIndexChanged.connect(lambda _i: self._plan_changed())
         self.status.currentIndexChanged.connect(lambda _i: self._update_hint())
@@ -90,7 +101,12 @@ class OrderDialog(FormDialog):
                 if data and data["subscriptionId"] == subscription_id:
                     self.plan.setCurrentIndex(index)
         self._plan_changed()
+        self._update_shares()
         self.resize(480, self.sizeHint().height())
+
+    def _update_shares(self) -> None:
+        self.payer_share.setMaximum(self.amount.value())
+        self.customer_share.setText(f"{self.amount.value() - self.payer_share.value():,}")
 
     def _subscription_prices(self) -> dict[str, int]:
         """Each subscription's own price (listCustomerSubscriptions, an audited view)."""
@@ -130,6 +146,9 @@ class OrderDialog(FormDialog):
         sub = self.plan.currentData()
         if sub is not None:
             params["subscriptionId"] = sub["subscriptionId"]
+        if self.payer is not None:
+            params["payerShare"] = self.payer_share.value()
+            params["customerShare"] = self.amount.value() - self.payer_share.value()
         return params
 
     def save(self) -> None:
@@ -137,7 +156,12 @@ class OrderDialog(FormDialog):
         try:
             answer = self.desk.call("recordOrder", self.params())
         except PharmDeskError as exc:
-            fields = {"total": self.amount, "date": self.date, "status": self.status}
+            fields = {
+                "total": self.amount,
+                "date": self.date,
+                "status": self.status,
+                "payerShare": self.payer_share,
+            }
             self.show_refusal(exc, fields)
             return
         self.answer = answer

@@ -227,7 +227,11 @@ class ProfileDialog(QDialog):
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         header.addWidget(self.name_label, 0, 0, 1, 2)
         ident = [d["id"]]
-        if d.get("archived"):
+        if d.get("erased"):
+            ident.append("ERASED")
+        elif d.get("mergedInto"):
+            ident.append(f"MERGED into {d['mergedInto']}")
+        elif d.get("archived"):
             ident.append("ARCHIVED")
         if d.get("dateOfBirth"):
             birth = dt.date.fromisoformat(d["dateOfBirth"])
@@ -306,6 +310,13 @@ class ProfileDialog(QDialog):
         layout.addWidget(
             _table(self.orders_model) if d["recentOrders"] else self._empty("No orders yet.")
         )
+
+        from pharmdesk.ui.record.record_panel import RecordPanel
+
+        layout.addWidget(self._section("Payer, family and carers"))
+        self.record_panel = RecordPanel(self.desk, d, parent=body)
+        self.record_panel.changed.connect(self._changed)
+        layout.addWidget(self.record_panel)
 
         notes = plain_label(d.get("notes") or "No notes.")
         notes.setObjectName("notes")
@@ -509,7 +520,13 @@ class ProfileDialog(QDialog):
         ]
         due = next((s["subscriptionId"] for s in subscriptions if s["nextDelivery"]), None)
         dialog = OrderDialog(
-            self.desk, self.customer_id, self.details["name"], subscriptions, due, self
+            self.desk,
+            self.customer_id,
+            self.details["name"],
+            subscriptions,
+            due,
+            self,
+            payer=self.details.get("payer"),
         )
         dialog.recorded.connect(lambda _answer: self._changed())
         return dialog

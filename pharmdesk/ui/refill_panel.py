@@ -101,7 +101,13 @@ def run_sheet_html(sheet: dict[str, Any], region: str) -> str:
             parts.append(f"<h4>{TIME_TITLES.get(time, time)}</h4>")
             lines = "".join(
                 "<tr>"
-                f"<td>{escape(r['name'])}<br>{escape(r['customerId'])}</td>"
+                f"<td>{escape(r['name'])}<br>{escape(r['customerId'])}"
+                + (
+                    f"<br><i>or collected by {escape(', '.join(r['collectedBy']))}</i>"
+                    if r.get("collectedBy")
+                    else ""
+                )
+                + "</td>"
                 f"<td>{escape(national_phone(r['phone'], region))}</td>"
                 f"<td>{escape(r.get('address') or '—')}</td>"
                 f"<td>{escape(r['planName'])} ({escape(r['subscriptionId'])})<br>"

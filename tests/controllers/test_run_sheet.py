@@ -82,6 +82,7 @@ def test_run_order_date_then_time_then_name(admin: DeskSession, frontdesk: DeskS
         "name": "Zara Eze",
         "phone": zara_line["phone"],
         "address": "1 Marina, Lagos",
+        "collectedBy": [],
     }
     assert zara_line["phone"].startswith("+234803")
     assert prints(admin) == [

@@ -166,6 +166,7 @@ def _customer_screens(desk: DeskContext, window: Any, customer: str) -> None:
     shown(review, "review")
     shown(profile.order_dialog(), "record order")
     profile.close()
+    _record_screens(desk, window, customer)
     details = desk.call("viewProviderCustomerDetails", {"customerId": customer})
     shown(CustomerForm(desk, None, window, ask=lambda *_a: True), "new customer")
     shown(CustomerForm(desk, details, window, ask=lambda *_a: True), "edit customer")
@@ -189,6 +190,35 @@ def _customer_screens(desk: DeskContext, window: Any, customer: str) -> None:
     assert export is not None
     shown(export, "campaign export")
     window.tabs.setCurrentIndex(0)
+
+
+def _record_screens(desk: DeskContext, window: Any, customer: str) -> None:
+    """The completed record: payer, relationships, merge, access report, erase."""
+    from pharmdesk.ui.record.merge_dialog import MergeDialog
+    from pharmdesk.ui.record.payer_dialog import PayerDialog
+    from pharmdesk.ui.record.record_panel import ChooseDuplicateDialog
+    from pharmdesk.ui.record.relationship_dialog import ReasonDialog, RelationshipDialog
+    from pharmdesk.ui.record.rights import AccessReportDialog, EraseDialog
+
+    details = desk.call("viewProviderCustomerDetails", {"customerId": customer})
+    shown(PayerDialog(desk, details, window), "payer")
+    shown(RelationshipDialog(desk, details, window), "add relationship")
+    shown(ReasonDialog("Undo merge", "Put both back?", "&Undo", lambda _r: {}, window), "reason")
+    shown(ChooseDuplicateDialog(desk, details, window), "choose duplicate")
+    twin = desk.call(
+        "addProviderCustomer",
+        {
+            "name": "Jon Doe",
+            "phone": "08099887766",
+            "address": "1 Long Road, Victoria Island",
+            "email": "jon.doe@example.com",
+            "dateOfBirth": "1979-01-02",
+            "notes": "Twin?",
+        },
+    )["customerId"]
+    shown(MergeDialog(desk, customer, twin, window), "merge")
+    shown(AccessReportDialog(desk, details, window), "access report")
+    shown(EraseDialog(desk, details, window), "erase")
 
 
 def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:

@@ -203,7 +203,9 @@ def test_action_filter_matches_the_controller(
 ) -> None:
     combo = window.action_filter
     assert combo.itemText(0) == "All actions"
-    assert combo.count() == 1 + 28  # every action of API.md's table, with v3's tamper
+    # every action of API.md's table, with v3's tamper and the completed record's four
+    # (relationship, payer, merge, erase)
+    assert combo.count() == 1 + 32
     combo.setCurrentIndex(combo.findData("update"))
     got = model_ids(window.model)
     assert got == controller_ids(window.desk, action="update")

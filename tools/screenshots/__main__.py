@@ -36,6 +36,7 @@ from tools.screenshots.customers import (
     segment_screens,
 )
 from tools.screenshots.example import example_desk
+from tools.screenshots.record import record_screens
 from tools.screenshots.reminders import reminder_screens
 
 
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         quick_unlock_screens(out, window)  # leaves the screen locked
         profile_example_screens(out, folder)
         reminder_screens_of_example(out, folder)
+        record_screens(out, folder)
         window.lock()
         save(window, out, "lock-screen")
         window.close()
