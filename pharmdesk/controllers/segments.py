@@ -13,9 +13,9 @@ gives exactly the same answer (tests/controllers/test_segments.py holds both to 
   less those counted under a bigger key already, less the few archived ones); the page by
   walking the name index and probing each customer's conditions, or, when the matches
   are few and the walk would be long, by reading the matches and sorting them.
-- upcoming refills: the total as distinct customers in the refill index's range less
-  the archived ones; the page by walking that index in date order, each customer at their
-  first due subscription (none due earlier), so only one date's rows are ever sorted.
+- upcoming refills: each customer's first due refill is a column (``first_refill``, kept
+  by triggers on ``subscription``, migration 0008), so the total is a range count of its
+  index and the page walks that index in date order, sorting only one date's rows.
 
 The SQL is standard (a recursive CTE, EXISTS, CROSS JOIN with WHERE), so it runs as is
 on PostgreSQL; only the row's timestamp formatting is SQLite's (``SQLITE_ROW_COLUMNS``).
@@ -31,13 +31,11 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
-    and_,
     bindparam,
     distinct,
     exists,
     false,
     func,
-    or_,
     select,
     text,
     true,
@@ -295,60 +293,30 @@ def _due(*, per_customer: bool = False) -> tuple[Any, ...]:
     return (status == ACTIVE, Subscription.next_delivery <= bindparam("horizon"))
 
 
-# Distinct customers in the refill index's range, less the archived ones (few: walked from
-# their end of a customer index, each probed for a due refill).
-_REFILLS_TOTAL = select(
-    select(func.count(distinct(Subscription.customer_id))).where(*_due()).scalar_subquery()
-    - select(func.count())
-    .where(
-        Customer.archived == true(),
-        exists().where(Subscription.customer_id == Customer.id, *_due(per_customer=True)),
-    )
-    .scalar_subquery()
-)
-
-
-# The listed customers with a due refill who consented (the campaign audience's total).
+# Listed customers whose first due refill (``first_refill``, kept by triggers) is by the
+# horizon: a range count of ix_customer_first_refill.
+_REFILLS_DUE = (Customer.archived == false(), Customer.first_refill <= bindparam("horizon"))
+_REFILLS_TOTAL = select(func.count()).select_from(Customer).where(*_REFILLS_DUE)
+# The same customers who consented (the campaign audience's total): each probed for it.
 _REFILLS_CONSENTED = (
-    select(func.count(distinct(Subscription.customer_id)))
-    .select_from(Subscription)
-    .join(Customer, Customer.id == Subscription.customer_id)
-    .where(*_due(), *_consented())
+    select(func.count())
+    .select_from(Customer)
+    .where(*_REFILLS_DUE, unindexed(Customer.marketing_consent) == true())
 )
 _REFILLS_TOTALS = {False: _REFILLS_TOTAL, True: _REFILLS_CONSENTED}
 
 
 def _refills_page(columns: tuple[Any, ...], consented_only: bool) -> Select[*tuple[Any, ...]]:
-    """A page of the segment, the total riding along on each row (one statement).
-
-    A customer's first due subscription: none of theirs is due earlier (or the same day
-    with a lower id). Walking ix_subscription_refill in date order, SQLite then sorts only
-    within one date ("right part of ORDER BY") and stops at the page.
-    """
-    s = aliased(Subscription)
-    e = aliased(Subscription)
-    earlier = exists().where(
-        e.customer_id == s.customer_id,
-        unindexed(e.status) == ACTIVE,
-        or_(
-            e.next_delivery < s.next_delivery,
-            and_(e.next_delivery == s.next_delivery, e.id < s.id),
-        ),
-    )
-    total = _REFILLS_TOTALS[consented_only].correlate(None).scalar_subquery()
+    """A page of the segment, the total riding along on each row (one statement): the
+    customers in ix_customer_first_refill's range, in date order, so only one date's rows
+    are ever sorted (by name) before the page is complete."""
+    total = _REFILLS_TOTALS[consented_only].scalar_subquery()
     consent = (Customer.marketing_consent == true(),) if consented_only else ()
     return (
         select(*columns, total.label("segment_total"))
-        .select_from(s)
-        .join(Customer, Customer.id == s.customer_id)
-        .where(
-            s.status == ACTIVE,
-            s.next_delivery <= bindparam("horizon"),
-            Customer.archived == false(),
-            *consent,
-            ~earlier,
-        )
-        .order_by(s.next_delivery, Customer.name_key, Customer.id)
+        .select_from(Customer)
+        .where(*_REFILLS_DUE, *consent)
+        .order_by(Customer.first_refill, Customer.name_key, Customer.id)
         .offset(bindparam("offset"))
         .limit(bindparam("limit"))
     )

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (tests/unit/test_migrate.py keeps it honest).
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 
 
 def _config() -> Config:

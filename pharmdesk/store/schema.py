@@ -80,6 +80,8 @@ class Customer(Base):
     total_spent: Mapped[int] = mapped_column(Integer, default=0)
     last_order: Mapped[dt.datetime | None] = mapped_column(DateTime)
     active_plans: Mapped[int] = mapped_column(Integer, default=0)
+    # The earliest next delivery of an active subscription; kept by triggers (0008).
+    first_refill: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
     # Who pays (migration 0007): ``cash`` or an HMO/insurer (resources/payers.json or
@@ -100,6 +102,7 @@ class Customer(Base):
         Index("ix_customer_last_order", "archived", "last_order", "id"),
         Index("ix_customer_total_orders", "archived", "total_orders", "id"),
         Index("ix_customer_active_plans", "archived", "active_plans", "id"),
+        Index("ix_customer_first_refill", "archived", "first_refill"),
         Index("ix_customer_total_spent", "archived", "total_spent", "name_key", "id"),
         Index("ix_customer_phone", "phone"),
         Index("ix_customer_duplicate", "name_key", "phone"),

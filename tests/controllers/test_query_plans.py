@@ -58,9 +58,10 @@ def test_condition_segment_reads_the_condition_key_index(admin: DeskSession) -> 
     assert not any("SCAN customer_condition" in plan for plan in plans), plans
 
 
-def test_refill_probes_seek_the_customer(admin: DeskSession) -> None:
-    """Each customer's earlier refills are sought through ix_subscription_customer, not
-    by scanning every due subscription of the range (``segments.unindexed``)."""
+def test_the_refill_segment_is_a_range_of_the_first_refill_index(admin: DeskSession) -> None:
+    """The page and its total read ix_customer_first_refill's range (migration 0008): no
+    subscription is read to count or order the customers; only the page's own refills
+    are looked up afterwards, by customer."""
     customer = new_customer(admin, "Ada Obi")
     subscribe(admin, customer, new_plan(admin, "Care Plan"), TODAY, "active")
     segment = segments.refills_segment(7, TODAY)
@@ -68,9 +69,12 @@ def test_refill_probes_seek_the_customer(admin: DeskSession) -> None:
     def run() -> None:
         with admin.db.transaction() as tx:
             segments.show_page(tx, segment, 1, 20)
+            segments.show_page(tx, segment, 9, 20)  # past the end: the total on its own
 
-    plans = _plans(admin, run, "subscription")
-    joined = " || ".join(plans)
-    assert "SEARCH subscription_1 USING COVERING INDEX ix_subscription_refill" in joined
-    assert "EXISTS USING INDEX ix_subscription_customer" in joined
-    assert "subscription_2 USING INDEX ix_subscription_customer" in joined
+    plans = _plans(admin, run, "first_refill")
+    assert len(plans) == 3, plans  # page 1, the empty page 9, then its total alone
+    for plan in plans:
+        assert "INDEX ix_customer_first_refill (archived=? AND first_refill<?)" in plan, plan
+        assert "subscription" not in plan and "SCAN" not in plan, plan
+    lookups = _plans(admin, run, "FROM subscription")
+    assert all("USING INDEX ix_subscription_customer" in plan for plan in lookups), lookups

@@ -42,7 +42,7 @@ def test_down_to_0006_and_up_again(admin: DeskSession) -> None:
         assert "payer" not in {c["name"] for c in inspect(conn).get_columns("customer")}
         assert _names(conn, "trigger") >= TRIGGERS
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.SCHEMA_HEAD == "0007"
+    assert migrate.current_revision(engine) == migrate.SCHEMA_HEAD
     with engine.begin() as conn:
         assert _names(conn, "trigger") >= TRIGGERS
         columns = {c["name"] for c in inspect(conn).get_columns("customer_order")}
