@@ -381,6 +381,38 @@ def _customer_form_screens(out: Path, window: MainWindow) -> None:
     edit.close()
 
 
+def plant_duplicates(desk: DeskContext, count: int = 6) -> None:
+    """A few customers typed in a second time (a typo, swapped names, another phone form)."""
+    from pharmdesk.errors import PharmDeskError
+
+    rows = desk.call("fetchCustomers", {"limit": count, "sort": "createdAt"})["customers"]
+    for n, row in enumerate(rows):
+        words = row["name"].split()
+        last = words[-1]
+        if n % 3 == 0 and len(last) >= 4:
+            words[-1] = last[:-2] + last[-1] + last[-2]  # two letters swapped
+        elif n % 3 == 1:
+            words = [words[-1], *words[:-1]]
+        else:
+            words.insert(1, "Tola")
+        phone = "0" + row["phone"][4:7] + " " + row["phone"][7:10] + " " + row["phone"][10:]
+        try:
+            desk.call("addProviderCustomer", {"name": " ".join(words), "phone": phone})
+        except PharmDeskError:
+            continue  # that variant is a relative's name on the same phone
+
+
+def _duplicate_screens(out: Path, window: MainWindow) -> None:
+    """Customers ▸ Find duplicates…: the pairs after a scan, one compared side by side."""
+    plant_duplicates(window.desk)
+    window.duplicates.action.trigger()
+    dialog = window.duplicates.dialog
+    assert dialog is not None
+    _wait_for(dialog)
+    _save(dialog, out, "duplicates")
+    dialog.close()
+
+
 def _audit_screens(out: Path, window: MainWindow) -> None:
     """The audit log viewer: an update's old → new detail, then a verify result, green and
     then red after one entry is edited behind PharmDesk's back (the database is a throwaway
@@ -747,6 +779,7 @@ def main(argv: list[str] | None = None) -> int:
         _customer_form_screens(out, window)
         _staff_screens(out, window)
         _import_screens(out, window)
+        _duplicate_screens(out, window)
         busiest = desk.call("fetchCustomers", {"sort": "-totalOrders", "limit": 1})["customers"]
         customer_id = busiest[0]["id"] if busiest else None
         if customer_id:
