@@ -13,11 +13,12 @@ plain text everywhere.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -42,6 +43,7 @@ from pharmdesk.ui.duplicate_pairs import PairComparison, PairTableModel
 from pharmdesk.ui.widgets import error_label, heading, plain_label, row_table
 
 MERGE = "mergeCustomers"
+STOP_WAIT = 30.0  # seconds a closing window waits for a scan to stop (it checks often)
 
 NO_MERGE_TIP = (
     "Merging is not part of this PharmDesk version. Open both profiles to compare them; "
@@ -99,6 +101,7 @@ class DuplicatesDialog(QDialog):
         self.desk = desk
         self.ask = ask or asking("&Merge", "&Cancel")
         self.job: Job | None = None
+        self._closing = False
         self.setObjectName("duplicatesDialog")
         self.setWindowTitle("Duplicate customers")
         self.resize(1100, 680)
@@ -194,6 +197,7 @@ class DuplicatesDialog(QDialog):
         """Make the list in a worker thread, then show its first page."""
         if self.job is not None and self.job.running:
             return
+        self._closing = False
         self.error.hide()
         try:
             job = Job(self.desk.prepare_job("scanDuplicateCustomers"), self)
@@ -219,6 +223,8 @@ class DuplicatesDialog(QDialog):
         self.job = None
         self.scan_button.setEnabled(True)
         self.progress.hide()
+        if self._closing or not self.isVisible():
+            return  # closed (or locked) while it ran: it was stopped on purpose
         if error or not isinstance(result, dict):
             self._failed(error or "The scan stopped; nothing was changed. Try again.")
             return
@@ -299,6 +305,29 @@ class DuplicatesDialog(QDialog):
         self.error.hide()
         self.merged.emit(keep["id"])
         self.reload()
+
+    def _stop_scan(self) -> None:
+        """A scan still running stops at its next progress report (the worker thread must
+        end before this window goes)."""
+        job = self.job
+        if job is None or not job.running:
+            return
+        self._closing = True
+        job.cancel()
+        # The worker's answer reaches the runner through this thread's event loop, and
+        # only then does its thread end: let events run until it has.
+        deadline = time.monotonic() + STOP_WAIT
+        while job.running and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            job.wait(10)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._stop_scan()
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        self._stop_scan()
+        super().done(result)
 
     @Slot(str)
     def _signed_out(self, _username: str) -> None:

@@ -182,3 +182,16 @@ def test_stored_text_is_shown_as_typed(qtbot, signed_in_desk: DeskContext) -> No
     assert (name_a.text(), name_b.text()) == ("<b>Ada</b> Eze", "Eze <b>Ada</b>")
     assert dialog.model.index(0, 2).data() == "<b>Ada</b> Eze (CUST-1)"
     assert "&lt;b&gt;" in name_a.toolTip()
+
+
+def test_closing_during_a_scan_stops_it(qtbot, signed_in_desk: DeskContext, pairs) -> None:  # type: ignore[no-untyped-def]
+    dialog = DuplicatesDialog(signed_in_desk)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.scan()
+    job = dialog.job
+    assert job is not None
+    dialog.close()
+    assert not job.running or job.wait(1000)
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=5000)
+    assert dialog.error.isHidden()
