@@ -304,7 +304,7 @@ class DuplicatesDialog(QDialog):
         self.reason.clear()
         self.error.hide()
         self.merged.emit(keep["id"])
-        self.reload()
+        self.scan()  # the list is made again in the worker (the records changed)
 
     def _stop_scan(self) -> None:
         """A scan still running stops at its next progress report (the worker thread must

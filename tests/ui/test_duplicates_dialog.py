@@ -148,6 +148,8 @@ def test_merge_sends_the_chosen_values_through_the_operation(
         }
     ]
     assert merged == [keep] and dialog.reason.text() == ""
+    assert dialog.job is not None  # the list is made again after a merge
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=20000)
 
 
 def test_the_menu_entry_by_role_and_a_lock_clears_the_window(
