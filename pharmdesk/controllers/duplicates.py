@@ -4,7 +4,9 @@ Imports from older systems and busy front desks leave the same person on file tw
 finder reads every active customer's name key, phone and date of birth once, groups the
 records that share a phone (by its digits) or a date of birth, and within each group
 compares the names that have a word in common (``duplicate_rules``): a 100,000-customer
-branch takes a few seconds, not the ten billion comparisons of every pair.
+branch takes a few seconds, not the ten billion comparisons of every pair. A phone or
+date of birth shared by more than ``PLACEHOLDER_GROUP`` records is a placeholder, not
+evidence, and is passed over (their other evidence still counts).
 
 The whole list is worked out at once and kept (ids and scores only, no names) with a
 fingerprint of the customer table (rows, highest id, sum of row versions, latest change):
@@ -56,6 +58,9 @@ from pharmdesk.controllers.validation import PAGING
 from pharmdesk.store.schema import Customer
 
 SMALL_GROUP = 16  # compare every pair; in a bigger group only names sharing a word
+# A phone or birth date on more records than this is a placeholder (the branch's own
+# number typed for walk-ins, 1900-01-01 for "unknown"), not evidence of one person.
+PLACEHOLDER_GROUP = 1000
 REPORT_EVERY = 5000
 
 
@@ -138,7 +143,9 @@ def find_pairs(tx: Session, region: str, progress: Progress = no_progress) -> li
             by_phone[person.phone].append(index)
         if person.birth is not None:
             by_birth[person.birth].append(index)
-    groups = [g for g in (*by_phone.values(), *by_birth.values()) if len(g) > 1]
+    groups = [
+        g for g in (*by_phone.values(), *by_birth.values()) if 1 < len(g) <= PLACEHOLDER_GROUP
+    ]
     seen: set[tuple[int, int]] = set()
     pairs: list[Pair] = []
     progress("Comparing names", 0, len(groups))

@@ -241,3 +241,16 @@ def test_one_slip_or_a_swap_is_always_found_and_the_rule_is_symmetric(
         assert found is not None
         back = compare_names(variant, key)
         assert back is not None and back.points == found.points
+
+
+def test_a_placeholder_phone_or_birth_date_is_not_evidence(admin: DeskSession, monkeypatch):
+    from pharmdesk.controllers import duplicates
+
+    monkeypatch.setattr(duplicates, "PLACEHOLDER_GROUP", 3)
+    duplicates.forget()
+    for n in range(4):  # "unknown" typed as 1900-01-01 for walk-in customers
+        add(admin, "Walk-in Customer", f"0803000000{n}", "1900-01-01")
+    a = add(admin, "Chinedu Okafor", "08031234567", "1900-01-01")
+    b = add(admin, "Chinedu Okafro", "08031234567", "1900-01-01")
+    assert ids(pairs_of(admin, limit=100)) == [(a, b)]
+    duplicates.forget()
