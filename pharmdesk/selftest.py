@@ -170,6 +170,18 @@ def run_self_test(stream: IO[str]) -> SelfTestReport:
             _require(bool(answer["ok"]), f"the chain breaks at {answer['firstBadEntry']}")
             return f"{answer['checked']} entries verified"
 
+        def duplicates() -> str:
+            desk: DeskSession = state["desk"]
+            copy = desk.call(
+                "addProviderCustomer",
+                {"name": "Selftest-Okafor Adebayo", "phone": "+234 803 555 0142"},
+            )["customerId"]
+            answer = desk.call("findDuplicateCustomers", {})
+            reasons = [pair["reasons"] for pair in answer["pairs"]]
+            _require(reasons == [["samePhone", "swappedNames"]], "the copy was not found")
+            desk.call("archiveCustomer", {"customerId": copy})  # the window shows one customer
+            return "a second record (names swapped, phone typed differently) found"
+
         checks: list[tuple[str, Callable[[], str]]] = [
             ("Create an encrypted database", create),
             ("Sign in", open_desk),
@@ -178,6 +190,7 @@ def run_self_test(stream: IO[str]) -> SelfTestReport:
             ("Read it back through every layer", read_back),
             ("Encryption at rest", encrypted),
             ("Audit chain", audit_chain),
+            ("Duplicate finder", duplicates),
         ]
         try:
             for name, body in checks:

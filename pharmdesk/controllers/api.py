@@ -13,6 +13,7 @@ from pharmdesk.controllers import (  # noqa: F401
     auditlog,
     backup_jobs,
     customers,
+    duplicates,
     imports,
     lookups,
     orders,

@@ -210,6 +210,9 @@ class MainWindow(QMainWindow):
         self._add_backup_actions()
         self._add_import_actions()
         self._add_quick_unlock_actions()
+        from pharmdesk.ui.duplicates_dialog import DuplicatesEntry
+
+        self.duplicates = DuplicatesEntry(self)  # Customers ▸ Find duplicates…
         # Each person's splitters start from these until they move them.
         self._split_defaults = {s: s.saveState() for s in self._splitters()}
 

@@ -56,6 +56,7 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ),
     ("setMarketingConsent", {"customerId": "CUST-2", "consent": True}),
     ("findLikelyDuplicates", {"name": "John Doe", "phone": "08012345678"}),
+    ("findDuplicateCustomers", {"page": 1, "limit": 10}),
     ("listRecordedLabels", {"kind": "conditions"}),
     ("recordPrint", {"customerId": "CUST-1", "document": "profile"}),
     (

@@ -33,6 +33,7 @@ def test_the_backup_jobs_declare_their_roles() -> None:
         "dueBackup": ["admin", "frontdesk", "pharmacist"],
         "checkBackup": ["admin"],
         "restoreBackup": ["admin"],
+        "scanDuplicateCustomers": ["admin", "pharmacist"],
     }
     assert not set(JOBS) & set(REGISTRY)  # one name space: a job is never also an operation
     assert allowed("getBackupStatus", "frontdesk")

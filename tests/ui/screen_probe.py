@@ -141,6 +141,7 @@ def run_all(desk: DeskContext, clock: FixedClock, folder: Path) -> None:
     check(window, "main window, segments")
     window.tabs.setCurrentIndex(0)
     _customer_screens(desk, window, customer)
+    _duplicate_screens(desk, window)
     _admin_screens(desk, window, folder)
     _message_screens(desk, window)
     window.close()
@@ -219,6 +220,23 @@ def _record_screens(desk: DeskContext, window: Any, customer: str) -> None:
     shown(MergeDialog(desk, customer, twin, window), "merge")
     shown(AccessReportDialog(desk, details, window), "access report")
     shown(EraseDialog(desk, details, window), "erase")
+
+def _duplicate_screens(desk: DeskContext, window: Any) -> None:
+    """Customers ▸ Find duplicates… after its scan, a pair chosen."""
+    import time
+
+    from tools.screenshots.duplicates import plant_duplicates
+
+    plant_duplicates(desk)
+    window.duplicates.action.trigger()
+    dialog = window.duplicates.dialog
+    deadline = time.monotonic() + 60
+    while dialog.job is not None and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    assert dialog.model.total > 0
+    check(dialog, "duplicates")
+    dialog.close()
 
 
 def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:

@@ -35,6 +35,7 @@ from tools.screenshots.customers import (
     profile_example_screens,
     segment_screens,
 )
+from tools.screenshots.duplicates import duplicate_screens
 from tools.screenshots.example import example_desk
 from tools.screenshots.record import record_screens
 from tools.screenshots.reminders import reminder_screens
@@ -120,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         customer_form_screens(out, window)
         staff_screens(out, window)
         import_screens(out, window)
+        duplicate_screens(out, window)
         busiest = desk.call("fetchCustomers", {"sort": "-totalOrders", "limit": 1})["customers"]
         customer_id = busiest[0]["id"] if busiest else None
         if customer_id:
