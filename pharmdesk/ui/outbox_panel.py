@@ -181,7 +181,8 @@ class OutboxPanel(QWidget):
             self.model.set_rows(answer["messages"])
             shown = len(answer["messages"])
             more = f" (newest {shown} shown)" if answer["hasMore"] else ""
-            self.result.setText(f"{answer['total']:,} messages{more}.")
+            if not self.is_sending:  # the run's own line stays while it goes on
+                self.result.setText(f"{answer['total']:,} messages{more}.")
         self._update_buttons()
 
     def clear(self) -> None:
