@@ -254,6 +254,7 @@ class OutboxPanel(QWidget):
         self.sending = SendingRun(self.desk, sender, "sms", total=waiting["total"], parent=self)
         self.sending.progress.connect(self._send_progress)
         self.sending.finished.connect(self._sent)
+        self.sending.recorded_late.connect(self._recorded_late)
         self.send_progress.setRange(0, max(1, self.sending.total))
         self.send_progress.setValue(0)
         self.send_progress.show()
@@ -299,6 +300,17 @@ class OutboxPanel(QWidget):
         if summary.error:
             self.error.setText(summary.error)
             self.error.show()
+
+    def _recorded_late(self) -> None:
+        """The message out at a lock is recorded now that its sender is back."""
+        self.error.hide()
+        self.activate()
+        if self.sending is not None:
+            sent = len(self.sending.summary.run.sent)
+            self.result.setText(
+                f"Sent {sent:,} before PharmDesk locked; the rest stay queued. Press "
+                "'Send queued SMS' to go on."
+            )
 
     def open_whatsapp(self) -> None:
         from pharmdesk.ui.whatsapp_dialog import WhatsAppDialog

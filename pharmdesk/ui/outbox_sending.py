@@ -11,7 +11,7 @@ Stop ends the run after the message in hand: a text the modem is already sending
 be called back, so it is recorded for what it was. A lock stops the run the same way;
 the answer for the message in hand is recorded when the same person signs in again (in
 time: a claim left longer than ``CLAIM_EXPIRES`` becomes failed, "check with the
-customer", and is never resent by itself).
+customer", and is never resent by itself). After a sign-out it is left to that expiry.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ from pharmdesk.ui.desk import DeskContext
 
 log = logging.getLogger(__name__)
 
+LOCKED_MID_SEND = (
+    "PharmDesk was locked while a message was going out: sending stopped after it, and "
+    "its result is recorded when you unlock. Press 'Send queued SMS' again for the rest."
+)
 # A modem's longest wait is its timeout; leave room for closing the port.
 WAIT_ON_QUIT_MS = 15 * 1000
 
@@ -64,6 +68,8 @@ class SendingRun(QObject):
 
     progress = Signal(int, int)
     finished = Signal(object)
+    # The outcome of the message out at a lock, recorded after the person's return.
+    recorded_late = Signal()
 
     def __init__(
         self,
@@ -90,6 +96,7 @@ class SendingRun(QObject):
         self._message: dict[str, Any] | None = None
         self._pending: tuple[dict[str, Any], Outcome, str] | None = None
         self._username = ""
+        self._signed_out_seen = False
         desk.locked.connect(self._locked)
         desk.signed_out.connect(self._signed_out)
         desk.signed_in.connect(self._signed_in)
@@ -149,10 +156,15 @@ class SendingRun(QObject):
         try:
             go_on = record_outcome(self.desk, message, outcome, self.summary.run)
         except PharmDeskError as exc:
-            if exc.code == AUTH_FAILED and self.desk.session is None and username:
+            if (
+                exc.code == AUTH_FAILED
+                and self.desk.session is None
+                and username
+                and not self._signed_out_seen
+            ):
                 # Locked while the message was out: recorded at this person's return.
                 self._pending = (message, outcome, username)
-                self._finish(exc.message)
+                self._finish(LOCKED_MID_SEND)
                 return
             self._finish(exc.message)
             return
@@ -224,7 +236,10 @@ class SendingRun(QObject):
 
     @Slot(str)
     def _signed_out(self, _username: str) -> None:
-        self._pending = None  # another person's return must not record this one's send
+        # The person left: nobody's return records this send (the claim expires into
+        # "failed, check with the customer").
+        self._signed_out_seen = True
+        self._pending = None
         self._locked()
 
     @Slot(str)
@@ -238,3 +253,5 @@ class SendingRun(QObject):
         except PharmDeskError as exc:
             # Too late (the claim expired and was failed for staff to check): leave it.
             log.info("a send outcome could not be recorded after sign-in: %s", exc.code)
+            return
+        self.recorded_late.emit()

@@ -87,6 +87,7 @@ def reminder_screens(out: Path, desk: DeskContext, folder: Path, save: Save) -> 
     window.outbox_panel.activate()
     save(window, out, "reminders-outbox")
     _sending_screen(out, desk, window, save)
+    _import_screens(out, window, folder, save)
     whatsapp = next(
         m
         for m in desk.call("listOutbox", {"channel": "whatsapp"})["messages"]
@@ -156,3 +157,36 @@ def _sending_screen(out: Path, desk: DeskContext, window: MainWindow, save: Save
         QApplication.processEvents()
         time.sleep(0.01)
     panel.status.setCurrentIndex(0)
+
+
+def _import_screens(out: Path, window: MainWindow, folder: Path, save: Save) -> None:
+    """The Import wizard on a file with consent columns: the columns page (guessed as
+    reminders by SMS / WhatsApp and marketing), and the report where the phone that
+    answered STOP is refused marketing."""
+    import csv
+
+    from PySide6.QtWidgets import QWizard
+
+    path = folder / "customers-with-consent.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Full Name", "Phone No", "SMS OK", "WhatsApp OK", "Marketing"])
+        writer.writerow(["Ngozi Eze", "08031230001", "Yes", "No", "Y"])
+        writer.writerow(["Kunle Ajayi", "08031230002", "1", "1", "0"])
+        writer.writerow(["Musa Abdullahi (brother)", PEOPLE[1][1], "Y", "", "Yes"])
+    window.import_action.trigger()
+    wizard = window.import_wizard
+    wizard.resize(1000, 640)
+    wizard.file_page.path_edit.setText(str(path))
+    wizard.next()
+    save(wizard, out, "reminders-import-columns")
+    wizard.next()
+    deadline = time.monotonic() + 30
+    while (
+        wizard.report_page.dry_run is not None
+        and not wizard.report_page.dry_run.finished
+        and time.monotonic() < deadline
+    ):
+        QApplication.processEvents()
+    save(wizard, out, "reminders-import-report")
+    wizard.button(QWizard.WizardButton.CancelButton).click()

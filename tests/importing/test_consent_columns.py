@@ -39,9 +39,10 @@ def test_consent_headers_are_guessed_and_named_for_staff() -> None:
     assert FIELDS["remindersSms"] == "Reminders by SMS OK"
     assert FIELDS["marketingWhatsapp"] == "Marketing by WhatsApp OK"
     # Staff may point any column at one channel's consent, as at any field.
-    assert apply_overrides(["Tel", "OK to call?"], (None, None), {"OK to call?": "remindersCall"})[
-        1
-    ] == "remindersCall"
+    assert (
+        apply_overrides(["Tel", "OK to call?"], (None, None), {"OK to call?": "remindersCall"})[1]
+        == "remindersCall"
+    )
 
 
 @pytest.mark.parametrize(

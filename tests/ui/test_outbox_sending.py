@@ -124,7 +124,27 @@ def test_a_lock_mid_send_records_the_message_when_the_person_is_back(
     with qtbot.waitSignal(panel.sending.finished, timeout=10000):
         pass
     assert len(provider.received) == 1
-    desk.sign_in(ADMIN, ADMIN_PASSWORD)
+    assert "recorded when you unlock" in panel.error.text()
+    with qtbot.waitSignal(panel.sending.recorded_late, timeout=5000):
+        desk.sign_in(ADMIN, ADMIN_PASSWORD)
     # Sent, and recorded as such: never "interrupted", never sent twice.
     assert statuses(desk) == [("sent", False, 1), ("queued", False, 0)]
+    assert len(provider.received) == 1
+    assert "Sent 1 before PharmDesk locked" in panel.result.text()
+    assert not panel.error.isVisibleTo(panel)
+
+
+def test_a_sign_out_mid_send_leaves_the_message_for_staff_to_check(
+    qtbot, panel: OutboxPanel, provider: FakeGateway
+) -> None:
+    queue(panel, provider, 1)
+    desk = panel.desk
+    qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    desk.sign_out()
+    with qtbot.waitSignal(panel.sending.finished, timeout=10000):
+        pass
+    desk.sign_in(ADMIN, ADMIN_PASSWORD)
+    # The claim stays: after ten minutes it becomes failed, "check with the customer",
+    # and it is never sent again by itself.
+    assert statuses(desk) == [("queued", True, 1)]
     assert len(provider.received) == 1
