@@ -508,6 +508,9 @@ def customer_fields(*, for_update: bool) -> dict[str, Param]:
         "marketingConsent": Param(boolean(), keep_null=for_update),
         # The language reminders are written in (resources/reminder-templates.json).
         "language": Param(choice(*LANGUAGES), keep_null=for_update),
+        # Consent by purpose and channel given with a new customer (an import's columns);
+        # later changes go through setConsent, with its history.
+        **({} if for_update else {"consents": Param(consent_records.consent_list())}),
     }
 
 
@@ -536,6 +539,8 @@ def normalise(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         out["dateOfBirth"] = date_of_birth(p["dateOfBirth"], op.today)
     if p.get("marketingConsent") and "phone" in out:
         consent_records.refuse_if_suppressed(op.tx, out["phone"], "marketingConsent")
+    if p.get("consents") and "phone" in out:
+        consent_records.refuse_suppressed_grants(op.tx, out["phone"], p["consents"])
     if p.get("allergies") and p.get("noKnownAllergies"):
         raise validation(
             "noKnownAllergies cannot be true when allergies are listed. Remove the allergies "
@@ -715,6 +720,14 @@ def create_customers(op: Op, new: list[NewCustomer]) -> list[int]:
             method,
             sync_summary=False,
         )
+    consent_records.record_new(
+        op,
+        [
+            (n, c.data["consents"], "import" if "importId" in c.audit_detail else "form")
+            for n, c in zip(numbers, new, strict=True)
+            if c.data.get("consents")
+        ],
+    )
     audit.append_many(
         op.tx,
         at=op.now,

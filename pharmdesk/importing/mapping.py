@@ -30,6 +30,32 @@ FIELDS: dict[str, str] = {
     "notes": "Notes",
     "marketingConsent": "Marketing consent",
 }
+# Consent by purpose and channel (a "SMS OK" column): recorded with method "import".
+CHANNEL_NAMES = {"sms": "SMS", "whatsapp": "WhatsApp", "email": "Email", "call": "Call"}
+CONSENT_FIELDS: dict[str, tuple[str, str]] = {
+    f"{purpose}{name}": (purpose, channel)
+    for purpose in ("reminders", "marketing")
+    for channel, name in (("sms", "Sms"), ("whatsapp", "Whatsapp"), ("email", "Email"),
+                          ("call", "Call"))
+}  # fmt: skip
+FIELDS.update(
+    {
+        field: f"{'Reminders' if purpose == 'reminders' else 'Marketing'} by "
+        f"{CHANNEL_NAMES[channel]} OK"
+        for field, (purpose, channel) in CONSENT_FIELDS.items()
+    }
+)
+# Fields an operation's message may name that no column maps to one by one.
+_OTHER_LABELS = {"consents": "Consent", "noKnownAllergies": "Allergies", "language": "Language"}
+
+
+def field_label(field: str | None) -> str:
+    """What a report calls a field: the column's field name staff chose, else a word."""
+    if not field:
+        return ""
+    return FIELDS.get(field) or _OTHER_LABELS.get(field, field)
+
+
 REQUIRED = ("name", "phone")
 # Fields several columns may fill together (First name + Surname, two address lines).
 MULTI_COLUMN = frozenset({"name", "address", "allergies", "medicalConditions", "notes"})
@@ -71,6 +97,29 @@ _HEADER_WORDS: dict[str, tuple[str, ...]] = {
         "consent", "marketing consent", "marketing", "sms consent", "opt in", "optin",
         "marketing opt in", "accepts marketing", "newsletter", "promotions",
     ),
+    "remindersSms": (
+        "sms ok", "ok sms", "text ok", "ok to text", "sms reminders", "sms reminder",
+        "reminders sms", "reminder sms", "reminders by sms", "refill sms", "text reminders",
+    ),
+    "remindersWhatsapp": (
+        "whatsapp ok", "ok whatsapp", "wa ok", "whatsapp reminders", "whatsapp reminder",
+        "reminders whatsapp", "reminders by whatsapp",
+    ),
+    "remindersEmail": (
+        "email ok", "ok to email", "email reminders", "reminders email", "reminders by email",
+    ),
+    "remindersCall": (
+        "call ok", "ok to call", "phone ok", "call reminders", "reminders by call",
+        "reminder calls",
+    ),
+    "marketingSms": ("marketing sms", "sms marketing", "sms offers", "marketing by sms"),
+    "marketingWhatsapp": (
+        "marketing whatsapp", "whatsapp marketing", "whatsapp offers", "marketing by whatsapp",
+    ),
+    "marketingEmail": (
+        "marketing email", "email marketing", "email offers", "marketing by email",
+    ),
+    "marketingCall": ("marketing call", "marketing calls", "call marketing", "marketing by call"),
 }  # fmt: skip
 _BY_HEADER = {words: field for field, names in _HEADER_WORDS.items() for words in names}
 
@@ -230,6 +279,17 @@ def customer_params(
             params["marketingConsent"] = consent_value(cells["marketingConsent"][0])
         except ValueError as exc:
             problems.append(RowProblem(row, "marketingConsent", str(exc)))
+    consents = []
+    for field, (purpose, channel) in CONSENT_FIELDS.items():
+        if field in cells:
+            try:
+                granted = consent_value(cells[field][0])
+            except ValueError as exc:
+                problems.append(RowProblem(row, field, str(exc)))
+                continue
+            consents.append({"purpose": purpose, "channel": channel, "granted": granted})
+    if consents:
+        params["consents"] = consents
     allergies: list[str] = []
     for text in cells.get("allergies", []):
         forms = _forms(text)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pharmdesk.exports.csv_safe import write_csv
-from pharmdesk.importing.mapping import FIELDS
+from pharmdesk.importing.mapping import field_label
 from pharmdesk.importing.plan import OUTCOME_TEXT, Problem
 
 REPORT_COLUMNS = ("Row", "Outcome", "Field", "Message", "Name", "Phone", "Customers on file")
@@ -21,7 +21,7 @@ def report_rows(problems: Iterable[Problem]) -> Iterable[tuple[str, ...]]:
         yield (
             str(problem.row),
             OUTCOME_TEXT.get(problem.outcome, problem.outcome),
-            FIELDS.get(problem.field or "", problem.field or ""),
+            field_label(problem.field),
             problem.message,
             problem.name,
             problem.phone,

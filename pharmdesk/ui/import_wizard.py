@@ -59,6 +59,7 @@ from pharmdesk.importing import (
     open_table,
     write_report,
 )
+from pharmdesk.importing.mapping import field_label
 from pharmdesk.importing.plan import LIKELY, OUTCOME_TEXT
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import plain_tooltip
@@ -129,7 +130,7 @@ class ProblemTableModel(QAbstractTableModel):
         if column == 3:
             return problem.phone
         if column == 4:
-            return FIELDS.get(problem.field or "", problem.field or "")
+            return field_label(problem.field)
         if column == MESSAGE_COLUMN:
             return problem.message
         return ""

@@ -10,26 +10,25 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from pharmdesk.controllers.reminders.sending import apply_modem_events, make_sender, send_outbox
+from pharmdesk.controllers.reminders.sending import make_sender
 from pharmdesk.errors import PharmDeskError
-from pharmdesk.senders.base import SendError
-from pharmdesk.senders.modem import GsmModem
 from pharmdesk.store.files import write_file_atomic
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import local_date
 from pharmdesk.ui.outbox_export import claim_for_export, mark_exported, outbox_csv, release
+from pharmdesk.ui.outbox_sending import SendingRun, SendSummary
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
 from pharmdesk.ui.widgets import error_label, heading, plain_label, row_table
 
@@ -105,6 +104,17 @@ class OutboxPanel(QWidget):
         actions = QHBoxLayout()
         self.send_button = QPushButton("&Send queued SMS")
         self.send_button.setObjectName("sendSms")
+        self.stop_button = QPushButton("S&top sending")
+        self.stop_button.setObjectName("stopSending")
+        self.stop_button.setToolTip("Stop after the message being sent now")
+        self.stop_button.hide()
+        self.send_progress = QProgressBar()
+        self.send_progress.setObjectName("sendProgress")
+        self.send_progress.setAccessibleName("Sending progress")
+        self.send_progress.setMaximumWidth(220)
+        self.send_progress.setFormat("%v of %m sent")
+        self.send_progress.hide()
+        self.sending: SendingRun | None = None
         self.whatsapp_button = QPushButton("&WhatsApp from the desk phone…")
         self.whatsapp_button.setObjectName("openWhatsApp")
         self.export_button = QPushButton("&Export SMS for upload…")
@@ -122,6 +132,8 @@ class OutboxPanel(QWidget):
         # points wide, more than a 1280×720 screen at 150 % has.
         for button in (
             self.send_button,
+            self.stop_button,
+            self.send_progress,
             self.whatsapp_button,
             self.export_button,
             self.failed_button,
@@ -149,6 +161,7 @@ class OutboxPanel(QWidget):
         self.queue_button.clicked.connect(self.queue)
         self.status.currentIndexChanged.connect(self.activate)
         self.send_button.clicked.connect(self.send_sms)
+        self.stop_button.clicked.connect(self.stop_sending)
         self.whatsapp_button.clicked.connect(self.open_whatsapp)
         self.export_button.clicked.connect(self.export_sms)
         self.failed_button.clicked.connect(self.mark_failed)
@@ -168,7 +181,8 @@ class OutboxPanel(QWidget):
             self.model.set_rows(answer["messages"])
             shown = len(answer["messages"])
             more = f" (newest {shown} shown)" if answer["hasMore"] else ""
-            self.result.setText(f"{answer['total']:,} messages{more}.")
+            if not self.is_sending:  # the run's own line stays while it goes on
+                self.result.setText(f"{answer['total']:,} messages{more}.")
         self._update_buttons()
 
     def clear(self) -> None:
@@ -198,7 +212,7 @@ class OutboxPanel(QWidget):
         )
         self.failed_button.setEnabled(chosen is not None and chosen["status"] in ("queued", "sent"))
         automatic = self.desk.session is not None and make_sender(self.desk.settings()) is not None
-        self.send_button.setEnabled(automatic)
+        self.send_button.setEnabled(automatic and not self.is_sending)
         self.send_button.setToolTip(
             ""
             if automatic
@@ -219,40 +233,84 @@ class OutboxPanel(QWidget):
             "for that date."
         )
 
+    @property
+    def is_sending(self) -> bool:
+        return self.sending is not None and self.sending.running
+
     def send_sms(self) -> None:
+        """Send the queued SMS through the modem or gateway chosen in Settings, in a
+        worker: the window keeps answering while a modem takes its time."""
+        if self.is_sending or self.desk.session is None:
+            return
         sender = make_sender(self.desk.settings())
         if sender is None:
             return
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        events = (0, 0)
-        try:
-            run = send_outbox(self.desk, sender, "sms")
-            if isinstance(sender, GsmModem) and not run.stopped:
-                # Delivery reports and replies (STOP, HELP) waiting in the modem.
-                events = apply_modem_events(self.desk, sender)
-        except SendError as exc:
-            self.error.setText(exc.message)
-            self.error.show()
-            return
-        except PharmDeskError as exc:
-            self.error.setText(exc.message)
-            self.error.show()
-            return
-        finally:
+        waiting = self._call("listOutbox", {"status": "queued", "channel": "sms", "limit": 1})
+        if waiting is None:
             sender.close()
-            QApplication.restoreOverrideCursor()
-        self.activate()
+            return
+        if self.sending is not None:
+            self.sending.deleteLater()
+        self.sending = SendingRun(self.desk, sender, "sms", total=waiting["total"], parent=self)
+        self.sending.progress.connect(self._send_progress)
+        self.sending.finished.connect(self._sent)
+        self.sending.recorded_late.connect(self._recorded_late)
+        self.send_progress.setRange(0, max(1, self.sending.total))
+        self.send_progress.setValue(0)
+        self.send_progress.show()
+        self.stop_button.setEnabled(True)
+        self.stop_button.show()
+        self.send_button.setEnabled(False)
+        self.result.setText("Sending SMS…")
+        self.sending.start()
+
+    def stop_sending(self) -> None:
+        if self.sending is not None and self.sending.running:
+            self.sending.cancel()
+            self.stop_button.setEnabled(False)
+            self.result.setText("Stopping after the message being sent now…")
+
+    def _send_progress(self, done: int, total: int) -> None:
+        self.send_progress.setRange(0, max(1, total))
+        self.send_progress.setValue(done)
+        if not self.stop_button.isEnabled():
+            return
+        self.result.setText(f"Sending SMS: {done:,} of {total:,} done…")
+
+    def _sent(self, summary: SendSummary) -> None:
+        self.send_progress.hide()
+        self.stop_button.hide()
+        if self.desk.session is not None:
+            self.activate()
+        run = summary.run
         words = (
             f"Sent {len(run.sent):,}; {len(run.retrying):,} will be tried again; "
             f"{len(run.failed):,} failed."
         )
         if run.withdrawn:
             words += f" {len(run.withdrawn):,} not sent: consent withdrawn."
+        if summary.cancelled and summary.error is None:
+            words += " Stopped by staff; the rest stay queued."
         if run.stopped:
             words += f" Stopped: {run.stopped}"
-        if any(events):
-            words += f" {events[0]:,} delivered; {events[1]:,} replies recorded."
+        if summary.delivered or summary.replies:
+            words += f" {summary.delivered:,} delivered; {summary.replies:,} replies recorded."
+        words += "".join(f" {note}" for note in summary.notes)
         self.result.setText(words)
+        if summary.error:
+            self.error.setText(summary.error)
+            self.error.show()
+
+    def _recorded_late(self) -> None:
+        """The message out at a lock is recorded now that its sender is back."""
+        self.error.hide()
+        self.activate()
+        if self.sending is not None:
+            sent = len(self.sending.summary.run.sent)
+            self.result.setText(
+                f"Sent {sent:,} before PharmDesk locked; the rest stay queued. Press "
+                "'Send queued SMS' to go on."
+            )
 
     def open_whatsapp(self) -> None:
         from pharmdesk.ui.whatsapp_dialog import WhatsAppDialog

@@ -338,6 +338,11 @@ class ProfileDialog(QDialog):
         self.consent_grid = ConsentGrid(self.desk, d, parent=body)
         self.consent_grid.changed.connect(self._changed)
         layout.addWidget(self.consent_grid)
+        from pharmdesk.ui.send_log import SendLog
+
+        layout.addWidget(self._section("Reminders and messages sent"))
+        self.send_log = SendLog(self.desk, self.customer_id, parent=body)
+        layout.addWidget(self.send_log)
 
         layout.addStretch(1)
 

@@ -12,6 +12,7 @@ from typing import Any
 class FakeGateway:
     def __init__(self) -> None:
         self.mode = "ok"  # "ok", "fail" (503), "reject" (400), "slow"
+        self.delay = 1.5  # how long "slow" takes to answer, in seconds
         self.received: list[tuple[dict[str, Any], str | None]] = []
         gateway = self
 
@@ -20,7 +21,7 @@ class FakeGateway:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length))
                 if gateway.mode == "slow":
-                    time.sleep(1.5)
+                    time.sleep(gateway.delay)
                 if gateway.mode == "fail":
                     self.send_response(503)
                     self.end_headers()

@@ -1,6 +1,7 @@
-"""A state machine over grant, withdraw, STOP, queue, send and refill: no reminder is ever
-queued or sent without the customer's consent on that channel at that moment, and none is
-sent twice for one due date."""
+"""A state machine over grant, withdraw, STOP, queue, send (through a sender that
+succeeds, fails for a passing reason, is refused, loses the line or breaks), time passing
+and refill: no reminder is ever queued or sent without the customer's consent on that
+channel at that moment, and none is sent twice for one due date."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ from hypothesis.stateful import (
 )
 
 from pharmdesk.clock import FixedClock
+from pharmdesk.controllers.reminders.sending import SendRun, attempt, claim_next, record_outcome
 from pharmdesk.controllers.session import DeskSession, sign_in
 from pharmdesk.errors import CONFLICT, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
+from pharmdesk.senders.base import SendError
 from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF
 from tests.reminders.helpers import messages
 
@@ -130,6 +133,35 @@ class ConsentMachine(RuleBasedStateMachine):
         self.sent.add(key)
         self.desk.call("updateMessageStatus", {"messageId": claimed["id"], "status": "sent"})
 
+    @rule(channel=channels, result=st.sampled_from(["ok", "retry", "refused", "link", "crash"]))
+    def send_through_a_sender(self, channel: str, result: str) -> None:
+        """The steps a send run takes (the window's worker too): claim, hand the text to
+        a sender that answers as told, record the outcome."""
+        run = SendRun()
+        message = claim_next(self.desk, channel, run)
+        if message is None:
+            return
+        assert self.consent.get((message["customerId"], channel), False), "sent without consent"
+        sender = _Scripted(result)
+        outcome = attempt(sender, message)
+        record_outcome(self.desk, message, outcome, run)
+        (row,) = [m for m in messages(self.desk) if f"MSG-{m.id}" == message["id"]]
+        assert row.claimed_at is None
+        if result == "ok":
+            key = (message["customerId"], message["dueDate"])
+            assert key not in self.sent, "sent twice for one due date"
+            self.sent.add(key)
+            assert row.status == "sent"
+        elif result in ("retry", "link"):
+            assert row.status in ("queued", "failed")  # failed after the fifth try
+        else:  # refused, or it may have gone out: never tried again by itself
+            assert row.status == "failed"
+
+    @rule(minutes=st.sampled_from([1, 5, 61]))
+    def time_passes(self, minutes: int) -> None:
+        """Retries come due (1, 2, 4... minutes after a passing failure)."""
+        self.clock.advance(minutes=minutes)
+
     @rule()
     def mark_whatsapp_sent_by_hand(self) -> None:
         waiting = [
@@ -162,6 +194,28 @@ class ConsentMachine(RuleBasedStateMachine):
     def never_twice(self) -> None:
         keys = [(m.customer_id, m.purpose, m.due_date) for m in messages(self.desk)]
         assert len(keys) == len(set(keys))
+
+
+class _Scripted:
+    """A sender that answers as the rule says: sends, fails for a passing reason, is
+    refused, loses the line, or breaks after the text may have gone."""
+
+    def __init__(self, result: str) -> None:
+        self.result = result
+
+    def send(self, _to: str, _text: str) -> str | None:
+        if self.result == "retry":
+            raise SendError("no signal", temporary=True)
+        if self.result == "refused":
+            raise SendError("refused", temporary=False)
+        if self.result == "link":
+            raise SendError("modem gone", temporary=True, link_down=True)
+        if self.result == "crash":
+            raise OSError("port vanished")
+        return "ref-1"
+
+    def close(self) -> None:
+        return None
 
 
 @pytest.mark.slow

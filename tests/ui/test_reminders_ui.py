@@ -283,6 +283,9 @@ def test_send_queued_sms_through_the_modem_and_read_a_stop(qtbot, panel: OutboxP
         sim.receive_sms(2, "+2348031234567", "STOP")
         time.sleep(0.2)
         qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+        assert panel.sending is not None
+        with qtbot.waitSignal(panel.sending.finished, timeout=30000):
+            pass
     finally:
         sim.close()
     assert [to for to, _body, _cs in sim.sent] == ["+2348031234567"]

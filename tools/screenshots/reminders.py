@@ -5,11 +5,13 @@ the sending settings, on a small branch made for the purpose."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.main_window import MainWindow
@@ -83,6 +85,8 @@ def reminder_screens(out: Path, desk: DeskContext, folder: Path, save: Save) -> 
     window.tabs.setCurrentWidget(window.outbox_panel)
     window.outbox_panel.activate()
     save(window, out, "reminders-outbox")
+    _sending_screen(out, desk, window, save)
+    _import_screens(out, window, folder, save)
     whatsapp = next(
         m
         for m in desk.call("listOutbox", {"channel": "whatsapp"})["messages"]
@@ -104,3 +108,84 @@ def reminder_screens(out: Path, desk: DeskContext, folder: Path, save: Save) -> 
     save(sending, out, "reminders-sending-settings")
     sending.close()
     window.close()
+
+
+class _HeldSender:
+    """Sends at once, except the second message, which waits until released: the tab is
+    shot while a send is in the worker's hands (progress, Stop)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.count = 0
+
+    def send(self, _to: str, _text: str) -> str | None:
+        self.count += 1
+        if self.count == 2:
+            self.release.wait(30)
+        return f"shot-{self.count}"
+
+    def close(self) -> None:
+        return None
+
+
+def _sending_screen(out: Path, desk: DeskContext, window: MainWindow, save: Save) -> None:
+    """The Outbox tab while SMS go out: the first sent, the second in the worker."""
+    from pharmdesk.ui.outbox_sending import SendingRun
+
+    panel = window.outbox_panel
+    held = _HeldSender()
+    waiting = desk.call("listOutbox", {"status": "queued", "channel": "sms", "limit": 1})
+    run = SendingRun(desk, held, "sms", total=waiting["total"], parent=panel)
+    panel.sending = run
+    run.progress.connect(panel._send_progress)
+    run.finished.connect(panel._sent)
+    panel.send_progress.setRange(0, max(1, run.total))
+    panel.send_progress.setValue(0)
+    panel.send_progress.show()
+    panel.stop_button.show()
+    panel.send_button.setEnabled(False)
+    run.start()
+    deadline = time.monotonic() + 30
+    while held.count < 2 and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    panel.status.setCurrentIndex(panel.status.findData("sent"))
+    save(window, out, "reminders-outbox-sending")
+    held.release.set()
+    while run.running and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    panel.status.setCurrentIndex(0)
+
+
+def _import_screens(out: Path, window: MainWindow, folder: Path, save: Save) -> None:
+    """The Import wizard on a file with consent columns: the columns page (guessed as
+    reminders by SMS / WhatsApp and marketing), and the report where the phone that
+    answered STOP is refused marketing."""
+    import csv
+
+    from PySide6.QtWidgets import QWizard
+
+    path = folder / "customers-with-consent.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Full Name", "Phone No", "SMS OK", "WhatsApp OK", "Marketing"])
+        writer.writerow(["Ngozi Eze", "08031230001", "Yes", "No", "Y"])
+        writer.writerow(["Kunle Ajayi", "08031230002", "1", "1", "0"])
+        writer.writerow(["Musa Abdullahi (brother)", PEOPLE[1][1], "Y", "", "Yes"])
+    window.import_action.trigger()
+    wizard = window.import_wizard
+    wizard.resize(1000, 640)
+    wizard.file_page.path_edit.setText(str(path))
+    wizard.next()
+    save(wizard, out, "reminders-import-columns")
+    wizard.next()
+    deadline = time.monotonic() + 30
+    while (
+        wizard.report_page.dry_run is not None
+        and not wizard.report_page.dry_run.finished
+        and time.monotonic() < deadline
+    ):
+        QApplication.processEvents()
+    save(wizard, out, "reminders-import-report")
+    wizard.button(QWizard.WizardButton.CancelButton).click()

@@ -282,3 +282,62 @@ def history(tx: Session, customer_id: int, *, newest_first: bool = False) -> lis
             select(ConsentRecord).where(ConsentRecord.customer_id == customer_id).order_by(order)
         )
     ]
+
+
+# -- consents given with a new customer (the import's consent columns) ------------------------
+CONSENTS_FIELD = "consents"
+
+
+def consent_list() -> Any:
+    """``addProviderCustomer``'s optional ``consents``: ``[{"purpose", "channel",
+    "granted"}]``, each purpose and channel at most once (an import's consent columns)."""
+
+    def convert(name: str, value: Any) -> list[dict[str, Any]]:
+        if not isinstance(value, list) or len(value) > len(PURPOSES) * len(CHANNELS):
+            raise validation(f"{name} must be a list of purpose, channel and granted.", name)
+        out: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        for item in value:
+            if (
+                not isinstance(item, dict)
+                or item.get("purpose") not in PURPOSES
+                or item.get("channel") not in CHANNELS
+                or not isinstance(item.get("granted"), bool)
+            ):
+                raise validation(
+                    f"Each of {name} needs a purpose ({', '.join(PURPOSES)}), a channel "
+                    f"({', '.join(CHANNELS)}) and granted (true or false).",
+                    name,
+                )
+            key = (item["purpose"], item["channel"])
+            if key in seen:
+                raise validation(f"{name} names {key[0]} by {key[1]} twice.", name)
+            seen.add(key)
+            out.append({"purpose": key[0], "channel": key[1], "granted": item["granted"]})
+        return out
+
+    return convert
+
+
+def refuse_suppressed_grants(tx: Session, phone: str, consents: list[dict[str, Any]]) -> None:
+    """A new customer's marketing grant for a phone that answered STOP is refused, as the
+    marketing flag is (API.md: only a written consent lifts STOP)."""
+    if any(c["purpose"] == MARKETING and c["granted"] for c in consents):
+        refuse_if_suppressed(tx, phone, CONSENTS_FIELD)
+
+
+def record_new(op: Op, given: list[tuple[int, list[dict[str, Any]], str]]) -> None:
+    """New customers' consents by purpose and channel: ``(customer id, consents,
+    method)``. Recorded after the all-channel marketing flag, so a column about one
+    channel says the last word for it; the marketing summary follows."""
+    groups: dict[tuple[str, str, bool, str], list[int]] = {}
+    for number, consents, method in given:
+        for c in consents:
+            groups.setdefault((c["purpose"], c["channel"], c["granted"], method), []).append(number)
+    for (purpose, channel, granted, method), numbers in groups.items():
+        record(op, numbers, purpose, [channel], granted, method, sync_summary=False)
+    marketing = sorted(
+        {n for n, consents, _m in given for c in consents if c["purpose"] == MARKETING}
+    )
+    if marketing:
+        sync_marketing_summary(op, marketing)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from pharmdesk.controllers.reminders.outbox import QUEUED
 from pharmdesk.senders.base import Sender, SendError
 from pharmdesk.senders.gateway import HttpGateway
-from pharmdesk.senders.modem import GsmModem
+from pharmdesk.senders.modem import DeliveryReport, GsmModem, Reply
 
 
 class Caller(Protocol):
@@ -32,32 +32,72 @@ class SendRun:
     stopped: str | None = None  # why the run stopped early (the link went down)
 
 
-def send_outbox(desk: Caller, sender: Sender, channel: str, limit: int = 500) -> SendRun:
-    run = SendRun()
-    for _ in range(limit):
-        claimed = desk.call("claimOutboxMessage", {"channel": channel})
-        run.withdrawn.extend(claimed["withdrawn"])
-        message: dict[str, Any] | None = claimed["message"]
-        if message is None:
-            break
-        try:
-            reference = sender.send(message["to"], message["text"])
-        except SendError as exc:
-            status = QUEUED if exc.temporary else "failed"
-            answer = desk.call(
-                "updateMessageStatus",
-                {"messageId": message["id"], "status": status, "detail": exc.message},
-            )
-            (run.retrying if answer["status"] == QUEUED else run.failed).append(message["id"])
-            if exc.link_down:
-                run.stopped = exc.message
-                break
-            continue
+SEND_LIMIT = 500  # messages per run: a run ends, and staff see where it got to
+
+
+# What a sender's attempt came to: the network's reference (or None) when it went out,
+# or the SendError that says why not.
+Outcome = str | SendError | None
+UNEXPECTED = (
+    "Sending stopped with an unexpected error ({name}); it is not known whether the "
+    "message went out. It will not be sent again by itself; check with the customer."
+)
+
+
+def claim_next(desk: Caller, channel: str, run: SendRun) -> dict[str, Any] | None:
+    """The next message due on ``channel``, claimed (its consent checked now), or None."""
+    claimed = desk.call("claimOutboxMessage", {"channel": channel})
+    run.withdrawn.extend(claimed["withdrawn"])
+    message: dict[str, Any] | None = claimed["message"]
+    return message
+
+
+def attempt(sender: Sender, message: dict[str, Any]) -> Outcome:
+    """Hand one claimed message to the sender; never raises (the GUI runs this in a
+    worker thread, where an exception would have nobody to tell). An error that is not a
+    ``SendError`` may have come after the text went out: it is failed, never retried."""
+    try:
+        return sender.send(message["to"], message["text"])
+    except SendError as exc:
+        return exc
+    except Exception as exc:
+        return SendError(
+            UNEXPECTED.format(name=type(exc).__name__), temporary=False, link_down=True
+        )
+
+
+def record_outcome(desk: Caller, message: dict[str, Any], outcome: Outcome, run: SendRun) -> bool:
+    """Record what the attempt came to; False when the run should stop (link down)."""
+    if not isinstance(outcome, SendError):
         desk.call(
             "updateMessageStatus",
-            {"messageId": message["id"], "status": "sent", "detail": reference},
+            {"messageId": message["id"], "status": "sent", "detail": outcome},
         )
         run.sent.append(message["id"])
+        return True
+    answer = desk.call(
+        "updateMessageStatus",
+        {
+            "messageId": message["id"],
+            "status": QUEUED if outcome.temporary else "failed",
+            "detail": outcome.message,
+        },
+    )
+    (run.retrying if answer["status"] == QUEUED else run.failed).append(message["id"])
+    if outcome.link_down:
+        run.stopped = outcome.message
+        return False
+    return True
+
+
+def send_outbox(desk: Caller, sender: Sender, channel: str, limit: int = SEND_LIMIT) -> SendRun:
+    """Send what is due on ``channel`` here and now (the command line and tests; the
+    window runs the same steps with the sending in a worker: ``ui/outbox_sending.py``)."""
+    run = SendRun()
+    for _ in range(limit):
+        message = claim_next(desk, channel, run)
+        if message is None or not record_outcome(desk, message, attempt(sender, message), run):
+            break
     return run
 
 
@@ -74,9 +114,16 @@ def make_sender(settings: dict[str, Any]) -> Sender | None:
 
 
 def apply_modem_events(desk: Caller, modem: GsmModem) -> tuple[int, int]:
+    """Read what the modem has for us and record it (``record_modem_events``)."""
+    reports, replies = modem.poll()
+    return record_modem_events(desk, reports, replies)
+
+
+def record_modem_events(
+    desk: Caller, reports: list[DeliveryReport], replies: list[Reply]
+) -> tuple[int, int]:
     """Delivery reports mark the newest sent SMS with that reference delivered (or
     failed); replies go through recordReply (STOP withdraws, HELP is logged)."""
-    reports, replies = modem.poll()
     delivered = 0
     for report in reports:
         found = desk.call(
