@@ -23,6 +23,7 @@ from pharmdesk.controllers import api  # noqa: F401  (registers the operations)
 from pharmdesk.controllers.session import DeskSession, create_database, sign_in
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.vault import KdfParams
+from tests import pg_server
 
 ADMIN = "admin"
 ADMIN_PASSWORD = "correct horse staple battery 42"
@@ -38,6 +39,26 @@ def short_rekey_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     from pharmdesk.controllers import revocation
 
     monkeypatch.setattr(revocation, "REKEY_WAIT", 0.3)
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[pg_server.PgServer]:
+    """A PostgreSQL server for this test run (started once, stopped at the end).
+
+    Skipped only when PostgreSQL is not installed and the run does not require it
+    (CI sets PHARMDESK_REQUIRE_PG=1); a server that is installed but fails to start is
+    always an error.
+    """
+    try:
+        server = pg_server.start_server()
+    except pg_server.ServerUnavailable as exc:
+        if pg_server.required():
+            pytest.fail(f"{exc} ({pg_server.REQUIRE_ENV} is set)", pytrace=False)
+        pytest.skip(str(exc))
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    pg_server.stop_server(server)
 
 
 @pytest.fixture(scope="session")
