@@ -41,7 +41,7 @@ from pharmdesk.errors import (
     PharmDeskError,
     validation,
 )
-from pharmdesk.paths import DatabaseFiles, demo_db_path, resolve_db_path
+from pharmdesk.paths import DatabaseFiles, demo_db_path, resolve_db_files, resolve_db_path
 from pharmdesk.store import backup
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
 
@@ -77,7 +77,7 @@ class Context:
 
     @property
     def files(self) -> DatabaseFiles:
-        return DatabaseFiles(resolve_db_path(self.args.db).absolute())
+        return resolve_db_files(self.args.db)
 
     def emit(self, value: Any) -> None:
         self.out.write(json.dumps(value, ensure_ascii=False) + "\n")
@@ -324,7 +324,7 @@ def cmd_init(ctx: Context) -> int:
     files = ctx.files
     if files.exists():
         raise validation(
-            f"A PharmDesk database already exists at {files.db}; nothing was changed.", "db"
+            f"A PharmDesk database already exists at {files.where}; nothing was changed.", "db"
         )
     admin = ctx.args.admin
     password = _password(ctx, admin, confirm=True)
@@ -340,7 +340,7 @@ def cmd_init(ctx: Context) -> int:
     ctx.emit(
         {
             "success": True,
-            "database": str(files.db),
+            "database": files.where,
             "admin": admin.strip().lower(),
             "recoveryKey": recovery,
             "notice": "Write down the recovery key now and keep it somewhere safe, away from "
@@ -700,11 +700,21 @@ def cmd_self_test(ctx: Context) -> int:
     return EXIT_OK if report.ok else EXIT_REFUSED
 
 
+GUI_ON_SERVER = (
+    "The window does not open on a branch server yet: this version works with a server "
+    "through 'pharmdesk call' only. Start the window without --db (or PHARMDESK_DB) to "
+    "use this PC's own database."
+)
+
+
 def open_gui(ctx: Context) -> int:
     """The desktop window, imported only when wanted (the CLI needs no Qt)."""
     demo = bool(ctx.args.demo)
     if demo:
         path = Path(ctx.args.db).expanduser() if ctx.args.db else demo_db_path()
+    elif ctx.files.server is not None:
+        ctx.err.write(GUI_ON_SERVER + "\n")
+        return EXIT_USAGE
     else:
         path = resolve_db_path(ctx.args.db)
     try:

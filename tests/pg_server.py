@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import itertools
 import os
 import pwd
 import shutil
@@ -28,6 +29,7 @@ SUPERUSER = "pharmdesk_owner"
 REQUIRE_ENV = "PHARMDESK_REQUIRE_PG"
 BIN_ENV = "PHARMDESK_PG_BIN"
 EXTENSIONS = ("pg_trgm", "pgcrypto")
+TEMPLATE = "pharmdesk_template"
 
 
 class ServerUnavailable(RuntimeError):
@@ -180,3 +182,32 @@ def stop_server(server: PgServer) -> None:
     with contextlib.suppress(Exception):
         server.stop()
     shutil.rmtree(server.folder, ignore_errors=True)
+
+
+_numbers = itertools.count(1)
+
+
+def _admin(server: PgServer, sql: str) -> None:
+    """One statement outside a transaction (CREATE/DROP DATABASE), as the superuser."""
+    import psycopg
+
+    with psycopg.connect(
+        host=str(server.sockets), port=server.port, user=SUPERUSER, dbname="postgres",
+        autocommit=True,
+    ) as conn:  # fmt: skip
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def create_database(server: PgServer, name: str) -> None:
+    _admin(server, f'CREATE DATABASE "{name}"')
+
+
+def copy_template(server: PgServer) -> str:
+    """A new database copied from the migrated template; its name."""
+    name = f"pharmdesk_test_{os.getpid()}_{next(_numbers)}"
+    _admin(server, f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
+    return name
+
+
+def drop_database(server: PgServer, name: str) -> None:
+    _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
