@@ -98,6 +98,16 @@ def pg_template(pg: pg_server.PgServer, tmp_path_factory: pytest.TempPathFactory
     return files
 
 
+@pytest.fixture(scope="session")
+def pg_databases(
+    pg: pg_server.PgServer, pg_template: DatabaseFiles
+) -> Iterator[pg_server.DatabaseSupply]:
+    """Fresh copies of the template database, made ahead while tests run."""
+    supply = pg_server.DatabaseSupply(pg)
+    yield supply
+    supply.close()
+
+
 @pytest.fixture
 def store() -> str:
     """Which store the database fixtures make: single-PC SQLCipher unless a folder's
@@ -122,13 +132,14 @@ def db_files(store: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
         return
     pg: pg_server.PgServer = request.getfixturevalue("pg")
     pg_template: DatabaseFiles = request.getfixturevalue("pg_template")
-    name = pg_server.copy_template(pg)
+    databases: pg_server.DatabaseSupply = request.getfixturevalue("pg_databases")
+    name = databases.take()
     # Where the command line looks for this server's side files when XDG_DATA_HOME is
     # DESK_DATA under the test's folder (tests/cli).
     target = server_files(pg.url(name), base=tmp_path / DESK_DATA / APP_NAME)
     _copy_side_files(pg_template, target)
     yield target
-    pg_server.drop_database(pg, name)
+    databases.give_back(name)
 
 
 @pytest.fixture

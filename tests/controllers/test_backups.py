@@ -24,6 +24,8 @@ from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError
 from pharmdesk.store import backup
 from pharmdesk.store.schema import AuditEntry
 
+pytestmark = pytest.mark.single_pc("backup files copy the SQLCipher file")
+
 KEEP = {"daily": 7, "weekly": 4, "monthly": 12}
 
 
