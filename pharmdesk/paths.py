@@ -11,23 +11,33 @@ folder or user name need nothing special.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
 APP_NAME = "PharmDesk"
 DB_FILENAME = "pharmdesk.db"
 DEMO_FILENAME = "pharmdesk-demo.db"
+SERVER_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
 
 @dataclass(frozen=True)
 class DatabaseFiles:
-    """The database file and everything PharmDesk keeps beside it."""
+    """The database file and everything PharmDesk keeps beside it.
+
+    In branch server mode ``server`` is the PostgreSQL URL and ``db`` a name in this
+    desk's own folder for that server (``server_files``): the side files live there, the
+    data on the server.
+    """
 
     db: Path
+    server: str | None = None
 
     @property
     def vault(self) -> Path:
@@ -58,6 +68,11 @@ class DatabaseFiles:
 
     def exists(self) -> bool:
         return self.db.exists() or self.vault.exists()
+
+    @property
+    def where(self) -> str:
+        """What to tell a person: the file, or the server and database (no password)."""
+        return str(self.db) if self.server is None else server_where(self.server)
 
 
 def _writable_dir(folder: Path, os_name: str = os.name) -> bool:
@@ -104,6 +119,48 @@ def default_db_path() -> Path:
     if _exists(shared) or _writable_dir(shared.parent):
         return shared
     return user_data_dir() / DB_FILENAME
+
+
+def is_server_url(value: str | None) -> bool:
+    """Whether ``--db`` names a branch server (a ``postgresql://`` URL) rather than a file."""
+    if not value:
+        return False
+    scheme, sep, _rest = value.partition("://")
+    return bool(sep) and scheme.lower() in SERVER_SCHEMES
+
+
+def _server_parts(url: str) -> tuple[str, str, str]:
+    """Host, port and database of a server URL (libpq's ``host=``/``port=`` too)."""
+    parts = urlsplit(url)
+    query = dict(pair.partition("=")[::2] for pair in parts.query.split("&") if pair)
+    host = parts.hostname or query.get("host") or "localhost"
+    port = str(parts.port or query.get("port") or 5432)
+    return host, port, parts.path.lstrip("/")
+
+
+def server_where(url: str) -> str:
+    host, port, database = _server_parts(url)
+    return f"{host}:{port}/{database}"
+
+
+def server_files(url: str, base: Path | None = None) -> DatabaseFiles:
+    """A server database's files at this desk: a folder per server and database, named
+    readably (host, port, database) plus a short digest of the whole URL."""
+    host, port, database = _server_parts(url)
+    name = f"{host}-{port}-{database}"
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[-60:].strip("_.")
+    digest = hashlib.sha256(url.encode()).hexdigest()[:10]
+    folder = (base or user_data_dir()) / "servers" / f"{readable}-{digest}"
+    return DatabaseFiles(folder / DB_FILENAME, server=url)
+
+
+def resolve_db_files(cli_value: str | None) -> DatabaseFiles:
+    """``--db`` first, then ``PHARMDESK_DB``, then the default file: a file or a server."""
+    value = cli_value or os.environ.get("PHARMDESK_DB")
+    if is_server_url(value):
+        assert value is not None
+        return server_files(value)
+    return DatabaseFiles(resolve_db_path(cli_value).absolute())
 
 
 def resolve_db_path(cli_value: str | None) -> Path:

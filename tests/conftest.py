@@ -21,14 +21,16 @@ import pytest
 from pharmdesk.clock import FixedClock
 from pharmdesk.controllers import api  # noqa: F401  (registers the operations)
 from pharmdesk.controllers.session import DeskSession, create_database, sign_in
-from pharmdesk.paths import DatabaseFiles
+from pharmdesk.paths import APP_NAME, DatabaseFiles, server_files
 from pharmdesk.store.vault import KdfParams
+from tests import pg_server
 
 ADMIN = "admin"
 ADMIN_PASSWORD = "correct horse staple battery 42"
 # Key slots store their own Argon2id cost. The shared test database uses a cheap one so
 # that hundreds of sign-ins stay fast; tests/unit/test_vault.py checks the real defaults.
 TEST_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
+DESK_DATA = "desk-data"
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +40,26 @@ def short_rekey_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     from pharmdesk.controllers import revocation
 
     monkeypatch.setattr(revocation, "REKEY_WAIT", 0.3)
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[pg_server.PgServer]:
+    """A PostgreSQL server for this test run (started once, stopped at the end).
+
+    Skipped only when PostgreSQL is not installed and the run does not require it
+    (CI sets PHARMDESK_REQUIRE_PG=1); a server that is installed but fails to start is
+    always an error.
+    """
+    try:
+        server = pg_server.start_server()
+    except pg_server.ServerUnavailable as exc:
+        if pg_server.required():
+            pytest.fail(f"{exc} ({pg_server.REQUIRE_ENV} is set)", pytrace=False)
+        pytest.skip(str(exc))
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    pg_server.stop_server(server)
 
 
 @pytest.fixture(scope="session")
@@ -57,14 +79,67 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFiles:
     return files
 
 
+@pytest.fixture(scope="session")
+def pg_template(pg: pg_server.PgServer, tmp_path_factory: pytest.TempPathFactory) -> DatabaseFiles:
+    """The same first database on the test server: a migrated template database (each
+    test's database is made from it) and its side files at this desk."""
+    pg_server.create_database(pg, pg_server.TEMPLATE)
+    folder = tmp_path_factory.mktemp("pg-template")
+    files = DatabaseFiles(folder / "pharmdesk.db", server=pg.url(pg_server.TEMPLATE))
+    create_database(
+        files,
+        admin=ADMIN,
+        full_name="Ada Admin",
+        password=ADMIN_PASSWORD,
+        branch_name="Lekki Branch",
+        clock=FixedClock(),
+        kdf=TEST_KDF,
+    )
+    return files
+
+
+@pytest.fixture(scope="session")
+def pg_databases(
+    pg: pg_server.PgServer, pg_template: DatabaseFiles
+) -> Iterator[pg_server.DatabaseSupply]:
+    """Fresh copies of the template database, made ahead while tests run."""
+    supply = pg_server.DatabaseSupply(pg)
+    yield supply
+    supply.close()
+
+
 @pytest.fixture
-def db_files(template_db: DatabaseFiles, tmp_path: Path) -> DatabaseFiles:
-    target = DatabaseFiles(tmp_path / "db" / "pharmdesk.db")
-    target.db.parent.mkdir()
-    for source, dest in zip(template_db.all_files(), target.all_files(), strict=True):
-        if source.exists():
-            shutil.copy2(source, dest)
-    return target
+def store() -> str:
+    """Which store the database fixtures make: single-PC SQLCipher unless a folder's
+    conftest runs its tests on both ("sqlcipher", "postgresql")."""
+    return "sqlcipher"
+
+
+def _copy_side_files(source: DatabaseFiles, target: DatabaseFiles) -> None:
+    target.db.parent.mkdir(parents=True)
+    for src, dest in zip(source.all_files(), target.all_files(), strict=True):
+        if src.exists():
+            shutil.copy2(src, dest)
+
+
+@pytest.fixture
+def db_files(store: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseFiles]:
+    if store == "sqlcipher":
+        template: DatabaseFiles = request.getfixturevalue("template_db")
+        target = DatabaseFiles(tmp_path / "db" / "pharmdesk.db")
+        _copy_side_files(template, target)
+        yield target
+        return
+    pg: pg_server.PgServer = request.getfixturevalue("pg")
+    pg_template: DatabaseFiles = request.getfixturevalue("pg_template")
+    databases: pg_server.DatabaseSupply = request.getfixturevalue("pg_databases")
+    name = databases.take()
+    # Where the command line looks for this server's side files when XDG_DATA_HOME is
+    # DESK_DATA under the test's folder (tests/cli).
+    target = server_files(pg.url(name), base=tmp_path / DESK_DATA / APP_NAME)
+    _copy_side_files(pg_template, target)
+    yield target
+    databases.give_back(name)
 
 
 @pytest.fixture

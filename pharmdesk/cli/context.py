@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pharmdesk.clock import Clock
-from pharmdesk.paths import DatabaseFiles, resolve_db_path
+from pharmdesk.paths import DatabaseFiles, resolve_db_files
 from pharmdesk.store.vault import KdfParams
 
 EXIT_OK = 0
@@ -49,7 +49,7 @@ class Context:
 
     @property
     def files(self) -> DatabaseFiles:
-        return DatabaseFiles(resolve_db_path(self.args.db).absolute())
+        return resolve_db_files(self.args.db)
 
     def emit(self, value: Any) -> None:
         self.out.write(json.dumps(value, ensure_ascii=False) + "\n")

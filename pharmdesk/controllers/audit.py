@@ -181,7 +181,8 @@ class _Sealer:
         ensure_state(conn)
         # Overwrite the old key in place and zero what it leaves behind (best effort:
         # the write-ahead log keeps the old page until its next checkpoint).
-        conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
         conn.execute(
             update(AuditState)
             .where(AuditState.id == 1)

@@ -22,7 +22,7 @@ from pharmdesk.clock import Clock
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.validation import Param
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store.engine import Database, open_engine
+from pharmdesk.store.engine import Database, open_store
 from pharmdesk.store.vault import KdfParams
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class JobRun:
         """A connection of the job's own (SQLCipher connections are used from one thread
         at a time, so a job in a worker thread never shares the window's). The schema is
         current: the sign-in upgraded it."""
-        return Database(self.files.db, open_engine(self.files.db, self.key))
+        return Database(self.files.db, open_store(self.files, self.key))
 
 
 JobHandler = Callable[[JobRun, dict[str, Any], Progress], Any]

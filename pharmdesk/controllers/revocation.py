@@ -30,7 +30,7 @@ from pharmdesk.store.engine import (
     KEY_BYTES,
     Database,
     DatabaseOpenError,
-    open_engine,
+    open_store,
 )
 from pharmdesk.store.rekey import Progress, rekey_database
 from pharmdesk.store.vault import Opened, Vault
@@ -50,7 +50,7 @@ def _no_progress(_done: int, _total: int) -> None:
 
 def open_database(files: DatabaseFiles, key: bytes) -> Database:
     """Open an unlocked database and bring its schema up to date."""
-    engine = open_engine(files.db, key)
+    engine = open_store(files, key)
     try:
         if migrate.needs_upgrade(engine):
             migrate.upgrade(engine)

@@ -55,7 +55,7 @@ from pharmdesk.errors import (
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import migrate
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
-from pharmdesk.store.engine import KEY_BYTES, Database, make_engine
+from pharmdesk.store.engine import KEY_BYTES, Database, new_engine
 from pharmdesk.store.rekey import Progress as RekeyProgress
 from pharmdesk.store.schema import AuditEntry, Staff
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault, normalize_recovery_key
@@ -432,6 +432,14 @@ class DeskSession:
 
 # -- sign-in ------------------------------------------------------------------------------
 def _require_files(files: DatabaseFiles) -> None:
+    if files.server is not None:
+        if not files.vault.exists():
+            raise PharmDeskError(
+                NOT_FOUND,
+                "This PC has no sign-in keys for this branch server yet: run 'pharmdesk "
+                "init' for it here (see the server guide), or check the server address.",
+            )
+        return
     if not files.db.exists() and not files.vault.exists():
         raise PharmDeskError(
             NOT_FOUND,
@@ -661,8 +669,13 @@ def create_database(
     seal = SealRoot(new_root(), 1)  # the first entry below is the first sealed one
     created: list[Any] = []
     try:
-        engine = make_engine(files.db, key)
+        engine = new_engine(files, key)
         created.append(engine)
+        if files.server is not None and migrate.current_revision(engine) is not None:
+            raise validation(
+                "This server database already holds a PharmDesk schema; nothing was changed.",
+                "db",
+            )
         migrate.upgrade(engine)
         db = Database(files.db, engine)
         with db.transaction() as tx:

@@ -240,7 +240,7 @@ def translate_db_error(exc: DBAPIError, folder: Path | None = None) -> PharmDesk
     storage = _storage_error(detail, folder)
     if storage is not None:
         return storage
-    if "locked" in detail or "busy" in detail:
+    if any(hint in detail for hint in ("locked", "busy", "lock timeout", "deadlock")):
         return PharmDeskError(
             DATABASE_ERROR,
             "The database is busy in another PharmDesk window. Nothing was saved; try again.",
@@ -278,7 +278,7 @@ class Database:
             with session.begin():
                 yield session
         except DBAPIError as exc:
-            corrupt = is_corruption(exc)
+            corrupt = self.engine.dialect.name == "sqlite" and is_corruption(exc)
             if not corrupt:
                 raise translate_db_error(exc, self.path.parent) from None
         finally:
@@ -311,6 +311,31 @@ def open_engine(path: Path, key: bytes) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+def new_engine(files: DatabaseFiles, key: bytes) -> Engine:
+    """The engine for a database about to be created: a new file, or a server's."""
+    if files.server is not None:
+        from pharmdesk.store.server import check_new_database, open_server_engine
+
+        engine = open_server_engine(files.server)
+        try:
+            check_new_database(engine, files.server)
+        except PharmDeskError:
+            engine.dispose()
+            raise
+        return engine
+    return make_engine(files.db, key)
+
+
+def open_store(files: DatabaseFiles, key: bytes) -> Engine:
+    """``open_engine`` for a file; in branch server mode, a connection to the server (the
+    data there needs no key: the server's logins guard it)."""
+    if files.server is not None:
+        from pharmdesk.store.server import open_server_engine
+
+        return open_server_engine(files.server)
+    return open_engine(files.db, key)
 
 
 def execute_pragma(engine: Engine, pragma: str) -> list[tuple[Any, ...]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 
@@ -44,7 +44,7 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except OperationalError:  # no table yet: a brand-new file
+        except (OperationalError, ProgrammingError):  # no table yet: a brand-new database
             return None
 
 

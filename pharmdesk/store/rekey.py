@@ -79,6 +79,12 @@ def rekey_database(
     step C), before WAL mode is restored. The caller must reopen the database with the new
     key afterwards: the engine's connection factory still holds the old one.
     """
+    if db.engine.dialect.name != "sqlite":
+        # Branch server mode: the server's data is not encrypted with this key (its
+        # logins guard it), so only the key slots change (``after_rekey``).
+        after_rekey()
+        progress(1, 1)
+        return True
     raw = db.engine.raw_connection()
     try:
         conn = raw.driver_connection

@@ -65,12 +65,14 @@ def test_call_without_params_uses_the_defaults(run: Run, db_arg: str):
     assert result.json == {"customers": [], "total": 0, "page": 1, "hasMore": False}
 
 
+@pytest.mark.single_pc("--db given as the file's path")
 def test_global_options_work_before_and_after_the_command(run: Run, db_files: DatabaseFiles):
     before = run(f"--db={db_files.db}", "call", "fetchCustomers")
     after = run("call", "fetchCustomers", "--db", str(db_files.db))
     assert before.code == after.code == 0
 
 
+@pytest.mark.single_pc("--db given as the file's path")
 def test_db_from_the_environment(run: Run, db_files: DatabaseFiles, monkeypatch):
     monkeypatch.setenv("PHARMDESK_DB", str(db_files.db))
     assert run("call", "fetchCustomers").code == 0
@@ -309,6 +311,7 @@ def test_batch_failed_sign_in_prints_one_error(run: Run, db_arg: str, monkeypatc
 
 
 # -- the window ------------------------------------------------------------------------------
+@pytest.mark.single_pc("the window opens on a file only")
 def test_no_command_opens_the_window(run: Run, db_arg: str, db_files, monkeypatch):
     opened: list[tuple[Path, bool]] = []
     import pharmdesk.ui.app as app
@@ -320,6 +323,15 @@ def test_no_command_opens_the_window(run: Run, db_arg: str, db_files, monkeypatc
     monkeypatch.setattr(app, "run_gui", fake_run_gui)
     assert run(db_arg).code == 0
     assert opened == [(db_files.db, False)]
+
+
+def test_the_window_is_not_opened_on_a_server(run: Run, monkeypatch):
+    import pharmdesk.ui.app as app
+
+    monkeypatch.setattr(app, "run_gui", lambda *_args: pytest.fail("the window opened"))
+    result = run("--db=postgresql://10.0.0.5/lekki")
+    assert result.code == cli.EXIT_USAGE
+    assert "does not open on a branch server" in result.err
 
 
 def test_demo_flag_opens_the_window_on_the_demo_database(run: Run, monkeypatch, tmp_path):
@@ -353,7 +365,7 @@ def test_without_the_window_module_a_clear_message(run: Run, monkeypatch):
 
 # -- a running batch obeys revocation ----------------------------------------------------------
 def test_a_running_batch_obeys_a_new_role_and_a_disable_from_its_next_line(
-    db_files: DatabaseFiles, db_arg: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    db_files: DatabaseFiles, db_arg: str, monkeypatch: pytest.MonkeyPatch, capsys: Any, store: str
 ) -> None:
     """API.md v3: the batch's session re-reads its person's staff row at every line."""
     admin = sign_in(db_files, ADMIN, ADMIN_PASSWORD, sleep=lambda _s: None)
@@ -372,7 +384,9 @@ def test_a_running_batch_obeys_a_new_role_and_a_disable_from_its_next_line(
         admin.call("setStaffRole", {"username": "ngozi", "role": "frontdesk"})
         yield json.dumps(audience) + "\n"
         yield json.dumps({"operation": "fetchCustomers", "params": {}}) + "\n"
-        assert admin.call("disableStaff", {"username": "ngozi"})["rekeyed"] is False
+        # The batch keeps the file open (its rekey waits); a server changes key slots only.
+        rekeyed = admin.call("disableStaff", {"username": "ngozi"})["rekeyed"]
+        assert rekeyed is (store == "postgresql")
         yield json.dumps({"operation": "fetchCustomers", "params": {}}) + "\n"
         yield json.dumps({"operation": "fetchCustomers", "params": {}}) + "\n"
 
@@ -394,7 +408,7 @@ def test_a_running_batch_obeys_a_new_role_and_a_disable_from_its_next_line(
     for answer in answers[3:]:
         assert answer["error"]["code"] == "AUTH_FAILED"
         assert "disabled" in answer["error"]["message"]
-    # The next sign-in (the database is free now) finishes the rekey.
-    assert Vault(db_files.vault).pending_rekey() is not None
+    # The next sign-in (the database is free now) finishes the file's rekey.
+    assert (Vault(db_files.vault).pending_rekey() is not None) is (store == "sqlcipher")
     sign_in(db_files, ADMIN, ADMIN_PASSWORD, sleep=lambda _s: None).close()
     assert Vault(db_files.vault).pending_rekey() is None

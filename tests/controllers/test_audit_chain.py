@@ -32,7 +32,7 @@ def test_untouched_chain_verifies(admin: DeskSession) -> None:
 @pytest.mark.parametrize(
     "tamper",
     [
-        "UPDATE audit_entry SET user = 'someone' WHERE action = 'view'",
+        "UPDATE audit_entry SET \"user\" = 'someone' WHERE action = 'view'",
         "UPDATE audit_entry SET detail = '{}' WHERE action = 'list'",
         "UPDATE audit_entry SET at = '2020-01-01 00:00:00' WHERE id = 2",
         "DELETE FROM audit_entry WHERE action = 'view'",

@@ -25,6 +25,8 @@ from pharmdesk.store import backup
 from pharmdesk.store.backup import copy as backup_copy
 from pharmdesk.store.schema import AuditEntry
 
+pytestmark = pytest.mark.single_pc("backup files copy the SQLCipher file")
+
 KEEP = {"daily": 7, "weekly": 4, "monthly": 12}
 
 

@@ -85,6 +85,7 @@ def test_a_front_desk_person_cannot_back_up_through_any_path(
     assert frontdesk.may("dueBackup") and frontdesk.may("getBackupStatus")
 
 
+@pytest.mark.single_pc("a backup file of the SQLCipher file")
 def test_a_pharmacist_backs_up_but_does_not_restore(
     pharmacist: DeskSession, tmp_path: Path
 ) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from pharmdesk.controllers import segments
 from pharmdesk.controllers.session import DeskSession
 from tests.controllers.test_segments import TODAY, new_customer, new_plan, subscribe
+
+pytestmark = pytest.mark.single_pc("SQLite's query plans (PostgreSQL's: tests/server)")
 
 
 def _plans(desk: DeskSession, run: Any, marker: str) -> list[str]:

@@ -208,6 +208,7 @@ def test_every_lock_wraps_with_a_fresh_salt(quick: QuickUnlock, login: Login) ->
     assert quick.unlock(PIN).staff.username == ADMIN
 
 
+@pytest.mark.single_pc("the SQLCipher key in memory")
 def test_the_plain_key_is_not_reachable_from_anything_locked(
     quick: QuickUnlock, login: Login
 ) -> None:
@@ -390,6 +391,7 @@ def test_a_password_reset_while_locked_ends_the_pin(
     assert len(entries(admin, "signIn")) == before  # nothing written for the refused unlock
 
 
+@pytest.mark.single_pc("the PIN wraps the SQLCipher key")
 def test_a_database_with_another_key_is_not_opened(
     quick: QuickUnlock, login: Login, db_files: DatabaseFiles, tmp_path: Path
 ) -> None:

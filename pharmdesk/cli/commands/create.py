@@ -16,7 +16,7 @@ def cmd_init(ctx: Context) -> int:
     files = ctx.files
     if files.exists():
         raise validation(
-            f"A PharmDesk database already exists at {files.db}; nothing was changed.", "db"
+            f"A PharmDesk database already exists at {files.where}; nothing was changed.", "db"
         )
     admin = ctx.args.admin
     password = ask_password(ctx, admin, confirm=True)
@@ -32,7 +32,7 @@ def cmd_init(ctx: Context) -> int:
     ctx.emit(
         {
             "success": True,
-            "database": str(files.db),
+            "database": files.where,
             "admin": admin.strip().lower(),
             "recoveryKey": recovery,
             "notice": "Write down the recovery key now and keep it somewhere safe, away from "

@@ -18,7 +18,8 @@ Triggers keep it in step with the customer table in the same transaction as ever
 write, however the write is made (operations, demo bulk load, later migrations).
 Contentless (the text lives in ``customer``), deleted with FTS5's ``'delete'`` command
 and the old values, which works on every SQLite with FTS5 (``contentless_delete``
-needs 3.43). SQLite only: other databases search with the LIKE conditions instead.
+needs 3.43). SQLite only: PostgreSQL searches with the LIKE conditions themselves,
+through pg_trgm GIN indexes on the name key and the phone digits (below).
 
 Note for later migrations: rebuilding the customer table (Alembic batch mode) drops
 these triggers; such a migration must create them again (``TRIGGERS`` below).
@@ -71,8 +72,23 @@ TRIGGERS = (
 )
 
 
+# On PostgreSQL (branch server mode) the LIKE conditions themselves are the search: the
+# pg_trgm GIN indexes below answer ``LIKE '%fragment%'`` on the name key and the phone
+# digits, kept in step by the server like any index.
+PG_INDEXES = {
+    "ix_customer_name_trgm": "name_key",
+    "ix_customer_phone_trgm": "phone_search",
+}
+
+
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for name, column in PG_INDEXES.items():
+            op.execute(f"CREATE INDEX {name} ON customer USING gin ({column} gin_trgm_ops)")
+        return
+    if dialect != "sqlite":
         return
     op.execute(
         "CREATE VIRTUAL TABLE customer_search USING fts5("
@@ -87,7 +103,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        for name in PG_INDEXES:
+            op.execute(f"DROP INDEX IF EXISTS {name}")
+        return
+    if dialect != "sqlite":
         return
     for name in ("customer_search_insert", "customer_search_update", "customer_search_delete"):
         op.execute(f"DROP TRIGGER IF EXISTS {name}")

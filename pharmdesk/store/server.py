@@ -1,0 +1,126 @@
+"""The store on a branch server: PostgreSQL through SQLAlchemy's psycopg 3 dialect.
+
+``--db`` / ``PHARMDESK_DB`` name a server with a ``postgresql://`` URL (libpq's own
+parameters such as ``sslmode`` allowed; the password from ``PGPASSWORD`` or ``~/.pgpass``).
+The schema is the one Alembic chain of single-PC mode.
+
+Every transaction starts by taking one transaction-level advisory lock, the counterpart
+of SQLite's ``BEGIN IMMEDIATE`` in single-PC mode: operations of several desks run one
+after another, so a version check and its update, and the audit chain's head and the
+entry appended after it, are never interleaved with another desk's. The lock is released
+by the commit or rollback (also when a desk's connection drops).
+
+psycopg is imported only here, only when a server URL is opened: single-PC mode never
+loads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
+
+from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
+from pharmdesk.paths import server_where
+
+# pg_advisory_xact_lock's key for "a PharmDesk transaction" (any fixed 64-bit number;
+# the locks are per database, so databases on one server do not wait for each other).
+TRANSACTION_LOCK = 0x5048_4152_4D44_534B  # "PHARMDSK"
+CONNECT_TIMEOUT_SECONDS = 10
+LOCK_TIMEOUT = "15s"  # as long as single-PC mode waits for SQLite's write lock
+
+SERVER_UNREACHABLE = (
+    "The branch server could not be reached ({where}). Check that the server PC is on "
+    "and connected to the network, and that the address is right; nothing was changed."
+)
+SERVER_REFUSED = (
+    "The branch server refused the connection ({where}): the login or its password was "
+    "not accepted, or the database does not exist. Ask your IT contact; nothing was changed."
+)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """``postgresql://...`` as SQLAlchemy's psycopg 3 URL."""
+    _scheme, _sep, rest = url.partition("://")
+    return f"postgresql+psycopg://{rest}"
+
+
+def describe(url: str) -> str:
+    """Host, port and database of a URL, for messages (never the password)."""
+    return server_where(url)
+
+
+def make_server_engine(url: str) -> Engine:
+    engine = create_engine(
+        sqlalchemy_url(url),
+        # Bound values are patient data: never in log lines or exception text.
+        hide_parameters=True,
+        logging_name="pharmdesk",
+        pool_pre_ping=True,
+        pool_size=2,
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "application_name": "PharmDesk",
+            "options": f"-c lock_timeout={LOCK_TIMEOUT} -c TimeZone=UTC",
+        },
+    )
+
+    @event.listens_for(engine, "begin")
+    def _one_at_a_time(conn: Any) -> None:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({TRANSACTION_LOCK})")
+
+    return engine
+
+
+def open_server_engine(url: str) -> Engine:
+    """Connect once to check the server answers; a clear error when it does not."""
+    engine = make_server_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        engine.dispose()
+        raise connection_error(exc, url) from None
+    return engine
+
+
+# Text compares and sorts byte by byte, as in SQLite: paging orders and name-key ranges
+# are the same on both stores. glibc's C.UTF-8 sorts by code point, which is the same.
+BYTE_ORDER_COLLATIONS = ("c", "posix", "c.utf-8", "c.utf8")
+MIN_SERVER_VERSION = 130000  # pg_trgm is a trusted extension from 13 on
+
+
+def check_new_database(engine: Engine, url: str) -> None:
+    """Refuse a server database PharmDesk could not give the same answers on."""
+    with engine.connect() as conn:
+        version = int(conn.execute(text("SHOW server_version_num")).scalar_one())
+        collate, ctype = conn.execute(
+            text("SELECT datcollate, datctype FROM pg_database WHERE datname = current_database()")
+        ).one()
+    if version < MIN_SERVER_VERSION:
+        raise PharmDeskError(
+            DATABASE_ERROR,
+            f"The branch server ({describe(url)}) runs PostgreSQL {version // 10000}; "
+            "PharmDesk needs PostgreSQL 13 or newer. Nothing was changed.",
+        )
+    if str(collate).lower() not in BYTE_ORDER_COLLATIONS or str(ctype).lower() not in (
+        BYTE_ORDER_COLLATIONS
+    ):
+        raise PharmDeskError(
+            DATABASE_ERROR,
+            f"The server database ({describe(url)}) sorts text by the language rules "
+            f"'{collate}'; PharmDesk needs a database created with LC_COLLATE and "
+            "LC_CTYPE 'C' (or 'C.UTF-8'), so that lists sort the same on every PC. "
+            "Create it with: CREATE DATABASE name TEMPLATE template0 ENCODING 'UTF8' "
+            "LC_COLLATE 'C' LC_CTYPE 'C'. Nothing was changed.",
+        )
+
+
+def connection_error(exc: DBAPIError, url: str) -> PharmDeskError:
+    detail = str(getattr(exc, "orig", exc)).lower()
+    where = describe(url)
+    refused = ("password", "authentication", "does not exist", "role", "no pg_hba")
+    if any(hint in detail for hint in refused):
+        return PharmDeskError(DATABASE_ERROR, SERVER_REFUSED.format(where=where))
+    return PharmDeskError(DATABASE_ERROR, SERVER_UNREACHABLE.format(where=where))

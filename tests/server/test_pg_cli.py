@@ -1,0 +1,40 @@
+"""``pharmdesk init`` and ``pharmdesk call`` against a branch server, as a real process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests import pg_server
+from tests.cli.conftest import run_process, subprocess_env
+from tests.conftest import ADMIN, ADMIN_PASSWORD
+
+
+def test_init_then_call_through_a_server_url(pg: pg_server.PgServer, tmp_path: Path) -> None:
+    pg_server.create_database(pg, "cli_init")
+    env = subprocess_env(PHARMDESK_DB=pg.url("cli_init"), XDG_DATA_HOME=str(tmp_path))
+    created = run_process("init", "--admin", ADMIN, "--branch-name", "Lekki", env=env)
+    assert created.returncode == 0, created.stderr
+    answer = json.loads(created.stdout)
+    assert answer["success"] is True
+    assert answer["database"].endswith("/cli_init")
+    assert answer["recoveryKey"]
+    # This desk's sign-in keys for the server sit in its own data folder.
+    assert list((tmp_path / "PharmDesk" / "servers").glob("*/pharmdesk.db.vault"))
+
+    again = run_process("init", "--admin", ADMIN, env=env)
+    assert again.returncode != 0
+    assert json.loads(again.stdout)["error"]["code"] == "VALIDATION_ERROR"
+
+    customer = {"name": "Chioma Eze", "phone": "08031234567"}
+    added = run_process("call", "addProviderCustomer", json.dumps(customer), env=env)
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["customerId"] == "CUST-1"
+    found = run_process("call", "fetchCustomers", '{"search": "1234"}', env=env)
+    assert json.loads(found.stdout)["total"] == 1
+    verified = run_process("audit", "verify", env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    wrong = run_process("call", "fetchCustomers", env={**env, "PHARMDESK_PASSWORD": "nope"})
+    assert json.loads(wrong.stdout)["error"]["code"] == "AUTH_FAILED"
+    assert ADMIN_PASSWORD not in wrong.stdout + wrong.stderr
