@@ -163,4 +163,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help=f"read the recovery key from FILE (else ${RECOVERY_KEY_ENV}, else a prompt)",
     )
+
+    server_cmd = command(
+        "server",
+        "branch server TLS: 'certs' on the server PC (a branch CA and the server's "
+        "certificate), 'join' at a desk (keep the branch CA, check the secure connection)",
+    )
+    server_cmd.add_argument("action", choices=["certs", "join"])
+    server_cmd.add_argument(
+        "--host",
+        action="append",
+        metavar="NAME",
+        help="certs: a name or address desks use for the server (repeat for each)",
+    )
+    server_cmd.add_argument(
+        "--folder", metavar="DIR", help="certs: where the branch CA is kept (made once, reused)"
+    )
+    server_cmd.add_argument(
+        "--data-dir", metavar="DIR", help="certs: the PostgreSQL data folder to set up for TLS"
+    )
+    server_cmd.add_argument("--branch-name", metavar="TEXT", help="certs: the branch's name")
+    server_cmd.add_argument("--ca", metavar="FILE", help="join: the branch CA (branch-ca.crt)")
+    server_cmd.add_argument(
+        "--fingerprint", metavar="HEX", help="join: the CA fingerprint the server printed"
+    )
     return parser

@@ -16,13 +16,16 @@ loads it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
-from pharmdesk.paths import server_where
+from pharmdesk.paths import server_files, server_where
+from pharmdesk.store import tls
 
 # pg_advisory_xact_lock's key for "a PharmDesk transaction" (any fixed 64-bit number;
 # the locks are per database, so databases on one server do not wait for each other).
@@ -51,9 +54,23 @@ def describe(url: str) -> str:
     return server_where(url)
 
 
+def pinned_ca(url: str) -> Path:
+    """Where this desk keeps the branch CA it was joined with (``pharmdesk server join``)."""
+    return server_files(url).db.parent / tls.CA_CERT
+
+
+def connection_url(url: str) -> str:
+    """``url`` as this desk dials it: checked against the pinned branch CA
+    (``sslmode=verify-full``) once the desk was joined, unless the URL says otherwise."""
+    pinned = pinned_ca(url)
+    if pinned.exists() and "sslmode" not in dict(parse_qsl(urlsplit(url).query)):
+        return tls.desk_url(url, pinned)
+    return url
+
+
 def make_server_engine(url: str) -> Engine:
     engine = create_engine(
-        sqlalchemy_url(url),
+        sqlalchemy_url(connection_url(url)),
         # Bound values are patient data: never in log lines or exception text.
         hide_parameters=True,
         logging_name="pharmdesk",
@@ -120,6 +137,9 @@ def check_new_database(engine: Engine, url: str) -> None:
 def connection_error(exc: DBAPIError, url: str) -> PharmDeskError:
     detail = str(getattr(exc, "orig", exc)).lower()
     where = describe(url)
+    about_tls = tls.explain_connect_error(detail)
+    if about_tls is not None:
+        return PharmDeskError(DATABASE_ERROR, f"{about_tls} ({where}; nothing was changed)")
     refused = ("password", "authentication", "does not exist", "role", "no pg_hba")
     if any(hint in detail for hint in refused):
         return PharmDeskError(DATABASE_ERROR, SERVER_REFUSED.format(where=where))

@@ -4,6 +4,7 @@ certificate that does not name the host dialled; the server refuses plaintext.""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +14,9 @@ import pytest
 from cryptography import x509
 
 from pharmdesk.errors import PharmDeskError
-from pharmdesk.server import tls
+from pharmdesk.store import tls
 from tests import pg_server
+from tests.cli.conftest import run_process, subprocess_env
 
 DESK = "desk_tls"
 DESK_PASSWORD = "a branch desk password 2026"
@@ -165,3 +167,64 @@ def test_the_hba_block_goes_first_and_is_replaced_not_repeated() -> None:
     lines = once.splitlines()
     assert lines[0] == "local all all trust" and lines[1] == tls.HBA_BEGIN
     assert lines[-1] == "host all all 127.0.0.1/32 scram-sha-256"
+
+
+# -- the commands: pharmdesk server certs / server join, as real processes ----------------
+def _desk_env(tmp_path: Path) -> dict[str, str]:
+    return subprocess_env(XDG_DATA_HOME=str(tmp_path / "desk"), PGPASSWORD=DESK_PASSWORD)
+
+
+def _plain_url(server: pg_server.PgServer) -> str:
+    return f"postgresql://{DESK}@127.0.0.1:{server.port}/postgres"
+
+
+def test_certs_then_join_then_every_connection_is_verified(tmp_path: Path) -> None:
+    server = _start()
+    try:
+        made = run_process(
+            "server", "certs", "--host", "localhost", "--host", "127.0.0.1",
+            "--folder", str(tmp_path / "ca"), "--data-dir", str(server.data),
+            "--branch-name", "Lekki Branch",
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        answer = json.loads(made.stdout)
+        assert answer["newCa"] is True and answer["hosts"] == ["localhost", "127.0.0.1"]
+        assert "pharmdesk server join" in made.stderr
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {DESK} LOGIN PASSWORD '{DESK_PASSWORD}'")
+        _reload(server)
+
+        joined = run_process(
+            "server", "join", "--db", _plain_url(server), "--ca", answer["caCertificate"],
+            "--fingerprint", answer["caFingerprint"].lower(), env=_desk_env(tmp_path),
+        )  # fmt: skip
+        assert joined.returncode == 0, joined.stdout + joined.stderr
+        assert json.loads(joined.stdout)["connection"] == "ok"
+        # From now on this desk dials that server with verify-full against the pin.
+        pins = list((tmp_path / "desk" / "PharmDesk" / "servers").glob(f"*/{tls.CA_CERT}"))
+        assert len(pins) == 1
+    finally:
+        pg_server.stop_server(server)
+
+
+def test_join_refuses_a_wrong_fingerprint_and_an_impostor(
+    branch: tuple, impostor: tuple, tmp_path: Path
+) -> None:
+    _server, certs = branch
+    other, _other_certs = impostor
+    servers = tmp_path / "desk" / "PharmDesk" / "servers"
+    wrong = run_process(
+        "server", "join", "--db", _plain_url(other), "--ca", str(certs.ca_cert),
+        "--fingerprint", "AB:" * 31 + "AB", env=_desk_env(tmp_path),
+    )  # fmt: skip
+    assert wrong.returncode == 1
+    assert json.loads(wrong.stdout)["error"]["field"] == "fingerprint"
+    assert not list(servers.glob(f"*/{tls.CA_CERT}"))
+
+    impostor_join = run_process(
+        "server", "join", "--db", _plain_url(other), "--ca", str(certs.ca_cert),
+        "--fingerprint", certs.fingerprint, env=_desk_env(tmp_path),
+    )  # fmt: skip
+    assert impostor_join.returncode == 1
+    assert "not from your branch's CA" in json.loads(impostor_join.stdout)["error"]["message"]
+    assert not list(servers.glob(f"*/{tls.CA_CERT}"))  # no pin that does not work is kept

@@ -11,6 +11,7 @@ from pharmdesk.cli.commands.create import cmd_demo, cmd_init
 from pharmdesk.cli.commands.import_file import cmd_import
 from pharmdesk.cli.commands.recover import cmd_recover
 from pharmdesk.cli.commands.self_test import cmd_self_test
+from pharmdesk.cli.commands.server import cmd_server
 from pharmdesk.cli.context import Context
 
 COMMANDS: dict[str, Callable[[Context], int]] = {
@@ -23,4 +24,5 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "import": cmd_import,
     "self-test": cmd_self_test,
     "recover": cmd_recover,
+    "server": cmd_server,
 }
