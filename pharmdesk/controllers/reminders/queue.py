@@ -64,10 +64,15 @@ _INSERT_COLUMNS = (
     "customer_id", "purpose", "channel", "due_date", "phone", "language", "body",
     "status", "attempts", "created_at", "created_by",
 )  # fmt: skip
-_INSERT_SQL = (
-    f"INSERT INTO {OutboxMessage.__tablename__} ({', '.join(_INSERT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
-)
+
+
+def _insert_sql(conn: Connection) -> str:
+    """The batch insert in the driver's own placeholder style (SQLite ``?``, psycopg ``%s``)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return (
+        f"INSERT INTO {OutboxMessage.__tablename__} ({', '.join(_INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})"
+    )
 
 
 def _stored(column: Any, conn: Connection) -> Callable[[Any], Any]:
@@ -147,7 +152,7 @@ def queue_reminders(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         # per-row parameter processing would be a third of the operation's time.
         # This transaction is the only writer, so the new ids follow the highest one.
         before = int(conn.scalar(select(func.max(OutboxMessage.id))) or 0)
-        conn.exec_driver_sql(_INSERT_SQL, rows)
+        conn.exec_driver_sql(_insert_sql(conn), rows)
         first_id, last_id = before + 1, int(conn.scalar(select(func.max(OutboxMessage.id))) or 0)
     answer = {
         "queued": len(rows),
