@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import PharmDeskError
@@ -30,6 +30,14 @@ WRONG = """
         WHERE s.customer_id = c.id AND s.status = 'active'
     ), '')
 """
+
+
+def _triggers(conn: Any) -> list[str]:
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    return [name for (name,) in conn.execute(text(query))]
 
 
 def _wrong(desk: DeskSession) -> list[Any]:
@@ -191,15 +199,16 @@ def test_the_migration_fills_it_in_and_goes_down_and_up(admin: DeskSession) -> N
         config.attributes["connection"] = conn
         command.downgrade(config, "0007")
     with engine.begin() as conn:
-        columns = [row[1] for row in conn.execute(text("PRAGMA table_info(customer)"))]
+        columns = [c["name"] for c in inspect(conn).get_columns("customer")]
         assert "first_refill" not in columns
-        triggers = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
-        assert not [t for (t,) in triggers if "first_refill" in t]
+        assert not [t for t in _triggers(conn) if "first_refill" in t]
     migrate.upgrade(engine)
     assert _wrong(admin) == []
     with engine.connect() as conn:
         filled = conn.execute(text("SELECT count(*) FROM customer WHERE first_refill IS NOT NULL"))
         assert filled.scalar_one() == 8
+    with engine.connect() as conn:
+        assert [t for t in _triggers(conn) if "first_refill" in t]
     branch.add_customer()
     branch.enroll(branch.customers[-1])  # the triggers are back
     assert _wrong(admin) == []

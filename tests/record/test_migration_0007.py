@@ -3,6 +3,7 @@ again on a database with customers in it: no table rebuilt, the search triggers 
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
@@ -19,6 +20,7 @@ def _names(conn, kind: str) -> set[str]:  # type: ignore[no-untyped-def]
     )
 
 
+@pytest.mark.single_pc("SQLite's search triggers are what it checks")
 def test_down_to_0006_and_up_again(admin: DeskSession) -> None:
     cid = customer(admin, "Ada Obi", "08031230001", allergies=["Penicillin"])
     other = customer(admin, "Ben Obi", "08031230002")
