@@ -210,7 +210,7 @@ class RecordPanel(QWidget):
         dialog = ReasonDialog(
             "Remove relationship",
             f"Remove {relationship_text(rel, self.region)}?",
-            "&Remove",
+            "Re&move",
             lambda reason: self.desk.call(
                 "removeRelationship", {"relationshipId": rel_id, "reason": reason}
             ),
