@@ -244,12 +244,13 @@ class ProfileDialog(QDialog):
 
         self.phone_text = national_phone(d["phone"], self.region)
         phone_row = QHBoxLayout()
-        phone_label = plain_label(f"Phone: {self.phone_text}")
+        phone_label = plain_label(f"Phone: {self.phone_text or '—'}")
         phone_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_phone = QPushButton("Copy")
         self.copy_phone.setObjectName("copyPhone")
         self.copy_phone.setToolTip("Copy the phone number")
         self.copy_phone.clicked.connect(self._copy_phone)
+        self.copy_phone.setEnabled(bool(self.phone_text))  # an erased record has none
         phone_row.addWidget(phone_label)
         phone_row.addWidget(self.copy_phone)
         phone_row.addStretch(1)

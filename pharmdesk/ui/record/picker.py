@@ -30,7 +30,7 @@ class CustomerPicker(QWidget):
         self.search.setObjectName("pickerSearch")
         self.search.setPlaceholderText("Name, phone or CUST-id")
         self.search.setAccessibleName("Find customer")
-        self.find_button = QPushButton("&Find")
+        self.find_button = QPushButton("Fin&d")
         self.find_button.setObjectName("pickerFind")
         self.find_button.setAutoDefault(False)
         self.results = QComboBox()

@@ -118,7 +118,7 @@ class RecordPanel(QWidget):
         self.payer_label = plain_label(text, "payerLine")
         self.payer_label.setProperty("state", "expired" if expired else "ok")
         payer_row.addWidget(self.payer_label, 1)
-        self.payer_button = self._button("Set &payer…", "setPayer", writable, self.set_payer)
+        self.payer_button = self._button("Set pa&yer…", "setPayer", writable, self.set_payer)
         payer_row.addWidget(self.payer_button)
         layout.addLayout(payer_row)
 
@@ -154,7 +154,7 @@ class RecordPanel(QWidget):
                 1,
             )
             if merge["undoable"] and desk.may("undoMerge"):
-                undo = QPushButton("&Undo merge…")
+                undo = QPushButton("Undo mer&ge…")
                 undo.setObjectName("undoMerge")
                 undo.clicked.connect(lambda _c=False, m=merge: self.undo_merge(m))
                 merge_row.addWidget(undo)
@@ -162,7 +162,7 @@ class RecordPanel(QWidget):
 
         actions = QHBoxLayout()
         self.add_button = self._button(
-            "Add &relationship…", "addRelationship", writable, self.add_relationship
+            "Add relations&hip…", "addRelationship", writable, self.add_relationship
         )
         actions.addWidget(self.add_button)
         actions.addStretch(1)
@@ -170,7 +170,7 @@ class RecordPanel(QWidget):
             "&Merge a duplicate…", "mergeCustomers", writable, self.choose_duplicate
         )
         self.report_button = self._button(
-            "Access &report…", "getAccessReport", True, self.access_report
+            "Access repor&t…", "getAccessReport", True, self.access_report
         )
         self.erase_button = self._button(
             "Erase…", "eraseCustomer", not details.get("erased"), self.erase
@@ -210,7 +210,7 @@ class RecordPanel(QWidget):
         dialog = ReasonDialog(
             "Remove relationship",
             f"Remove {relationship_text(rel, self.region)}?",
-            "&Remove",
+            "Re&move",
             lambda reason: self.desk.call(
                 "removeRelationship", {"relationshipId": rel_id, "reason": reason}
             ),

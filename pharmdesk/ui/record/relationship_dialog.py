@@ -83,7 +83,7 @@ class RelationshipDialog(FormDialog):
         form.addRow("Customer", plain_label(f"{details['name']} ({details['id']})"))
         form.addRow("Who", who)
         form.addRow("Find", self.picker)
-        form.addRow("N&ame", self.name)
+        form.addRow("Na&me", self.name)
         form.addRow("P&hone", self.phone)
         form.addRow("They are the customer's", self.kind)
         form.addRow("", self.can_collect)
