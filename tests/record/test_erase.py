@@ -95,8 +95,9 @@ def test_erasure_leaves_no_trace_and_the_chain_verifies(
             "consentMethod": "verbal",
         },
     )
-    # the scan can see the values before the erasure (it reads real pages)
-    assert len(found(plaintext(admin.key, db_files.db), _values())) == len(_values())
+    on_file = db_files.server is None  # on a server, its disk's encryption is the at-rest part
+    if on_file:  # the scan can see the values before the erasure (it reads real pages)
+        assert len(found(plaintext(admin.key, db_files.db), _values())) == len(_values())
 
     answer = admin.call("eraseCustomer", {"customerId": cid, "reason": "Customer's request"})
     assert answer["success"] is True and answer["erasedIds"] == [cid]
@@ -127,11 +128,11 @@ def test_erasure_leaves_no_trace_and_the_chain_verifies(
     assert views[0]["detail"]["redacted"][0]["reason"] == "erasure"
     assert views[0]["detail"]["changes"]["address"] == {"old": "[erased]", "new": "[erased]"}
 
-    # the pages of the file, decrypted (free pages and the WAL too), hold none of it
-    assert found(plaintext(admin.key, db_files.db), _values()) == []
-    key = admin.key
-    admin.close()
-    assert found(plaintext(key, db_files.db), _values()) == []
+    if on_file:  # the pages of the file, decrypted (free pages and the WAL too), hold none
+        assert found(plaintext(admin.key, db_files.db), _values()) == []
+        key = admin.key
+        admin.close()
+        assert found(plaintext(key, db_files.db), _values()) == []
 
 
 def test_erase_errors(admin: DeskSession, pharmacist: DeskSession) -> None:

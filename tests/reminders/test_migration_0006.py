@@ -3,6 +3,7 @@ the who and when of each earlier change, and adds the language (English) to ever
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from sqlalchemy import text
 
@@ -11,6 +12,7 @@ from pharmdesk.store import migrate
 from tests.reminders.test_consent import current
 
 
+@pytest.mark.single_pc("migration 0006 on a file branches had before the server existed")
 def test_marketing_consent_is_carried_over_per_channel(admin: DeskSession, clock) -> None:
     agreed = admin.call(
         "addProviderCustomer", {"name": "Ada Obi", "phone": "08031230001", "marketingConsent": True}

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pharmdesk.controllers.reminders.outbox import INTERRUPTED
 from pharmdesk.controllers.reminders.sending import apply_modem_events, make_sender, send_outbox
 from pharmdesk.controllers.session import DeskSession
@@ -82,6 +84,7 @@ def child(db: DatabaseFiles, log: Path, hang: bool) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.single_pc("the killed child process signs in to the file")
 def test_killed_mid_send_nobody_gets_a_text_twice(
     admin: DeskSession, db_files: DatabaseFiles, tmp_path: Path, clock
 ) -> None:

@@ -221,6 +221,7 @@ def _record_screens(desk: DeskContext, window: Any, customer: str) -> None:
     shown(AccessReportDialog(desk, details, window), "access report")
     shown(EraseDialog(desk, details, window), "erase")
 
+
 def _duplicate_screens(desk: DeskContext, window: Any) -> None:
     """Customers ▸ Find duplicates… after its scan, a pair chosen."""
     import time
