@@ -76,7 +76,7 @@ def test_the_window_answers_while_a_slow_provider_sends(
     assert not panel.send_button.isEnabled()
     # While the provider takes its time, staff keep working in the same window: the
     # filter changes, and the table is read again from the database.
-    qtbot.waitUntil(lambda: len(provider.received) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: panel.send_progress.value() == 1, timeout=5000)
     panel.status.setCurrentIndex(panel.status.findData("sent"))
     assert [m["id"] for m in panel.model._rows] == ["MSG-1"]
     assert panel.send_progress.value() == 1
@@ -187,3 +187,16 @@ def test_a_silent_modem_times_out_in_the_worker_not_the_window(
     assert "did not answer" in panel.result.text() and "1 will be tried again" in (
         panel.result.text()
     )
+
+
+def test_quitting_mid_send_records_the_message_in_hand_first(
+    qtbot, panel: OutboxPanel, provider: FakeGateway
+) -> None:
+    queue(panel, provider, 2)
+    qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    run = panel.sending
+    assert run is not None and run.job is not None
+    run.shutdown()  # what the application's aboutToQuit does
+    assert not run.running and run.job is None
+    assert statuses(panel.desk) == [("sent", False, 1), ("queued", False, 0)]
+    assert len(provider.received) == 1
