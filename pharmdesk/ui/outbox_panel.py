@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.controllers.reminders.sending import make_sender
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.senders.base import Sender
 from pharmdesk.store.files import write_file_atomic
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import local_date
@@ -243,8 +244,11 @@ class OutboxPanel(QWidget):
         if self.is_sending or self.desk.session is None:
             return
         sender = make_sender(self.desk.settings())
-        if sender is None:
-            return
+        if sender is not None:
+            self.start_sending(sender)
+
+    def start_sending(self, sender: Sender) -> None:
+        """Start a send run of the queued SMS through ``sender``."""
         waiting = self._call("listOutbox", {"status": "queued", "channel": "sms", "limit": 1})
         if waiting is None:
             sender.close()

@@ -17,10 +17,11 @@ customer", and is never resent by itself). After a sign-out it is left to that e
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from pharmdesk.controllers.reminders.sending import (
@@ -115,10 +116,16 @@ class SendingRun(QObject):
         self.summary.cancelled = True
 
     def shutdown(self) -> None:
-        """The application is quitting: let the message in hand finish, then stop."""
+        """The application is quitting: let the message in hand finish and be recorded,
+        then stop. Events are processed meanwhile: the worker's answer reaches this
+        thread as an event, and the worker thread ends only after it."""
         self.cancel()
-        if self.job is not None:
-            self.job.wait(WAIT_ON_QUIT_MS)
+        deadline = time.monotonic() + WAIT_ON_QUIT_MS / 1000
+        while self.job is not None and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            job = self.job
+            if job is not None:
+                job.wait(50)
 
     # -- the steps ---------------------------------------------------------------------------
     def _next(self) -> None:

@@ -76,7 +76,7 @@ def test_the_window_answers_while_a_slow_provider_sends(
     assert not panel.send_button.isEnabled()
     # While the provider takes its time, staff keep working in the same window: the
     # filter changes, and the table is read again from the database.
-    qtbot.waitUntil(lambda: len(provider.received) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: panel.send_progress.value() == 1, timeout=5000)
     panel.status.setCurrentIndex(panel.status.findData("sent"))
     assert [m["id"] for m in panel.model._rows] == ["MSG-1"]
     assert panel.send_progress.value() == 1
@@ -147,4 +147,56 @@ def test_a_sign_out_mid_send_leaves_the_message_for_staff_to_check(
     # The claim stays: after ten minutes it becomes failed, "check with the customer",
     # and it is never sent again by itself.
     assert statuses(desk) == [("queued", True, 1)]
+    assert len(provider.received) == 1
+
+
+def test_a_silent_modem_times_out_in_the_worker_not_the_window(
+    qtbot, panel: OutboxPanel, provider: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GSM modem on a real pseudo-terminal that never answers: the send waits for its
+    timeout in the worker, the window's event loop keeps running, and the message waits
+    in the queue for its retry."""
+    from pharmdesk.senders.modem import GsmModem
+    from pharmdesk.ui import outbox_panel
+    from tests.reminders.modem_sim import ModemSimulator
+
+    queue(panel, provider, 1)
+    sim = ModemSimulator()
+    sim.mode = "silent"
+    try:
+        monkeypatch.setattr(
+            outbox_panel, "make_sender", lambda _settings: GsmModem(sim.port, timeout=1.5)
+        )
+        ticks: list[float] = []
+        timer = QTimer()
+        timer.setInterval(50)
+        timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+        timer.start()
+        started = time.monotonic()
+        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+        assert time.monotonic() - started < 0.5
+        with qtbot.waitSignal(panel.sending.finished, timeout=15000):
+            pass
+        timer.stop()
+    finally:
+        sim.close()
+    gaps = [b - a for a, b in zip([started, *ticks], ticks, strict=False)]
+    assert time.monotonic() - started >= 1.5 and max(gaps) < 0.6, max(gaps)
+    assert sim.commands[:1] == ["AT"]  # it was asked, and never answered
+    assert statuses(panel.desk) == [("queued", False, 1)]
+    assert "did not answer" in panel.result.text() and "1 will be tried again" in (
+        panel.result.text()
+    )
+
+
+def test_quitting_mid_send_records_the_message_in_hand_first(
+    qtbot, panel: OutboxPanel, provider: FakeGateway
+) -> None:
+    queue(panel, provider, 2)
+    qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    run = panel.sending
+    assert run is not None and run.job is not None
+    run.shutdown()  # what the application's aboutToQuit does
+    assert not run.running and run.job is None
+    assert statuses(panel.desk) == [("sent", False, 1), ("queued", False, 0)]
     assert len(provider.received) == 1

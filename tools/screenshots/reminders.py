@@ -85,7 +85,7 @@ def reminder_screens(out: Path, desk: DeskContext, folder: Path, save: Save) -> 
     window.tabs.setCurrentWidget(window.outbox_panel)
     window.outbox_panel.activate()
     save(window, out, "reminders-outbox")
-    _sending_screen(out, desk, window, save)
+    _sending_screen(out, window, save)
     _import_screens(out, window, folder, save)
     whatsapp = next(
         m
@@ -128,23 +128,13 @@ class _HeldSender:
         return None
 
 
-def _sending_screen(out: Path, desk: DeskContext, window: MainWindow, save: Save) -> None:
+def _sending_screen(out: Path, window: MainWindow, save: Save) -> None:
     """The Outbox tab while SMS go out: the first sent, the second in the worker."""
-    from pharmdesk.ui.outbox_sending import SendingRun
-
     panel = window.outbox_panel
     held = _HeldSender()
-    waiting = desk.call("listOutbox", {"status": "queued", "channel": "sms", "limit": 1})
-    run = SendingRun(desk, held, "sms", total=waiting["total"], parent=panel)
-    panel.sending = run
-    run.progress.connect(panel._send_progress)
-    run.finished.connect(panel._sent)
-    panel.send_progress.setRange(0, max(1, run.total))
-    panel.send_progress.setValue(0)
-    panel.send_progress.show()
-    panel.stop_button.show()
-    panel.send_button.setEnabled(False)
-    run.start()
+    panel.start_sending(held)
+    run = panel.sending
+    assert run is not None
     deadline = time.monotonic() + 30
     while held.count < 2 and time.monotonic() < deadline:
         QApplication.processEvents()
