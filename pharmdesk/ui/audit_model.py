@@ -13,19 +13,16 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
-    Signal,
 )
 from PySide6.QtGui import QFont
 
 from pharmdesk.clock import parse_iso
-from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.formatting import national_phone, plain_tooltip
 from pharmdesk.ui.models.columns import header_data
+from pharmdesk.ui.models.paged import AnyIndex, Page, PagedModel
 from pharmdesk.ui.theme import DANGER, DANGER_BACKGROUND, brush
 
 PAGE_SIZE = 100
@@ -33,7 +30,6 @@ ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 ENTRY_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 Fetch = Callable[[dict[str, Any]], dict[str, Any]]
-AnyIndex = QModelIndex | QPersistentModelIndex
 Entry = dict[str, Any]
 
 ACTION_LABELS = {
@@ -194,20 +190,14 @@ def detail_lines(entry: Entry, region: str = "NG") -> list[str]:
     return lines
 
 
-class AuditLogModel(QAbstractTableModel):
+class AuditLogModel(PagedModel):
     """Audit entries, newest first, one keyset page at a time, under the current filters."""
-
-    failed = Signal(str)  # a message to show
-    loaded = Signal()  # a new first page arrived
 
     COLUMNS = ("When", "Staff", "Action", "What", "Outcome")
 
     def __init__(self, fetch: Fetch, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._fetch = fetch
-        self._rows: list[Entry] = []
-        self._has_more = False
-        self._next_before: str | None = None
         self._filters: dict[str, Any] = {}
         self._bad_entry: str | None = None
         self.region = "NG"
@@ -217,10 +207,6 @@ class AuditLogModel(QAbstractTableModel):
     @property
     def filters(self) -> dict[str, Any]:
         return dict(self._filters)
-
-    @property
-    def has_more(self) -> bool:
-        return self._has_more
 
     def entry(self, row: int) -> Entry | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
@@ -247,15 +233,12 @@ class AuditLogModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
 
     # -- loading ---------------------------------------------------------------------------------
-    def _page(self, before: str | None) -> dict[str, Any] | None:
+    def fetch_page(self, cursor: Any) -> Page:
         params: dict[str, Any] = {"limit": PAGE_SIZE, **self._filters}
-        if before is not None:
-            params["beforeId"] = before
-        try:
-            return self._fetch(params)
-        except PharmDeskError as exc:
-            self.failed.emit(exc.message)
-            return None
+        if cursor is not None:
+            params["beforeId"] = cursor
+        answer = self._fetch(params)
+        return Page(answer["entries"], bool(answer["hasMore"]), answer["nextBeforeId"])
 
     def set_filters(self, filters: dict[str, Any]) -> None:
         """New filters (API param names, absent = any): load their first page."""
@@ -263,50 +246,13 @@ class AuditLogModel(QAbstractTableModel):
         self.reload()
 
     def reload(self) -> None:
-        answer = self._page(None)
-        self.beginResetModel()
-        if answer is None:
-            self._rows, self._has_more, self._next_before = [], False, None
-        else:
-            self._rows = list(answer["entries"])
-            self._has_more = bool(answer["hasMore"])
-            self._next_before = answer["nextBeforeId"]
-        self.endResetModel()
-        self.loaded.emit()
+        self.load_first_page()
 
-    def clear(self) -> None:
-        """Forget every entry (the screen is locked): no patient data stays in memory."""
-        self.beginResetModel()
-        self._rows, self._has_more, self._next_before = [], False, None
+    def forget(self) -> None:
         self._bad_entry = None
         self.staff_names = {}
-        self.endResetModel()
-
-    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._has_more and self._next_before is not None
-
-    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent):
-            return
-        answer = self._page(self._next_before)
-        if answer is None:
-            self._has_more = False
-            return
-        new_rows = list(answer["entries"])
-        self._has_more = bool(answer["hasMore"])
-        self._next_before = answer["nextBeforeId"]
-        if not new_rows:
-            self._has_more = False
-            return
-        start = len(self._rows)
-        self.beginInsertRows(QModelIndex(), start, start + len(new_rows) - 1)
-        self._rows.extend(new_rows)
-        self.endInsertRows()
 
     # -- Qt model interface ----------------------------------------------------------------------
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLUMNS)
 
@@ -356,8 +302,3 @@ class AuditLogModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         return header_data(self.COLUMNS, section, orientation, role)
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

@@ -15,26 +15,20 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QDate, QEvent, QObject, QStandardPaths, QStringListModel, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QComboBox,
-    QCompleter,
-    QDateEdit,
     QDialog,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLineEdit,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -44,10 +38,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmdesk.controllers.auditlog import ACTIONS
 from pharmdesk.errors import PharmDeskError
-from pharmdesk.exports.csv_safe import csv_bytes
 from pharmdesk.store.files import write_file_atomic
+from pharmdesk.ui.audit_csv import audit_csv, default_export_name, read_all
+from pharmdesk.ui.audit_filters import AuditFilters
 from pharmdesk.ui.audit_model import (
     OUTCOME_LABELS,
     PROBLEM_OUTCOMES,
@@ -60,229 +54,16 @@ from pharmdesk.ui.audit_model import (
 )
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.patient_table import PatientTableView
 from pharmdesk.ui.theme import DANGER, MUTED
-from pharmdesk.ui.widgets import DateEdit, error_label, heading, plain_label
+from pharmdesk.ui.widgets import error_label, heading, plain_label
 
-CUSTOMER_DEBOUNCE_MS = 300
-DATE_DEBOUNCE_MS = 250
-CUSTOMER_CHOICES = 8
-EXPORT_PAGE = 500
-ANY_DAY = QDate(2000, 1, 1)  # the date edits' "no limit" value, shown as "Any day"
-CUSTOMER_ID = re.compile(r"^\s*(CUST-\d+)\b", re.IGNORECASE)
 COLUMN_WIDTHS = (150, 90, 140, 230)  # "What" holds "CUST-12 shown among 19 others"
 
-Call = Callable[[str, dict[str, Any]], dict[str, Any]]
+
 ChooseFile = Callable[[str], str]  # suggested path -> chosen path ("" = cancelled)
 
-# -- the CSV file ---------------------------------------------------------------------------------
-CSV_HEADER = (
-    "ID",
-    "When (local)",
-    "When (UTC)",
-    "Staff",
-    "Action",
-    "Entity type",
-    "Entity ID",
-    "Outcome",
-    "Details",
-    "Detail (JSON)",
-)
 
-
-def audit_csv(entries: list[Entry], region: str = "NG") -> bytes:
-    """The entries as CSV: readable columns, plus the detail JSON for tools. Every cell
-    is made formula-safe by the one CSV writer (a name starting with '=' is shown, never
-    run)."""
-    return csv_bytes(
-        CSV_HEADER,
-        (
-            [
-                entry["id"],
-                when_local(entry.get("at")),
-                entry.get("at"),
-                entry.get("user"),
-                entry.get("action"),
-                entry.get("entityType"),
-                entry.get("entityId"),
-                entry.get("outcome"),
-                "\n".join(detail_lines(entry, region)),
-                json.dumps(entry.get("detail") or {}, ensure_ascii=False),
-            ]
-            for entry in entries
-        ),
-    )
-
-
-def read_all(
-    call: Call, filters: dict[str, Any], progress: Callable[[int], None] = lambda _n: None
-) -> list[Entry]:
-    """Every entry matching ``filters``, newest first, following the keyset pages."""
-    entries: list[Entry] = []
-    before: str | None = None
-    while True:
-        params: dict[str, Any] = {"limit": EXPORT_PAGE, **filters}
-        if before is not None:
-            params["beforeId"] = before
-        answer = call("fetchAuditLog", params)
-        entries.extend(answer["entries"])
-        progress(len(entries))
-        before = answer["nextBeforeId"]
-        if not answer["hasMore"] or before is None:
-            return entries
-
-
-def default_export_name(filters: dict[str, Any], today: str) -> str:
-    parts = ["audit-log"]
-    for key in ("user", "action", "customerId"):
-        if key in filters:
-            parts.append(re.sub(r"[^A-Za-z0-9-]+", "-", str(filters[key])).strip("-"))
-    parts.append(today)
-    return "-".join(parts) + ".csv"
-
-
-# -- the customer filter ---------------------------------------------------------------------------
-class CustomerPicker(QLineEdit):
-    """Type a name, phone digits or a CUST-id; pick the customer from a short list.
-
-    Searching goes through ``fetchCustomers`` (audited like any customer search); a typed
-    id is used as it is, so an archived customer's trail can be found too.
-    """
-
-    def __init__(self, call: Call, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._call = call
-        self.customer_id: str | None = None
-        self.on_change: Callable[[], None] = lambda: None
-        self.on_error: Callable[[str], None] = lambda _message: None
-        self.setObjectName("auditCustomer")
-        self.setPlaceholderText("Name, phone or CUST-id")
-        self.setAccessibleName("Filter by customer")
-        self.setClearButtonEnabled(True)
-        self.choices = QStringListModel(self)
-        self.completer_ = QCompleter(self.choices, self)
-        self.completer_.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
-        self.completer_.setWidget(self)
-        self.completer_.activated.connect(self._picked)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(CUSTOMER_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.search_now)
-        self.textEdited.connect(self._edited)
-        # The clear button sets the text without textEdited.
-        self.textChanged.connect(self._changed)
-
-    def _set(self, customer_id: str | None) -> None:
-        if customer_id != self.customer_id:
-            self.customer_id = customer_id
-            self.on_change()
-
-    def _changed(self, text: str) -> None:
-        if not text:
-            self._edited(text)
-
-    def _popup_hide(self) -> None:
-        popup = self.completer_.popup()
-        if popup is not None:
-            popup.hide()
-
-    def _edited(self, _text: str) -> None:
-        self._set(None)
-        self._debounce.start()
-
-    def search_now(self) -> None:
-        """Look the typed text up (the debounce ended)."""
-        self._debounce.stop()
-        text = self.text().strip()
-        if not text:
-            self._popup_hide()
-            self._set(None)
-            return
-        typed_id = CUSTOMER_ID.match(text)
-        if typed_id and typed_id.group(0).strip() == text:
-            self._popup_hide()
-            self._set(typed_id.group(1).upper())
-            return
-        if len(text) < 2:
-            return
-        try:
-            found = self._call("fetchCustomers", {"search": text, "limit": CUSTOMER_CHOICES})
-        except PharmDeskError as exc:
-            self.on_error(exc.message)
-            return
-        rows = [
-            f"{c['id']} · {c['name']} · {national_phone(c.get('phone'))}"
-            for c in found["customers"]
-        ]
-        if not rows:
-            rows = [f"No customer matches '{text}'"]
-        self.choices.setStringList(rows)
-        self.completer_.complete()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Enter takes the highlighted customer, else the first one listed: a typed
-        fragment never leaves the filter silently off (every customer's entries)."""
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.text().strip():
-            if self.customer_id is None:
-                if self._debounce.isActive() or not self.choices.stringList():
-                    self.search_now()
-                rows = self.choices.stringList()
-                if self.customer_id is None and rows:
-                    self._picked(rows[0])
-                self._popup_hide()
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def _picked(self, text: str) -> None:
-        chosen = CUSTOMER_ID.match(text)
-        if chosen is None:  # the "no customer matches" line
-            return
-        self.blockSignals(True)
-        self.setText(text)
-        self.blockSignals(False)
-        self._set(chosen.group(1).upper())
-
-    def reset(self) -> None:
-        """Forget the search and the list (they hold names); no change signal."""
-        self._debounce.stop()
-        self._popup_hide()
-        self.choices.setStringList([])
-        self.blockSignals(True)
-        self.clear()
-        self.blockSignals(False)
-        self.customer_id = None
-
-
-def any_day_edit(name: str) -> QDateEdit:
-    """A date filter whose lowest value reads "Any day" (no limit)."""
-    edit = DateEdit()
-    edit.setObjectName(name)
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("dd MMM yyyy")
-    edit.setMinimumDate(ANY_DAY)
-    edit.setSpecialValueText("Any day")
-    edit.setDate(ANY_DAY)
-    return edit
-
-
-class _CalendarOpensToday(QObject):
-    """An "Any day" edit's calendar opens on this month, not on January 2000."""
-
-    def __init__(self, edit: QDateEdit) -> None:
-        super().__init__(edit)
-        self.edit = edit
-        edit.calendarWidget().installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Show and self.edit.date() == ANY_DAY:
-            today = QDate.currentDate()
-            self.edit.calendarWidget().setCurrentPage(today.year(), today.month())
-        return False
-
-
-# -- the window ----------------------------------------------------------------------------------
 class AuditLogWindow(QDialog):
     """The audit log: filters on top, entries and the selected entry's detail below."""
 
@@ -318,52 +99,15 @@ class AuditLogWindow(QDialog):
         intro.setObjectName("subtitle")
         layout.addWidget(intro)
 
-        # -- filters --------------------------------------------------------------------------
-        filters = QHBoxLayout()
-        dates = QHBoxLayout()
-        self.staff_filter = QComboBox()
-        self.staff_filter.setObjectName("auditStaff")
-        self.staff_filter.setAccessibleName("Filter by staff member")
-        self.staff_filter.addItem("Everyone", None)
-        for member in staff:
-            self.staff_filter.addItem(
-                f"{member['username']} ({member['fullName']})", member["username"]
-            )
-        self.action_filter = QComboBox()
-        self.action_filter.setObjectName("auditAction")
-        self.action_filter.setAccessibleName("Filter by action")
-        self.action_filter.addItem("All actions", None)
-        for action in sorted(ACTIONS, key=action_label):
-            self.action_filter.addItem(action_label(action), action)
-        self.customer_filter = CustomerPicker(desk.call)
-        self.customer_filter.setMinimumWidth(200)
-        self.from_date = any_day_edit("auditFrom")
-        self.from_date.setAccessibleName("From date")
-        self.to_date = any_day_edit("auditTo")
-        self.to_date.setAccessibleName("To date")
-        self._calendar_hooks = [
-            _CalendarOpensToday(self.from_date),
-            _CalendarOpensToday(self.to_date),
-        ]
-        self.clear_filters_button = QPushButton("C&lear filters")
-        self.clear_filters_button.setObjectName("clearFilters")
-        for text, widget in (
-            ("&Staff:", self.staff_filter),
-            ("&Action:", self.action_filter),
-            ("C&ustomer:", self.customer_filter),
-            ("&From:", self.from_date),
-            ("&To:", self.to_date),
-        ):
-            label = plain_label(text)
-            label.setBuddy(widget)
-            # Two rows (who and what; when): one row is wider than a 1024-point screen.
-            row = dates if widget in (self.from_date, self.to_date) else filters
-            row.addWidget(label)
-            row.addWidget(widget, 2 if widget is self.customer_filter else 0)
-        dates.addStretch(1)
-        dates.addWidget(self.clear_filters_button)
-        layout.addLayout(filters)
-        layout.addLayout(dates)
+        self.filter_rows = AuditFilters(desk.call, staff)
+        layout.addWidget(self.filter_rows)
+        # The filter widgets by name, as the tests and the screenshots reach them.
+        self.staff_filter = self.filter_rows.staff_filter
+        self.action_filter = self.filter_rows.action_filter
+        self.customer_filter = self.filter_rows.customer_filter
+        self.from_date = self.filter_rows.from_date
+        self.to_date = self.filter_rows.to_date
+        self.clear_filters_button = self.filter_rows.clear_button
 
         # -- entries and the selected one ---------------------------------------------------
         self.table = PatientTableView("auditTable")
@@ -426,17 +170,8 @@ class AuditLogWindow(QDialog):
         layout.addWidget(self.notice)
         layout.addLayout(actions)
 
-        self._date_debounce = QTimer(self)
-        self._date_debounce.setSingleShot(True)
-        self._date_debounce.setInterval(DATE_DEBOUNCE_MS)
-        self._date_debounce.timeout.connect(self.apply_filters)
-        self.staff_filter.currentIndexChanged.connect(lambda _i: self.apply_filters())
-        self.action_filter.currentIndexChanged.connect(lambda _i: self.apply_filters())
-        self.customer_filter.on_change = self.apply_filters
-        self.customer_filter.on_error = self._show_error
-        self.from_date.dateChanged.connect(self._from_changed)
-        self.to_date.dateChanged.connect(self._to_changed)
-        self.clear_filters_button.clicked.connect(self.clear_filters)
+        self.filter_rows.changed.connect(self.apply_filters)
+        self.filter_rows.failed.connect(self._show_error)
         self.verify_button.clicked.connect(self.verify_chain)
         self.export_button.clicked.connect(lambda: self.export_csv())
         self.close_button.clicked.connect(self.close)
@@ -454,22 +189,10 @@ class AuditLogWindow(QDialog):
     # -- filters --------------------------------------------------------------------------------
     def current_filters(self) -> dict[str, Any]:
         """The filters as fetchAuditLog params (absent = any)."""
-        filters: dict[str, Any] = {}
-        user = self.staff_filter.currentData()
-        if user:
-            filters["user"] = user
-        action = self.action_filter.currentData()
-        if action:
-            filters["action"] = action
-        if self.customer_filter.customer_id:
-            filters["customerId"] = self.customer_filter.customer_id
-        for key, edit in (("from", self.from_date), ("to", self.to_date)):
-            if edit.date() != ANY_DAY:
-                filters[key] = edit.date().toString("yyyy-MM-dd")
-        return filters
+        return self.filter_rows.current()
 
     def apply_filters(self) -> None:
-        self._date_debounce.stop()
+        self.filter_rows.stop_waiting()
         if self.desk.session is None:
             return
         self.error.hide()
@@ -478,32 +201,8 @@ class AuditLogWindow(QDialog):
         if self.model.rowCount() > 0:
             self.table.selectRow(0)
 
-    def _from_changed(self, date: QDate) -> None:
-        # A range cannot end before it starts: move the other end along.
-        if date != ANY_DAY and self.to_date.date() != ANY_DAY and self.to_date.date() < date:
-            self.to_date.blockSignals(True)
-            self.to_date.setDate(date)
-            self.to_date.blockSignals(False)
-        self._date_debounce.start()
-
-    def _to_changed(self, date: QDate) -> None:
-        if date != ANY_DAY and self.from_date.date() > date:
-            self.from_date.blockSignals(True)
-            self.from_date.setDate(date)
-            self.from_date.blockSignals(False)
-        self._date_debounce.start()
-
     def clear_filters(self) -> None:
-        for widget in (self.staff_filter, self.action_filter, self.from_date, self.to_date):
-            widget.blockSignals(True)
-        self.staff_filter.setCurrentIndex(0)
-        self.action_filter.setCurrentIndex(0)
-        self.from_date.setDate(ANY_DAY)
-        self.to_date.setDate(ANY_DAY)
-        for widget in (self.staff_filter, self.action_filter, self.from_date, self.to_date):
-            widget.blockSignals(False)
-        self.customer_filter.reset()
-        self.apply_filters()
+        self.filter_rows.clear()
 
     # -- showing ------------------------------------------------------------------------------
     def _update_count(self) -> None:
@@ -725,7 +424,7 @@ class AuditLogWindow(QDialog):
     # -- lock ----------------------------------------------------------------------------------
     def forget(self) -> None:
         """Locked or signed out: drop every entry, the search and the detail, and close."""
-        self._date_debounce.stop()
+        self.filter_rows.stop_waiting()
         self.model.clear()
         self.customer_filter.reset()
         self.detail.clear()

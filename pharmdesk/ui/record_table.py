@@ -27,6 +27,26 @@ class RecordColumn:
     tooltip: Callable[[dict[str, Any]], str | None] = field(default=lambda _r: None)
 
 
+def record_data(
+    column: RecordColumn,
+    record: dict[str, Any],
+    role: int,
+    highlight: Callable[[dict[str, Any]], bool] = lambda _r: False,
+) -> Any:
+    """What a cell of ``record`` under ``column`` shows for ``role`` (any model of records)."""
+    if role == Qt.ItemDataRole.DisplayRole:
+        return column.text(record)
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return plain_tooltip(column.tooltip(record)) or None
+    if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
+        return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if role == Qt.ItemDataRole.ForegroundRole and highlight(record):
+        return brush(DANGER)
+    if role == RECORD_ROLE:
+        return record
+    return None
+
+
 class RecordTableModel(QAbstractTableModel):
     def __init__(
         self,
@@ -60,18 +80,7 @@ class RecordTableModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         record = self._rows[index.row()]
-        column = self._columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(record)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip(column.tooltip(record)) or None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and self._highlight(record):
-            return brush(DANGER)
-        if role == RECORD_ROLE:
-            return record
-        return None
+        return record_data(self._columns[index.column()], record, role, self._highlight)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -22,15 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import ago, local_date
+from pharmdesk.ui.models.columns import header_data
+from pharmdesk.ui.models.paged import AnyIndex, Page, PagedModel
 from pharmdesk.ui.plan_controls import ReviewDialog, can_review
-from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
+from pharmdesk.ui.record_table import RecordColumn, record_data
 from pharmdesk.ui.widgets import error_label, heading, plain_label, row_table
 
 PAGE_SIZE = 50
-AnyIndex = QModelIndex | QPersistentModelIndex
 Fetch = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -39,11 +39,12 @@ def conflict_text(review: dict[str, Any]) -> str:
     return "; ".join(dict.fromkeys(pairs)) or "none with the allergies on file now"
 
 
-class ReviewTableModel(RecordTableModel):
+class ReviewTableModel(PagedModel):
     """The held enrollments, loaded a page at a time (``canFetchMore``/``fetchMore``)."""
 
     def __init__(self, fetch: Fetch, now: Callable[[], Any], parent: QObject | None = None) -> None:
-        columns = [
+        super().__init__(parent)
+        self._columns = [
             RecordColumn(
                 "Waiting since",
                 lambda r: f"{local_date(r['since'])} ({ago(r['since'], now())})",
@@ -57,38 +58,29 @@ class ReviewTableModel(RecordTableModel):
             ),
             RecordColumn("Why held", lambda r: r.get("reason") or ""),
         ]
-        super().__init__(columns, parent=parent)
+        self._titles = [column.title for column in self._columns]
         self._fetch = fetch
-        self._page = 0
-        self._has_more = False
-        self.total = 0
 
-    def load(self) -> None:
-        """The first page again (after a decision, or when the tab is shown)."""
-        answer = self._fetch({"page": 1, "limit": PAGE_SIZE})
-        self._page, self._has_more, self.total = 1, bool(answer["hasMore"]), int(answer["total"])
-        self.set_rows(answer["reviews"])
+    def fetch_page(self, cursor: Any) -> Page:
+        number = 1 if cursor is None else int(cursor)
+        answer = self._fetch({"page": number, "limit": PAGE_SIZE})
+        return Page(answer["reviews"], bool(answer["hasMore"]), number + 1, int(answer["total"]))
 
-    def clear(self) -> None:
-        self._page, self._has_more, self.total = 0, False, 0
-        self.set_rows([])
+    def record(self, row: int) -> dict[str, Any] | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
 
-    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._has_more
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._columns)
 
-    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent):
-            return
-        answer = self._fetch({"page": self._page + 1, "limit": PAGE_SIZE})
-        rows = list(answer["reviews"])
-        self._page += 1
-        self._has_more = bool(answer["hasMore"])
-        self.total = int(answer["total"])
-        if rows:
-            start = self.rowCount()
-            self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
-            self._rows.extend(rows)
-            self.endInsertRows()
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        return record_data(self._columns[index.column()], self._rows[index.row()], role)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        return header_data(self._titles, section, orientation, role)
 
 
 class ReviewPanel(QWidget):
@@ -150,6 +142,7 @@ class ReviewPanel(QWidget):
         self.table.doubleClicked.connect(lambda _i: self._open_current())
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
         self.model.modelReset.connect(self._update_state)
+        self.model.failed.connect(self._failed)
         self.model.rowsInserted.connect(lambda *_: self._update_state())
         self._update_state()
 
@@ -172,19 +165,19 @@ class ReviewPanel(QWidget):
             self.activate()
 
     def load(self) -> None:
-        try:
-            self.model.load()
-        except PharmDeskError as exc:
-            self.model.clear()
-            self.error.setText(exc.message)
-            self.error.show()
-            return
+        """The first page again (after a decision, or when the tab is shown); a refusal
+        empties the list and is shown above it (``_failed``)."""
+        self.model.load_first_page()
         if self.model.rowCount():
             self.table.selectRow(0)
 
     def clear(self) -> None:
         self.model.clear()
         self.error.hide()
+
+    def _failed(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
 
     # -- state ---------------------------------------------------------------------------------
     def _update_state(self) -> None:

@@ -24,6 +24,8 @@ from pharmdesk.controllers.session import DeskSession, sign_in
 from pharmdesk.errors import PERMISSION_DENIED, PharmDeskError
 from pharmdesk.store.schema import AuditEntry
 from pharmdesk.ui import audit_view
+from pharmdesk.ui.audit_csv import audit_csv
+from pharmdesk.ui.audit_filters import ANY_DAY, CUSTOMER_DEBOUNCE_MS, DATE_DEBOUNCE_MS
 from pharmdesk.ui.audit_model import (
     ENTRY_ID_ROLE,
     PAGE_SIZE,
@@ -31,13 +33,7 @@ from pharmdesk.ui.audit_model import (
     detail_lines,
     what,
 )
-from pharmdesk.ui.audit_view import (
-    ANY_DAY,
-    CUSTOMER_DEBOUNCE_MS,
-    DATE_DEBOUNCE_MS,
-    AuditLogWindow,
-    audit_csv,
-)
+from pharmdesk.ui.audit_view import AuditLogWindow
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.main_window import MainWindow
 from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF

@@ -62,7 +62,7 @@ def test_copy_is_encrypted_with_the_same_key_and_counts(desk: DeskSession, tmp_p
     assert verified.row_counts == counts
     assert verified.head is not None and verified.head["id"] >= 3
     assert verified.schema_revision
-    assert not backup.DatabaseFiles(copy).wal.exists()
+    assert not DatabaseFiles(copy).wal.exists()
 
 
 def test_copy_does_not_open_with_another_key(desk: DeskSession, tmp_path: Path):

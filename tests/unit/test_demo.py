@@ -18,6 +18,7 @@ from pharmdesk.controllers.allergy_check import allergy_conflicts
 from pharmdesk.controllers.passwords import check_new_password
 from pharmdesk.controllers.session import DeskSession, sign_in
 from pharmdesk.controllers.validation import phone_e164, phone_search_forms, search_key
+from pharmdesk.demo import load as demo_load
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.resources import load_json
@@ -262,7 +263,7 @@ def table_dump(files: DatabaseFiles) -> dict[str, list[Any]]:
 
 def test_the_same_seed_gives_the_same_data(tmp_path: Path, monkeypatch):
     first = table_dump(build(tmp_path / "a", customers=300))
-    monkeypatch.setattr(demo, "CHUNK", 70)  # chunking does not change the data
+    monkeypatch.setattr(demo_load, "CHUNK", 70)  # chunking does not change the data
     again = table_dump(build(tmp_path / "b", customers=300))
     other = table_dump(build(tmp_path / "c", customers=300, seed=8))
     assert first == again
@@ -270,7 +271,7 @@ def test_the_same_seed_gives_the_same_data(tmp_path: Path, monkeypatch):
 
 
 def test_worker_processes_give_the_same_data(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(demo, "CHUNK", 100)
+    monkeypatch.setattr(demo_load, "CHUNK", 100)
     single = table_dump(build(tmp_path / "a", customers=250))
     files = DatabaseFiles(tmp_path / "b" / "demo.db")
     demo.create_demo(files, customers=250, seed=7, clock=FixedClock(), kdf=FAST, workers=2)
@@ -278,7 +279,7 @@ def test_worker_processes_give_the_same_data(tmp_path: Path, monkeypatch):
 
 
 def test_progress_is_reported(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(demo, "CHUNK", 50)
+    monkeypatch.setattr(demo_load, "CHUNK", 50)
     seen: list[demo.DemoProgress] = []
     build(tmp_path, customers=120, progress=seen.append)
     creating = [p.done for p in seen if p.stage == "Creating customers"]
@@ -306,7 +307,7 @@ def test_a_failure_half_way_leaves_no_files(tmp_path: Path, monkeypatch):
     def broken(*_args: Any) -> None:
         raise RuntimeError("disk trouble")
 
-    monkeypatch.setattr(demo, "_store_chunk", broken)
+    monkeypatch.setattr(demo_load, "_store_chunk", broken)
     with pytest.raises(RuntimeError):
         build(tmp_path, customers=10)
     assert list(tmp_path.iterdir()) == []

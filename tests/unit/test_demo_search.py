@@ -13,6 +13,7 @@ from sqlalchemy import text
 from pharmdesk import demo
 from pharmdesk.clock import FixedClock
 from pharmdesk.controllers.session import DeskSession, sign_in
+from pharmdesk.demo import load as demo_load
 from pharmdesk.paths import DatabaseFiles
 from tests.unit.test_demo import build
 
@@ -137,7 +138,7 @@ def test_the_demo_leaves_no_trigger_behind_on_failure(tmp_path: Path, monkeypatc
     def broken(*_args: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(demo, "_store_chunk", broken)
+    monkeypatch.setattr(demo_load, "_store_chunk", broken)
     with pytest.raises(RuntimeError):
         build(tmp_path, customers=10)
     assert not any(tmp_path.iterdir())
@@ -152,9 +153,9 @@ def test_the_fast_date_processors_store_what_the_column_types_store() -> None:
     rng = random.Random(5)
     checked = 0
     for column in (Order.ordered_at, Subscription.start_date, Subscription.next_delivery):
-        impl = column.type.dialect_impl(demo._DIALECT)
+        impl = column.type.dialect_impl(demo.DIALECT)
         fast = demo.fast_processor(impl)
-        own = impl.bind_processor(demo._DIALECT)
+        own = impl.bind_processor(demo.DIALECT)
         assert fast is not None and own is not None and fast is not own
         values: list[Any] = [None, dt.date(2026, 4, 18), dt.datetime(1, 1, 1)]
         for _ in range(500):
