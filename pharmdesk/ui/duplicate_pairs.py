@@ -1,5 +1,6 @@
 """The duplicates window's parts: the list of pairs (a page at a time) and the two records
-of a pair side by side, with which value to keep for each field that differs."""
+of a pair side by side, the values that differ in bold (Merge… then chooses between them
+in the merge dialog)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex
-from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLabel, QRadioButton, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from pharmdesk.ui.formatting import day, local_date, national_phone, plain_tooltip
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
@@ -25,18 +26,18 @@ REASONS = {
     "missingMiddleName": "middle name missing",
     "similarName": "similar spelling",
 }
-# (answer key, label, whether a merge chooses between the two values)
+# (answer key, label)
 FIELDS = (
-    ("id", "Record", False),
-    ("name", "Name", True),
-    ("phone", "Phone", True),
-    ("dateOfBirth", "Date of birth", True),
-    ("email", "Email", True),
-    ("address", "Address", True),
-    ("planCount", "Active plans", False),
-    ("totalOrders", "Orders", False),
-    ("createdAt", "On file since", False),
-    ("lastOrder", "Last order", False),
+    ("id", "Record"),
+    ("name", "Name"),
+    ("phone", "Phone"),
+    ("dateOfBirth", "Date of birth"),
+    ("email", "Email"),
+    ("address", "Address"),
+    ("planCount", "Active plans"),
+    ("totalOrders", "Orders"),
+    ("createdAt", "On file since"),
+    ("lastOrder", "Last order"),
 )
 
 
@@ -100,7 +101,7 @@ class PairTableModel(RecordTableModel):
 
 
 class PairComparison(QWidget):
-    """Both records of a pair side by side; for each differing value, which one to keep."""
+    """Both records of a pair side by side; the values that differ in bold."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,28 +113,15 @@ class PairComparison(QWidget):
         self.title_b = plain_label("", "subtitle")
         self.grid.addWidget(self.title_a, 0, 1)
         self.grid.addWidget(self.title_b, 0, 2)
-        # A value a merge chooses is a radio button (its text is always plain); the
-        # others are plain labels.
-        self.values: dict[str, tuple[QRadioButton | QLabel, QRadioButton | QLabel]] = {}
-        self.groups: dict[str, QButtonGroup] = {}
-        for row, (key, label, choosable) in enumerate(FIELDS, 1):
+        self.values: dict[str, tuple[QLabel, QLabel]] = {}
+        for row, (key, label) in enumerate(FIELDS, 1):
             self.grid.addWidget(plain_label(label), row, 0)
-            cells: tuple[QRadioButton | QLabel, QRadioButton | QLabel]
-            if choosable:
-                left, right = QRadioButton(), QRadioButton()
-                group = QButtonGroup(self)
-                group.addButton(left, 0)
-                group.addButton(right, 1)
-                left.setChecked(True)
-                self.groups[key] = group
-                cells = (left, right)
-            else:
-                cells = (plain_label(), plain_label())
+            cells = (plain_label(), plain_label())
             for column, cell in enumerate(cells):
                 cell.setObjectName(f"{key}{'AB'[column]}")
                 self.grid.addWidget(cell, row, column + 1)
             self.values[key] = cells
-        hint = plain_label("Values in bold differ: tick the one to keep when merging.")
+        hint = plain_label("Values in bold differ: Merge… lets you choose which to keep.")
         hint.setObjectName("subtitle")
         self.grid.addWidget(hint, len(FIELDS) + 1, 0, 1, 3)
         self.pair: dict[str, Any] | None = None
@@ -144,7 +132,7 @@ class PairComparison(QWidget):
         b = pair["b"] if pair else {}
         self.title_a.setText("Customer" if pair else "")
         self.title_b.setText("Possible duplicate" if pair else "")
-        for key, _label, choosable in FIELDS:
+        for key, _label in FIELDS:
             left, right = self.values[key]
             left.setText(shown_value(key, a.get(key)) if pair else "")
             right.setText(shown_value(key, b.get(key)) if pair else "")
@@ -154,20 +142,3 @@ class PairComparison(QWidget):
                 font.setBold(differ and key != "id")
                 cell.setFont(font)
                 cell.setToolTip(plain_tooltip(str(record.get(key) or "")) if pair else "")
-                if choosable:
-                    cell.setEnabled(differ)
-            if isinstance(left, QRadioButton):
-                left.setChecked(True)
-
-    def differing(self) -> list[str]:
-        if self.pair is None:
-            return []
-        a, b = self.pair["a"], self.pair["b"]
-        return [k for k, _l, choosable in FIELDS if choosable and a.get(k) != b.get(k)]
-
-    def choices(self, keep_id: str, merge_id: str) -> dict[str, str]:
-        """For each differing field, the id of the record whose value wins."""
-        assert self.pair is not None
-        ids = (self.pair["a"]["id"], self.pair["b"]["id"])
-        chosen = {k: ids[self.groups[k].checkedId()] for k in self.differing()}
-        return {k: v for k, v in chosen.items() if v in (keep_id, merge_id)}

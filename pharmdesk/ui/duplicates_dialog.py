@@ -5,9 +5,9 @@ Opening the window scans the branch in a worker thread (the ``scanDuplicateCusto
 job, through the same ``Job`` runner as the backups) with a progress bar; then the pairs
 are read a page at a time with ``findDuplicateCustomers``, highest score first, with
 their reasons. Choosing a pair shows both records side by side, the values that differ
-marked, with a choice of which value to keep for each; Merge… hands those choices to
-``mergeCustomers``. Merging is offered only when this PharmDesk has that operation and
-the person may run it; otherwise the button says why it is off. Stored text is shown as
+in bold; Merge… opens the merge dialog of the customer record (which value to keep for
+each field, and why), the one way to merge. Merging is offered only when the person may
+run ``mergeCustomers``; otherwise the button says why it is off. Stored text is shown as
 plain text everywhere.
 """
 
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLineEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -34,21 +33,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmdesk.controllers.registry import REGISTRY
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.backup_runner import Job
-from pharmdesk.ui.confirm import Ask, asking
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.duplicate_pairs import PairComparison, PairTableModel
+from pharmdesk.ui.record.merge_dialog import MergeDialog
 from pharmdesk.ui.widgets import error_label, heading, plain_label, row_table
 
 MERGE = "mergeCustomers"
 STOP_WAIT = 30.0  # seconds a closing window waits for a scan to stop (it checks often)
 
-NO_MERGE_TIP = (
-    "Merging is not part of this PharmDesk version. Open both profiles to compare them; "
-    "correct one record, or ask an admin to archive the one that is not used."
-)
 NOT_YOURS_TIP = "Your role may not merge customers. Ask a pharmacist or an admin."
 
 
@@ -94,12 +88,10 @@ class DuplicatesDialog(QDialog):
     open_profile = Signal(str)
     merged = Signal(str)  # the id kept
 
-    def __init__(
-        self, desk: DeskContext, parent: QWidget | None = None, *, ask: Ask | None = None
-    ) -> None:
+    def __init__(self, desk: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
-        self.ask = ask or asking("&Merge", "&Cancel")
+        self.merge_dialog: MergeDialog | None = None
         self.job: Job | None = None
         self._closing = False
         self.setObjectName("duplicatesDialog")
@@ -144,9 +136,6 @@ class DuplicatesDialog(QDialog):
         self.error = error_label()
         self.open_a = QPushButton("Open &customer")
         self.open_b = QPushButton("Open &duplicate")
-        self.reason = QLineEdit()
-        self.reason.setObjectName("mergeReason")
-        self.reason.setPlaceholderText("Reason for merging (required)")
         self.merge_button = QPushButton("&Merge…")
         self.merge_button.setObjectName("mergePair")
         self.close_button = QPushButton("Close")
@@ -159,7 +148,7 @@ class DuplicatesDialog(QDialog):
         actions = QHBoxLayout()
         for button in (self.open_a, self.open_b):
             actions.addWidget(button)
-        actions.addWidget(self.reason, 1)
+        actions.addStretch(1)
         actions.addWidget(self.merge_button)
         actions.addWidget(self.close_button)
         layout = QVBoxLayout(self)
@@ -183,11 +172,9 @@ class DuplicatesDialog(QDialog):
 
     # -- merging offered? ------------------------------------------------------------------
     def merge_available(self) -> bool:
-        return MERGE in REGISTRY and self.desk.may(MERGE)
+        return self.desk.may(MERGE)
 
     def _merge_tip(self) -> str:
-        if MERGE not in REGISTRY:
-            return NO_MERGE_TIP
         if not self.desk.may(MERGE):
             return NOT_YOURS_TIP
         return "Merge the two records into the one you keep (the other is archived)"
@@ -265,7 +252,6 @@ class DuplicatesDialog(QDialog):
         self.open_b.setEnabled(pair is not None)
         available = self.merge_available()
         self.merge_button.setEnabled(pair is not None and available)
-        self.reason.setEnabled(available)
         self.merge_button.setToolTip(self._merge_tip())
 
     def _open(self, side: str) -> None:
@@ -274,36 +260,24 @@ class DuplicatesDialog(QDialog):
             self.open_profile.emit(pair[side]["id"])
 
     def merge_current(self) -> None:
-        """Keep the older record (``a``), taking the chosen value of each differing field."""
+        """The merge dialog for the chosen pair, keeping the older record (``a``; its Swap
+        turns that round); once merged, the list is made again."""
         pair = self.current_pair()
         if pair is None or not self.merge_available():
             return
-        reason = self.reason.text().strip()
-        if not reason:
-            self._failed("Say why these two records are one person (the reason is kept).")
-            self.reason.setFocus()
-            return
-        keep, other = pair["a"], pair["b"]
-        question = (
-            f"Merge {other['name']} ({other['id']}) into {keep['name']} ({keep['id']})? "
-            f"Orders, plans and consents move to {keep['id']}; {other['id']} is archived."
-        )
-        if not self.ask("Merge customers", question):
-            return
-        params = {
-            "keepId": keep["id"],
-            "mergeId": other["id"],
-            "fields": self.comparison.choices(keep["id"], other["id"]),
-            "reason": reason,
-        }
         try:
-            self.desk.call(MERGE, params)
+            dialog = MergeDialog(self.desk, pair["a"]["id"], pair["b"]["id"], self)
         except PharmDeskError as exc:
             self._failed(exc.message)
             return
-        self.reason.clear()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.merged.connect(lambda _mrg: self._merged(dialog.keep_id))
+        self.merge_dialog = dialog
+        dialog.show()
+
+    def _merged(self, kept: str) -> None:
         self.error.hide()
-        self.merged.emit(keep["id"])
+        self.merged.emit(kept)
         self.scan()  # the list is made again in the worker (the records changed)
 
     def _stop_scan(self) -> None:

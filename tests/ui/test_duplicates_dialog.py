@@ -1,5 +1,5 @@
 """Customers ▸ Find duplicates…: the scan with progress, the pairs, the side-by-side view,
-Merge… offered only when the operation exists, and who sees the entry."""
+Merge… through the record's merge dialog, and who sees the entry."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QRadioButton
 from sqlalchemy import select
 
-from pharmdesk.controllers.registry import PHARMACISTS, REGISTRY, Operation
-from pharmdesk.controllers.validation import Param
 from pharmdesk.store.schema import AuditEntry
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.duplicate_pairs import PairTableModel
-from pharmdesk.ui.duplicates_dialog import NO_MERGE_TIP, DuplicatesDialog
+from pharmdesk.ui.duplicates_dialog import DuplicatesDialog
 from pharmdesk.ui.main_window import MainWindow
 
 FEMI = {"username": "femi", "fullName": "Femi", "role": "frontdesk"}
@@ -42,7 +41,7 @@ def pairs(signed_in_desk: DeskContext) -> list[tuple[str, str]]:
 
 
 def scanned(qtbot, desk: DeskContext) -> tuple[DuplicatesDialog, list[tuple[str, int, int]]]:  # type: ignore[no-untyped-def]
-    dialog = DuplicatesDialog(desk, ask=lambda _t, _q: True)
+    dialog = DuplicatesDialog(desk)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.scan()
@@ -66,14 +65,13 @@ def test_the_scan_shows_progress_then_the_pairs_most_certain_first(
     assert why == "same phone, same date of birth, similar spelling"
     assert dialog.model.index(1, 1).data() == "same phone, names swapped"
     assert "2 possible duplicate pairs" in dialog.status.text()
-    # The first pair is chosen and shown side by side; what differs is bold and choosable.
+    # The first pair is chosen and shown side by side; what differs is bold.
     name_a, name_b = dialog.comparison.values["name"]
     phone_a, phone_b = dialog.comparison.values["phone"]
     assert (name_a.text(), name_b.text()) == ("Chinedu Okafor", "Chinedu Okafro")
-    assert name_b.isEnabled() and name_b.font().bold()
+    assert name_b.font().bold()
     assert phone_a.text() == phone_b.text() == "0803 123 4567"
-    assert not phone_b.isEnabled() and not phone_b.font().bold()
-    assert dialog.comparison.differing() == ["name"]
+    assert not phone_b.font().bold()
     assert signed_in_desk.session is not None
     with signed_in_desk.session.db.transaction() as tx:
         entries = tx.scalars(select(AuditEntry).where(AuditEntry.action == "list")).all()
@@ -107,49 +105,35 @@ def test_an_empty_branch_says_so(qtbot, signed_in_desk: DeskContext) -> None:  #
     assert not dialog.open_a.isEnabled() and not dialog.merge_button.isEnabled()
 
 
-def test_merge_is_off_with_a_reason_when_the_operation_is_missing(
-    qtbot, signed_in_desk: DeskContext, pairs: list[tuple[str, str]], monkeypatch
+def test_merge_opens_the_merge_dialog_and_the_list_is_made_again(
+    qtbot, signed_in_desk: DeskContext, pairs: list[tuple[str, str]]
 ) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.delitem(REGISTRY, "mergeCustomers", raising=False)
-    dialog, _seen = scanned(qtbot, signed_in_desk)
-    assert not dialog.merge_button.isEnabled() and not dialog.reason.isEnabled()
-    assert dialog.merge_button.toolTip() == NO_MERGE_TIP
-
-
-def test_merge_sends_the_chosen_values_through_the_operation(
-    qtbot, signed_in_desk: DeskContext, pairs: list[tuple[str, str]], monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
-    calls: list[dict[str, Any]] = []
-
-    def merge(_op: Any, p: dict[str, Any]) -> dict[str, Any]:
-        calls.append(p)
-        return {"success": True, "mergeId": "MRG-1"}
-
-    params = {name: Param(lambda _f, v: v) for name in ("keepId", "mergeId", "fields", "reason")}
-    operation = Operation("mergeCustomers", merge, params, PHARMACISTS)
-    monkeypatch.setitem(REGISTRY, "mergeCustomers", operation)
     dialog, _seen = scanned(qtbot, signed_in_desk)
     merged: list[str] = []
     dialog.merged.connect(merged.append)
+    keep, other = pairs[0]
+    assert dialog.current_pair() is not None
+    assert [dialog.current_pair()["a"]["id"], dialog.current_pair()["b"]["id"]] == [keep, other]
     assert dialog.merge_button.isEnabled()
     qtbot.mouseClick(dialog.merge_button, Qt.MouseButton.LeftButton)
-    assert calls == [] and "reason" in dialog.error.text()  # a reason is asked for first
-    keep_b = dialog.comparison.values["name"][1]
-    qtbot.mouseClick(keep_b, Qt.MouseButton.LeftButton, pos=QPoint(8, keep_b.height() // 2))
-    qtbot.keyClicks(dialog.reason, "Same person, typed twice at import")
-    qtbot.mouseClick(dialog.merge_button, Qt.MouseButton.LeftButton)
-    keep, other = pairs[0]
-    assert calls == [
-        {
-            "keepId": keep,
-            "mergeId": other,
-            "fields": {"name": other},
-            "reason": "Same person, typed twice at import",
-        }
-    ]
-    assert merged == [keep] and dialog.reason.text() == ""
+    merge = dialog.merge_dialog
+    assert merge is not None and (merge.keep_id, merge.merge_id) == (keep, other)
+    qtbot.waitExposed(merge)
+    assert set(merge.choices) == {"name"}  # the typo; the phone is the same number
+    name_b = merge.findChild(QRadioButton, "name_merge")
+    qtbot.mouseClick(name_b, Qt.MouseButton.LeftButton, pos=QPoint(6, name_b.height() // 2))
+    qtbot.keyClicks(merge.reason, "Same person, typed twice at import")
+    qtbot.mouseClick(merge.save_button, Qt.MouseButton.LeftButton)
+    assert merged == [keep]
+    kept = signed_in_desk.call("viewProviderCustomerDetails", {"customerId": keep})
+    assert kept["name"] == "Chinedu Okafro"
+    gone = signed_in_desk.call("viewProviderCustomerDetails", {"customerId": other})
+    assert gone["mergedInto"] == keep
     assert dialog.job is not None  # the list is made again after a merge
     qtbot.waitUntil(lambda: dialog.job is None, timeout=20000)
+    rows = [dialog.model.record(n) for n in range(dialog.model.rowCount())]
+    shown = [(p["a"]["id"], p["b"]["id"]) for p in rows if p is not None]
+    assert (keep, other) not in shown
 
 
 def test_the_menu_entry_by_role_and_a_lock_clears_the_window(
