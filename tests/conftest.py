@@ -30,7 +30,7 @@ ADMIN_PASSWORD = "correct horse staple battery 42"
 # Key slots store their own Argon2id cost. The shared test database uses a cheap one so
 # that hundreds of sign-ins stay fast; tests/unit/test_vault.py checks the real defaults.
 TEST_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
-DESK_DATA = "desk-data"
+DESK_DATA = "db"
 
 
 @pytest.fixture(autouse=True)

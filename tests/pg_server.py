@@ -11,6 +11,7 @@ into an error, so a CI run can never pass without the server tests.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import itertools
@@ -18,6 +19,7 @@ import os
 import pwd
 import queue
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -152,8 +154,18 @@ class PgServer:
             raise RuntimeError(f"pg_ctl start failed:\n{done.stdout}\n{done.stderr}\n{log}")
 
     def stop(self) -> None:
-        if (self.data / "postmaster.pid").exists():
+        pid_file = self.data / "postmaster.pid"
+        if not pid_file.exists():
+            return
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        # pg_ctl may give up on a busy machine: the immediate shutdown by its signal.
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int(pid_file.read_text().split()[0])
+            os.kill(pid, signal.SIGQUIT)
+            for _ in range(100):
+                os.kill(pid, 0)  # raises once the server is gone
+                time.sleep(0.1)
 
 
 def start_server() -> PgServer:
@@ -176,6 +188,8 @@ def start_server() -> PgServer:
             shutil.rmtree(folder, ignore_errors=True)
             time.sleep(0.2)
             continue
+        # Also when the test run ends without its fixtures' teardown (an interrupt).
+        atexit.register(stop_server, server)
         return server
     raise RuntimeError(f"PostgreSQL could not be started: {last}")
 

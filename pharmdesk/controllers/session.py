@@ -656,7 +656,7 @@ def create_database(
     clock = clock or Clock()
     if files.exists():
         raise validation(
-            f"A PharmDesk database already exists at {files.db}; nothing was changed.", "db"
+            f"A PharmDesk database already exists at {files.where}; nothing was changed.", "db"
         )
     username = validate_username(admin, "admin")
     name = clean_text(full_name or username)

@@ -316,8 +316,13 @@ def open_engine(path: Path, key: bytes) -> Engine:
 def new_engine(files: DatabaseFiles, key: bytes) -> Engine:
     """The engine for a database about to be created: a new file, or a server's."""
     if files.server is not None:
-        from pharmdesk.store.server import check_new_database, open_server_engine
+        from pharmdesk.store.server import (
+            check_new_database,
+            create_missing_database,
+            open_server_engine,
+        )
 
+        create_missing_database(files.server)
         engine = open_server_engine(files.server)
         try:
             check_new_database(engine, files.server)

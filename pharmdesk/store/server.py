@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
@@ -90,6 +90,53 @@ def make_server_engine(url: str) -> Engine:
     return engine
 
 
+def create_missing_database(url: str) -> bool:
+    """``pharmdesk init``: create the URL's database when the server has none of that
+    name (as its login, which needs CREATEDB), sorting text byte by byte. True when made.
+    """
+    from sqlalchemy.engine import make_url
+
+    target = make_url(sqlalchemy_url(url))
+    name = target.database
+    if not name:
+        raise PharmDeskError(DATABASE_ERROR, "The server URL names no database: add /NAME.")
+    probe = make_server_engine(url)
+    try:
+        with probe.connect():
+            return False
+    except DBAPIError as exc:
+        if "does not exist" not in str(getattr(exc, "orig", exc)) or name not in str(exc):
+            raise connection_error(exc, url) from None
+    finally:
+        probe.dispose()
+    maintenance = create_engine(
+        target.set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        hide_parameters=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
+    quoted = maintenance.dialect.identifier_preparer.quote(name)
+    try:
+        with maintenance.connect() as conn:
+            conn.exec_driver_sql(
+                f"CREATE DATABASE {quoted} TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C' LC_CTYPE 'C'"
+            )
+    except DBAPIError as exc:
+        detail = str(getattr(exc, "orig", exc)).lower()
+        if "permission denied" in detail:
+            raise PharmDeskError(
+                DATABASE_ERROR,
+                f"The database {describe(url)} does not exist and this login may not create "
+                "databases. Create it on the server (see the server guide) or use a login "
+                "with CREATEDB; nothing was changed.",
+            ) from None
+        raise connection_error(exc, url) from None
+    finally:
+        maintenance.dispose()
+    return True
+
+
 def open_server_engine(url: str) -> Engine:
     """Connect once to check the server answers; a clear error when it does not."""
     engine = make_server_engine(url)
@@ -144,3 +191,41 @@ def connection_error(exc: DBAPIError, url: str) -> PharmDeskError:
     if any(hint in detail for hint in refused):
         return PharmDeskError(DATABASE_ERROR, SERVER_REFUSED.format(where=where))
     return PharmDeskError(DATABASE_ERROR, SERVER_UNREACHABLE.format(where=where))
+
+
+# Row ids, shown as CUST-n, ORD-n...: SQLite gives a new row the highest id plus one, so a
+# write that is rolled back leaves no gap. A sequence would; instead a trigger gives the
+# same number (desks' transactions take turns, so two never read the same highest id).
+# Applied after every upgrade to each table whose integer id still has a sequence
+# default: tables of later revisions get it too.
+NEXT_ID_FUNCTION = """
+CREATE OR REPLACE FUNCTION pharmdesk_next_id() RETURNS trigger
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF NEW.id IS NULL THEN
+        EXECUTE format('SELECT coalesce(max(id), 0) + 1 FROM %%I.%%I',
+                       TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO NEW.id;
+    END IF;
+    RETURN NEW;
+END
+$$
+"""
+SEQUENCE_IDS = """
+SELECT c.table_name FROM information_schema.columns c
+JOIN information_schema.tables t USING (table_schema, table_name)
+WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+  AND c.column_name = 'id' AND c.data_type IN ('integer', 'bigint')
+  AND c.column_default LIKE 'nextval(%'
+ORDER BY c.table_name
+"""
+
+
+def ids_as_in_sqlite(conn: Connection) -> None:
+    conn.exec_driver_sql(NEXT_ID_FUNCTION)  # "%%": the driver reads "%" as a parameter
+    for table_name in conn.execute(text(SEQUENCE_IDS)).scalars():
+        quoted = conn.dialect.identifier_preparer.quote(str(table_name))
+        conn.exec_driver_sql(f"ALTER TABLE {quoted} ALTER COLUMN id DROP DEFAULT")
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER pharmdesk_next_id BEFORE INSERT ON {quoted} "
+            "FOR EACH ROW EXECUTE FUNCTION pharmdesk_next_id()"
+        )

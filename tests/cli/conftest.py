@@ -59,18 +59,17 @@ def store(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-HERE = Path(__file__).parent
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A conftest's hook sees every item of the run: only this folder's are sorted here."""
+    """This hook sees every collected item of the run: it judges only this folder's."""
+    here = Path(__file__).parent
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_server = callspec is not None and callspec.params.get("store") == "postgresql"
-        ours = item.path.is_relative_to(HERE)
-        if on_server and ours and (
-            item.path.name not in ON_BOTH_STORES or item.get_closest_marker("single_pc")
+        if (
+            on_server
+            and item.path.is_relative_to(here)
+            and (item.path.name not in ON_BOTH_STORES or item.get_closest_marker("single_pc"))
         ):
             dropped.append(item)
         else:

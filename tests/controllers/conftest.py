@@ -7,6 +7,8 @@ query plans) carries ``@pytest.mark.single_pc("why")`` and runs on the file only
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 STORES = ["sqlcipher", "postgresql"]
@@ -18,11 +20,17 @@ def store(request: pytest.FixtureRequest) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """This hook sees every collected item of the run: it judges only this folder's."""
+    here = Path(__file__).parent
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_server = callspec is not None and callspec.params.get("store") == "postgresql"
-        if on_server and item.get_closest_marker("single_pc") is not None:
+        if (
+            on_server
+            and item.path.is_relative_to(here)
+            and item.get_closest_marker("single_pc") is not None
+        ):
             dropped.append(item)
         else:
             kept.append(item)

@@ -35,6 +35,13 @@ def test_init_then_call_through_a_server_url(pg: pg_server.PgServer, tmp_path: P
     verified = run_process("audit", "verify", env=env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
+    backup = run_process("backup", str(tmp_path / "copy.pdbak"), env=env)
+    assert json.loads(backup.stdout)["error"]["code"] == "DATABASE_ERROR"
+    assert "pg_dump" in json.loads(backup.stdout)["error"]["message"]
+    restore = run_process("restore", str(tmp_path / "copy.pdbak"), env=env)
+    assert json.loads(restore.stdout)["error"]["field"] == "db"
+    assert not list(tmp_path.rglob("*.pdbak"))
+
     wrong = run_process("call", "fetchCustomers", env={**env, "PHARMDESK_PASSWORD": "nope"})
     assert json.loads(wrong.stdout)["error"]["code"] == "AUTH_FAILED"
     assert ADMIN_PASSWORD not in wrong.stdout + wrong.stderr

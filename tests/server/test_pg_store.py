@@ -144,3 +144,25 @@ def test_a_desk_without_the_servers_sign_in_keys_is_told_what_to_do(
     with pytest.raises(PharmDeskError) as refused:
         sign_in(elsewhere, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
     assert refused.value.code == NOT_FOUND
+
+
+def test_setup_creates_a_missing_database_sorting_byte_by_byte(
+    pg: pg_server.PgServer, tmp_path: Path
+) -> None:
+    files = DatabaseFiles(tmp_path / "new" / "pharmdesk.db", server=pg.url("Lekki Branch"))
+    _create(files)
+    engine = create_engine(server.sqlalchemy_url(pg.url("Lekki Branch")))
+    try:
+        assert migrate.current_revision(engine) == migrate.SCHEMA_HEAD
+        with engine.connect() as conn:
+            collate = conn.execute(
+                text("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+            ).scalar_one()
+        assert collate == "C"
+    finally:
+        engine.dispose()
+    desk = sign_in(files, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+    try:
+        assert desk.call("fetchCustomers", {})["total"] == 0
+    finally:
+        desk.close()

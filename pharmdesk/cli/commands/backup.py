@@ -47,6 +47,12 @@ def cmd_restore(ctx: Context) -> int:
     source = Path(ctx.args.file).expanduser().absolute()
     if ctx.args.check and ctx.args.replace:
         raise validation("--check never touches a database; leave out --replace.", "replace")
+    if not ctx.args.check and files.server is not None:
+        raise validation(
+            "A backup file restores into a single-PC database only: give --db a file path. "
+            "A branch server's database is restored on the server with pg_restore.",
+            "db",
+        )
     if not ctx.args.check and backup.target_in_use(files) and not ctx.args.replace:
         raise validation(
             f"A database already exists at {files.db}; nothing was changed. Restore into "

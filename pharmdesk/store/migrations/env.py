@@ -29,3 +29,7 @@ context.configure(
 )
 with context.begin_transaction():
     context.run_migrations()
+    if connection.dialect.name == "postgresql":
+        from pharmdesk.store.server import ids_as_in_sqlite
+
+        ids_as_in_sqlite(connection)
