@@ -15,7 +15,6 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -59,16 +58,6 @@ class ImportResult:
         }
 
 
-def desk_url(url: str) -> str:
-    """The server URL without the owner's login: the address every desk dials."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
-
-
 def _file_key(source: DatabaseFiles, username: str, password: str, kdf: KdfParams) -> list[bytes]:
     if not source.db.is_file():
         raise PharmDeskError(NOT_FOUND, f"No file {source.db.name} there; nothing was changed.")
@@ -109,7 +98,7 @@ def _check_source(conn: Any, username: str, name: str) -> None:
 
 
 def _desk_side_files(source: DatabaseFiles, url: str, base: Path | None) -> DatabaseFiles:
-    target = server_files(desk_url(url), base=base)
+    target = server_files(url, base=base)  # where 'pharmdesk init' puts them
     if target.vault.exists():
         raise validation(
             f"This PC already keeps sign-in keys for {server_where(url)} in "

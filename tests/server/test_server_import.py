@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from pharmdesk.controllers.server_import import desk_url, import_file
+from pharmdesk.controllers.server_import import import_file
 from pharmdesk.controllers.session import DeskSession, sign_in
 from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER, create_demo
 from pharmdesk.errors import PharmDeskError
@@ -154,13 +154,21 @@ def test_a_demo_file_moves_with_every_row_and_the_same_answers(
         k: v for k, v in file_counts.items() if k != "audit_entry"
     }
     assert result.audit_entries == head.entry_id
+    engine = open_server_engine(url)
+    try:  # the triggers held off during the copy are on again
+        with engine.connect() as conn:
+            states = conn.execute(
+                text("SELECT tgenabled FROM pg_trigger WHERE NOT tgisinternal")
+            ).scalars()
+            assert set(states) == {"O"}
+    finally:
+        engine.dispose()
     assert result.staff_needing_login == [DEMO_USER]
 
-    # This desk keeps the file's sign-in keys for the server (found under the address
-    # without the owner's login); its staff sign in with the passwords they have.
-    assert result.desk_files == server_files(desk_url(url), base=tmp_path / "desk")
-    assert "@" not in desk_url(url) and desk_url(url).endswith(url.split("@/", 1)[1])
-    files = DatabaseFiles(result.desk_files.db, server=url)
+    # This desk keeps the file's sign-in keys for the server, where 'pharmdesk init'
+    # would have put them; its staff sign in with the passwords they have.
+    files = server_files(url, base=tmp_path / "desk")
+    assert result.desk_files == files
     on_server = sign_in(files, DEMO_USER, DEMO_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
     on_file = sign_in(source, DEMO_USER, DEMO_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
     try:
