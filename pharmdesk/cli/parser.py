@@ -166,10 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     server_cmd = command(
         "server",
-        "branch server TLS: 'certs' on the server PC (a branch CA and the server's "
-        "certificate), 'join' at a desk (keep the branch CA, check the secure connection)",
+        "branch server: 'certs' on the server PC (a branch CA and the server's "
+        "certificate), 'join' at a desk (keep the branch CA, check the secure connection), "
+        "'import-file' (move a single-PC database onto an empty server database)",
     )
-    server_cmd.add_argument("action", choices=["certs", "join"])
+    server_cmd.add_argument("action", choices=["certs", "join", "import-file"])
     server_cmd.add_argument(
         "--host",
         action="append",
@@ -186,5 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     server_cmd.add_argument("--ca", metavar="FILE", help="join: the branch CA (branch-ca.crt)")
     server_cmd.add_argument(
         "--fingerprint", metavar="HEX", help="join: the CA fingerprint the server printed"
+    )
+    server_cmd.add_argument(
+        "--from",
+        dest="source",
+        metavar="FILE",
+        help="import-file: the single-PC database file (it is only read; sign in as its admin)",
     )
     return parser

@@ -3,14 +3,20 @@
 Opening an up-to-date database (every sign-in, every ``pharmdesk call``) only reads the
 stored revision and compares it with ``SCHEMA_HEAD``; Alembic itself is imported only
 when there is something to upgrade or a revision to recognise.
+
+On a branch server several desks share one schema, checked at every sign-in: a desk
+whose PharmDesk is older than the schema refuses ("update this PC"), and the first newer
+desk upgrades it while holding a session-level advisory lock (``MIGRATION_LOCK``), so two
+new desks never migrate at once: the second waits, then finds the work done.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
@@ -21,6 +27,30 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (tests/unit/test_migrate.py keeps it honest).
 SCHEMA_HEAD = "0008"
+# pg_advisory_lock's key for "a desk is upgrading this server database's schema".
+MIGRATION_LOCK = 0x5048_4D44_5550_4752  # "PHMDUPGR"
+UPGRADED = "upgraded"
+UPGRADED_ELSEWHERE = "upgradedElsewhere"
+FILE_TOO_NEW = (
+    "This database was written by a newer version of PharmDesk. Install that "
+    "version (or newer) on this PC; nothing was changed."
+)
+UPDATE_THIS_PC = (
+    "The branch server's database was upgraded by a newer PharmDesk (schema {current}; "
+    "the PharmDesk on this PC knows schema {head}). Update this PC: install the PharmDesk "
+    "version the other desks use, then sign in again. Nothing was changed."
+)
+WAITING = (
+    "Another desk is upgrading the branch server's database for a newer PharmDesk; "
+    "waiting for it to finish."
+)
+DONE_ELSEWHERE = "Another desk upgraded the branch server's database meanwhile; nothing to do."
+SERVER_NO_SAFETY_COPY = (
+    "Upgrading the branch server's database from schema {current} to {head}. PharmDesk "
+    "makes no safety copy of a server database itself: the server's own backup must be "
+    "taken before a newer PharmDesk is installed on the first desk (see the server guide)."
+)
+log = logging.getLogger(__name__)
 
 
 def _config() -> Config:
@@ -55,35 +85,100 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in script.walk_revisions()}
 
 
+def chain() -> list[str]:
+    """Every known revision, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def is_newer_than_this_pharmdesk(revision: str) -> bool:
+    """A schema this PharmDesk's code (``SCHEMA_HEAD``) does not know how to work with."""
+    known = chain()
+    return revision not in known or known.index(revision) > known.index(SCHEMA_HEAD)
+
+
+def refuse_newer(engine: Engine, revision: str) -> PharmDeskError:
+    if engine.dialect.name == "postgresql":
+        return PharmDeskError(
+            DATABASE_ERROR, UPDATE_THIS_PC.format(current=revision, head=SCHEMA_HEAD)
+        )
+    return PharmDeskError(DATABASE_ERROR, FILE_TOO_NEW)
+
+
 def needs_upgrade(engine: Engine) -> bool:
+    """False when the schema is this PharmDesk's; refuses one newer than it."""
     current = current_revision(engine)
     if current == SCHEMA_HEAD:
         return False
-    if current is not None and current not in known_revisions():
-        raise PharmDeskError(
-            DATABASE_ERROR,
-            "This database was written by a newer version of PharmDesk. Install that "
-            "version (or newer) on this PC; nothing was changed.",
-        )
+    if current is not None and is_newer_than_this_pharmdesk(current):
+        raise refuse_newer(engine, current)
     return True
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine) -> str:
     """Bring the schema to the newest revision, in one transaction.
 
-    An existing database at an older revision first gets a verified backup beside it,
-    named with that revision (``backup.pre_upgrade_backup``); when that fails, nothing
-    is upgraded and the person is told why (an older PharmDesk still opens the file).
+    An existing database file at an older revision first gets a verified backup beside
+    it, named with that revision (``backup.pre_upgrade_backup``); when that fails,
+    nothing is upgraded and the person is told why (an older PharmDesk still opens the
+    file). A server database is upgraded under ``MIGRATION_LOCK`` (``_upgrade_server``).
     """
-    from alembic import command
-
+    if engine.dialect.name == "postgresql":
+        return _upgrade_server(engine)
     current = current_revision(engine)
     if current is not None and current != SCHEMA_HEAD:
         _backup_before_upgrade(engine, current)
+    _run_chain(engine)
+    return UPGRADED
+
+
+def _run_chain(engine: Engine) -> None:
+    from alembic import command
+
     config = _config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def _upgrade_server(engine: Engine) -> str:
+    """Upgrade while holding the session-level migration lock; a desk that had to wait
+    reads the revision again and finds the schema already upgraded."""
+    # Autocommit: the lock is held by the session, outside any transaction, so the
+    # upgrade's own transaction (on another connection) is not queued behind it.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        _take_migration_lock(conn)
+        try:
+            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except ProgrammingError:  # a brand-new database: no schema yet
+            current = None
+        try:
+            if current == SCHEMA_HEAD:
+                log.warning(DONE_ELSEWHERE)
+                return UPGRADED_ELSEWHERE
+            if current is not None and is_newer_than_this_pharmdesk(current):
+                raise refuse_newer(engine, current)
+            if current is not None:
+                log.warning(SERVER_NO_SAFETY_COPY.format(current=current, head=SCHEMA_HEAD))
+            _run_chain(engine)
+            return UPGRADED
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+
+
+def _take_migration_lock(conn: Connection) -> None:
+    taken = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+    if taken.scalar():
+        return
+    log.warning(WAITING)
+    # An upgrade may take longer than an operation's lock wait: wait for it to end.
+    conn.exec_driver_sql("SET lock_timeout = 0")
+    try:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+    finally:
+        conn.exec_driver_sql("RESET lock_timeout")
 
 
 def _backup_before_upgrade(engine: Engine, revision: str) -> None:

@@ -92,4 +92,8 @@ def cmd_server(ctx: Context) -> int:
         return _certs(ctx)
     if ctx.args.action == "join":
         return _join(ctx)
-    return EXIT_REFUSED  # argparse allows only the two
+    if ctx.args.action == "import-file":
+        from pharmdesk.cli.commands.server_import import import_file
+
+        return import_file(ctx)
+    return EXIT_REFUSED  # argparse allows only these

@@ -1,0 +1,114 @@
+"""Benchmark: moving a single-PC database onto a branch server (``server import-file``).
+
+    python -m tests.bench.server_import_bench [--size 100000] [--seed 2026] [--db URL]
+
+Takes the seeded demo database the main benchmark caches (``cache.py``; built or
+upgraded there when missing, which takes minutes) and moves it onto a new, empty
+database: on the server at ``--db`` (a ``postgresql://OWNER@HOST/DB`` URL naming a
+database that exists and is empty) or, by default, on a PostgreSQL started for the run in
+a temp folder (``tests/pg_server.py``). Prints the time of each stage (the progress the
+command shows), rows per second, and checks the counts on both sides. The cached file is
+only read. ``--size 1000000`` times a million customers (run it once: it takes a while).
+
+Not collected by pytest (no ``test_`` name); nothing here asserts, it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from pharmdesk.controllers.server_import import import_file
+from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER
+from pharmdesk.store import transfer
+from pharmdesk.store.server import open_server_engine
+from tests import pg_server
+from tests.bench import cache
+
+DATABASE = "import_bench"
+
+
+class StageClock:
+    """The seconds each progress stage took."""
+
+    def __init__(self) -> None:
+        self.began = time.monotonic()
+        self.stage = ""
+        self.since = self.began
+        self.took: dict[str, float] = {}
+
+    def __call__(self, stage: str, _done: int, _total: int) -> None:
+        now = time.monotonic()
+        if stage != self.stage:
+            if self.stage:
+                self.took[self.stage] = self.took.get(self.stage, 0.0) + now - self.since
+            self.stage, self.since = stage, now
+
+    def finish(self) -> float:
+        self("", 0, 0)
+        return time.monotonic() - self.began
+
+
+def _server_counts(url: str) -> dict[str, int]:
+    engine = open_server_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            return transfer.server_counts(conn)
+    finally:
+        engine.dispose()
+
+
+def run(size: int, seed: int, cache_dir: Path, url: str | None) -> None:
+    source = cache.cached_database(cache_dir, size, seed)
+    if not source.ready():
+        print(f"building the {size:,}-customer demo database (once; takes minutes)")
+        cache.build(source, workers=None)
+    server = None
+    if url is None:
+        server = pg_server.start_server()
+        pg_server.create_database(server, DATABASE)
+        url = server.url(DATABASE)
+    try:
+        clock = StageClock()
+        with tempfile.TemporaryDirectory() as desk:
+            result = import_file(
+                source.files,
+                url,
+                username=DEMO_USER,
+                password=DEMO_PASSWORD,
+                progress=clock,
+                desk_base=Path(desk),
+            )
+        total = clock.finish()
+        rows = sum(result.counts.values())
+        print(f"server import-file, {size:,} customers: {total:.1f} s for {rows:,} rows")
+        print(f"  {rows / total:,.0f} rows/s overall")
+        for stage, seconds in clock.took.items():
+            print(f"  {stage}: {seconds:.1f} s")
+        found = _server_counts(url)
+        differ = [n for n, c in result.counts.items() if found[n] != c + (n == "audit_entry")]
+        print(f"  audit entries verified: {result.audit_entries:,}")
+        print("  counts on the server: " + ("the same" if not differ else f"DIFFER in {differ}"))
+    finally:
+        if server is not None:
+            pg_server.stop_server(server)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--cache", type=Path, default=cache.default_cache_dir())
+    parser.add_argument("--db", help="an empty server database (default: a temp server)")
+    args = parser.parse_args(argv)
+    run(args.size, args.seed, args.cache, args.db)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

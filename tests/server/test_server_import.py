@@ -1,0 +1,281 @@
+"""``server import-file``: a demo file moved onto an empty server database, checked
+against the file operation by operation; refusals change neither side."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from pharmdesk.controllers.server_import import import_file
+from pharmdesk.controllers.session import DeskSession, sign_in
+from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER, create_demo
+from pharmdesk.errors import PharmDeskError
+from pharmdesk.paths import DatabaseFiles, server_files
+from pharmdesk.store import transfer
+from pharmdesk.store.server import open_server_engine
+from tests import pg_server
+from tests.cli.conftest import run_process, subprocess_env
+from tests.conftest import TEST_KDF, FixedClock
+
+CUSTOMERS = 300
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFiles:
+    files = DatabaseFiles(tmp_path_factory.mktemp("demo") / "branch.db")
+    create_demo(files, customers=CUSTOMERS, clock=FixedClock(), kdf=TEST_KDF, workers=1)
+    desk = sign_in(files, DEMO_USER, DEMO_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+    try:  # what the generator does not make: reminders, relationships, a merge
+        for channel in ("sms", "whatsapp"):
+            desk.call("queueReminders", {"days": 30, "channel": channel})
+        for number in (1, 5):
+            desk.call(
+                "addRelationship",
+                {
+                    "customerId": f"CUST-{number}",
+                    "relatedCustomerId": f"CUST-{number + 1}",
+                    "kind": "spouse",
+                    "canCollect": True,
+                    "consentMethod": "verbal",
+                },
+            )
+        keep_all = dict.fromkeys(("name", "phone", "email", "address", "dateOfBirth"), "keep")
+        desk.call(
+            "mergeCustomers",
+            {"keepId": "CUST-10", "mergeId": "CUST-11", "fields": keep_all, "reason": "same"},
+        )
+    finally:
+        desk.close()
+    return files
+
+
+def _digest(files: DatabaseFiles) -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in files.all_files()
+        if path.exists()
+    }
+
+
+def _fresh(pg: pg_server.PgServer, name: str) -> str:
+    pg_server.create_database(pg, name)
+    return pg.url(name)
+
+
+def _server_rows(url: str) -> dict[str, int]:
+    engine = open_server_engine(url)
+    try:
+        with engine.connect() as conn:
+            has_schema = conn.execute(text("SELECT to_regclass('customer')")).scalar()
+            return transfer.server_counts(conn) if has_schema else {}
+    finally:
+        engine.dispose()
+
+
+def _copy(demo_file: DatabaseFiles, folder: Path) -> DatabaseFiles:
+    folder.mkdir()
+    target = DatabaseFiles(folder / demo_file.db.name)
+    for path, dest in zip(demo_file.all_files(), target.all_files(), strict=True):
+        if path.exists():
+            dest.write_bytes(path.read_bytes())
+    return target
+
+
+def _ask(desk: DeskSession, name: str, params: dict[str, Any]) -> Any:
+    """The answer, or the refusal (the same refusal on both stores is the same answer)."""
+    try:
+        return desk.call(name, params)
+    except PharmDeskError as exc:
+        return exc.to_json()
+
+
+def _sample(desk: DeskSession, head: int) -> list[Any]:
+    answers: list[Any] = []
+    for search in ("", "a", "ade", "0803", "CUST-7", "mar o", "zzzz"):
+        for page in (1, 2):
+            answers.append(desk.call("fetchCustomers", {"search": search, "page": page}))
+    for sort in ("-createdAt", "lastOrder", "-totalOrders", "planCount"):
+        answers.append(desk.call("fetchCustomers", {"sort": sort}))
+    for prefix in ("ad", "ch", "em", "ib", "ka", "ng", "ol", "tu", "yu", "0", "234", "+234"):
+        answers.append(desk.call("fetchCustomers", {"search": prefix, "limit": 25}))
+    for number in [*range(1, CUSTOMERS + 1, 2), *range(2, 42, 2)]:  # the merged pair too
+        answers.append(_ask(desk, "viewProviderCustomerDetails", {"customerId": f"CUST-{number}"}))
+    for condition in ("diabetes", "hypert", "asthma"):
+        answers.append(desk.call("getCustomersByCondition", {"condition": condition}))
+    for days in (0, 7, 30):
+        answers.append(desk.call("getCustomersWithUpcomingRefills", {"days": days}))
+    for spend in (0, 50000):
+        answers.append(desk.call("getHighValueCustomers", {"minSpend": spend}))
+    before = f"AUD-{head + 1}"  # the entries the file had: the same on both sides
+    for _page in range(4):
+        page = desk.call("fetchAuditLog", {"limit": 100, "beforeId": before})
+        answers.append(page["entries"])
+        if not page["hasMore"]:
+            break
+        before = page["nextBeforeId"]
+    return answers
+
+
+def test_a_demo_file_moves_with_every_row_and_the_same_answers(
+    pg: pg_server.PgServer, demo_file: DatabaseFiles, tmp_path: Path
+) -> None:
+    source = _copy(demo_file, tmp_path / "file")
+    before = _digest(source)
+    url = _fresh(pg, "import_demo")
+    steps: list[str] = []
+    result = import_file(
+        source,
+        url,
+        username=DEMO_USER,
+        password=DEMO_PASSWORD,
+        clock=FixedClock(),
+        kdf=TEST_KDF,
+        progress=lambda stage, _done, _total: steps.append(stage),
+        desk_base=tmp_path / "desk",
+    )
+    assert _digest(source) == before  # not one byte of the file changed
+    assert "Copying to the server" in steps and "Planner statistics" in steps
+
+    with transfer.read_only_file(source.db, _file_key(source)) as conn:
+        file_counts = transfer.file_counts(conn)
+        head = transfer.file_chain_head(conn)
+    assert head is not None
+    assert result.counts == file_counts
+    for table in (
+        "customer",
+        "plan",
+        "subscription",
+        "customer_order",
+        "consent_event",
+        "outbox_message",
+        "customer_relationship",
+        "customer_merge",
+        "audit_entry",
+    ):
+        assert file_counts[table] > 0, table
+    server_counts = _server_rows(url)
+    assert server_counts["audit_entry"] == file_counts["audit_entry"] + 1
+    assert {k: v for k, v in server_counts.items() if k != "audit_entry"} == {
+        k: v for k, v in file_counts.items() if k != "audit_entry"
+    }
+    assert result.audit_entries == head.entry_id
+    engine = open_server_engine(url)
+    try:  # the triggers held off during the copy are on again
+        with engine.connect() as conn:
+            states = conn.execute(
+                text("SELECT tgenabled FROM pg_trigger WHERE NOT tgisinternal")
+            ).scalars()
+            assert set(states) == {"O"}
+            analysed = conn.execute(  # ANALYZE ran: the planner knows the tables' sizes
+                text("SELECT count(*) FROM pg_stats WHERE tablename = 'customer'")
+            ).scalar_one()
+            assert analysed > 0
+    finally:
+        engine.dispose()
+    assert result.staff_needing_login == [DEMO_USER]
+
+    # This desk keeps the file's sign-in keys for the server, where 'pharmdesk init'
+    # would have put them; its staff sign in with the passwords they have.
+    files = server_files(url, base=tmp_path / "desk")
+    assert result.desk_files == files
+    on_server = sign_in(files, DEMO_USER, DEMO_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+    on_file = sign_in(source, DEMO_USER, DEMO_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+    try:
+        assert on_server.call("verifyAuditLog", {})["ok"] is True
+        moved = on_server.call("fetchAuditLog", {"action": "restore"})["entries"]
+        assert [(e["user"], e["detail"]["kind"]) for e in moved] == [(DEMO_USER, "serverImport")]
+        assert moved[0]["detail"]["customers"] == file_counts["customer"]
+        sample = _sample(on_server, head.entry_id)
+        assert sample == _sample(on_file, head.entry_id)
+        totals = [a["total"] for a in sample if isinstance(a, dict) and "total" in a]
+        assert len(sample) >= 200
+        assert sum(1 for t in totals if t > 0) >= 25  # the sample finds real customers
+        # New rows get new ids after the copied ones.
+        added = on_server.call("addProviderCustomer", {"name": "Ngozi Obi", "phone": "08091112222"})
+        assert added["customerId"] == f"CUST-{file_counts['customer'] + 1}"
+    finally:
+        on_server.close()
+        on_file.close()
+
+
+def _file_key(files: DatabaseFiles) -> bytes:
+    from pharmdesk.store.vault import Vault
+
+    vault = Vault(files.vault, TEST_KDF)
+    opened = vault.open_staff(DEMO_USER, DEMO_PASSWORD)
+    assert opened is not None
+    key = vault.keys(opened)[0]
+    assert key is not None
+    return key
+
+
+def test_refusals_change_neither_side(
+    pg: pg_server.PgServer, demo_file: DatabaseFiles, tmp_path: Path
+) -> None:
+    source = _copy(demo_file, tmp_path / "file")
+    before = _digest(source)
+    url = _fresh(pg, "import_refusals")
+
+    def move(password: str = DEMO_PASSWORD, files: DatabaseFiles = source) -> None:
+        import_file(
+            files,
+            url,
+            username=DEMO_USER,
+            password=password,
+            kdf=TEST_KDF,
+            desk_base=tmp_path / "desk",
+        )
+
+    with pytest.raises(PharmDeskError) as wrong:
+        move(password="not-the-password")
+    assert wrong.value.code == "AUTH_FAILED"
+    assert _server_rows(url) == {}
+
+    fake = DatabaseFiles(tmp_path / "fake" / "branch.db")
+    fake.db.parent.mkdir()
+    fake.db.write_bytes(b"SQLite format 3\x00" + bytes(4080))
+    fake.vault.write_bytes(source.vault.read_bytes())
+    with pytest.raises(PharmDeskError) as not_ours:
+        move(files=fake)
+    assert not_ours.value.code == "DATABASE_ERROR"
+    assert "not a PharmDesk database" in not_ours.value.message
+    assert _server_rows(url) == {}
+
+    move()
+    counts = _server_rows(url)
+    with pytest.raises(PharmDeskError) as again:
+        move()
+    assert again.value.code == "VALIDATION_ERROR"
+    assert "already" in again.value.message
+    assert _server_rows(url) == counts
+    assert _digest(source) == before
+    assert not (tmp_path / "desk" / "again").exists()
+
+
+def test_the_command_moves_a_file_and_refuses_a_second_run(
+    pg: pg_server.PgServer, demo_file: DatabaseFiles, tmp_path: Path
+) -> None:
+    source = _copy(demo_file, tmp_path / "file")
+    url = _fresh(pg, "import_cli")
+    env = subprocess_env(
+        PHARMDESK_USER=DEMO_USER, PHARMDESK_PASSWORD=DEMO_PASSWORD, XDG_DATA_HOME=str(tmp_path)
+    )
+    env.pop("PHARMDESK_DB", None)
+    argv = ("server", "import-file", "--from", str(source.db), "--db", url)
+    done = run_process(*argv, env=env)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["counts"]["customer"] == CUSTOMERS
+    assert answer["staffNeedingLogin"] == [DEMO_USER]
+    assert "Copying to the server" in done.stderr
+    assert "need a login on the server" in done.stderr
+    assert DEMO_PASSWORD not in done.stdout + done.stderr
+
+    again = run_process(*argv, env=env)
+    assert again.returncode != 0
+    assert json.loads(again.stdout)["error"]["code"] == "VALIDATION_ERROR"
