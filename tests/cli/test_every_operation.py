@@ -186,6 +186,7 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("fetchAuditLog", {"limit": 5}),
     ("verifyAuditLog", {}),
     ("recordAuditExport", {"action": "view", "entries": 3, "throughId": "AUD-5"}),
+    ("replaceRecoveryKey", {"reason": "The paper was read at a break-glass sign-in"}),
     (
         "changeMyPassword",
         {
@@ -214,4 +215,5 @@ def test_every_operation_succeeds_through_the_command_line(run: Run, db_arg: str
     assert result.code == 0
     by_op = dict(zip([op for op, _ in SCRIPT], answers, strict=False))
     assert by_op["verifyAuditLog"]["ok"] is True
+    assert len(by_op["replaceRecoveryKey"]["recoveryKey"].split("-")) == 6
     assert by_op["getCampaignAudience"]["total"] == 2
