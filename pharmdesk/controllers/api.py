@@ -12,7 +12,6 @@ from pharmdesk.controllers import (  # noqa: F401
     audit_export,
     auditlog,
     backup_jobs,
-    customers,
     duplicates,
     imports,
     lookups,
@@ -27,6 +26,15 @@ from pharmdesk.controllers import (  # noqa: F401
     subscriptions,
 )
 from pharmdesk.controllers.consent import ops as consent_ops  # noqa: F401
+from pharmdesk.controllers.customers import (  # noqa: F401
+    archive,
+    create,
+    export,
+    marketing_consent,
+    profile,
+    search,
+    update,
+)
 from pharmdesk.controllers.record import (  # noqa: F401
     access_report,
     erase,

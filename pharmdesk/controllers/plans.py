@@ -20,14 +20,8 @@ from pharmdesk.controllers.allergy_check import (
     allergy_conflicts,
     not_recorded_warning,
 )
-from pharmdesk.controllers.customers import (
-    CUSTOMER_ID,
-    RECORDED,
-    UNKNOWN,
-    cust_id,
-    get_customer,
-    labels,
-)
+from pharmdesk.controllers.customers.labels import RECORDED, UNKNOWN, labels
+from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, get_customer
 from pharmdesk.controllers.registry import ADMINS, PHARMACISTS, Op, operation
 from pharmdesk.controllers.schedule import (
     FREQUENCIES,

@@ -20,11 +20,8 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from pharmdesk.controllers.customer_rows import iso_or_none
-from pharmdesk.controllers.customers import (
-    cust_id,
-    duplicate_error,
-    get_customer,
-)
+from pharmdesk.controllers.customers.lookup import cust_id, get_customer
+from pharmdesk.controllers.customers.rules import duplicate_error
 from pharmdesk.controllers.record.snapshot import (
     customer_json,
     fingerprint,
