@@ -17,7 +17,6 @@ from pharmdesk.controllers import (  # noqa: F401
     lookups,
     orders,
     plan_acknowledgements,
-    plans,
     run_sheet,
     segment_summary,
     segments,
@@ -34,6 +33,12 @@ from pharmdesk.controllers.customers import (  # noqa: F401
     profile,
     search,
     update,
+)
+from pharmdesk.controllers.plans import (  # noqa: F401
+    catalog,
+    enrollment,
+    lifecycle,
+    review,
 )
 from pharmdesk.controllers.record import (  # noqa: F401
     access_report,
