@@ -19,7 +19,6 @@ from pharmdesk.controllers import (  # noqa: F401
     plan_acknowledgements,
     run_sheet,
     segment_summary,
-    segments,
     settings,
     staff,
     subscriptions,
@@ -53,6 +52,7 @@ from pharmdesk.controllers.reminders import (  # noqa: F401
     queue,
     replies,
 )
+from pharmdesk.controllers.segments import campaign, lists  # noqa: F401
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 
