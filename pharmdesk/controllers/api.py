@@ -45,6 +45,7 @@ from pharmdesk.controllers.record import (  # noqa: F401
     merge,
     payer,
     relationships,
+    undo_merge,
 )
 from pharmdesk.controllers.registry import REGISTRY
 from pharmdesk.controllers.reminders import (  # noqa: F401
