@@ -12,27 +12,40 @@ from pharmdesk.controllers import (  # noqa: F401
     audit_export,
     auditlog,
     backup_jobs,
-    customers,
     duplicates,
     imports,
     lookups,
     orders,
     plan_acknowledgements,
-    plans,
     run_sheet,
     segment_summary,
-    segments,
     settings,
     staff,
     subscriptions,
 )
 from pharmdesk.controllers.consent import ops as consent_ops  # noqa: F401
+from pharmdesk.controllers.customers import (  # noqa: F401
+    archive,
+    create,
+    export,
+    marketing_consent,
+    profile,
+    search,
+    update,
+)
+from pharmdesk.controllers.plans import (  # noqa: F401
+    catalog,
+    enrollment,
+    lifecycle,
+    review,
+)
 from pharmdesk.controllers.record import (  # noqa: F401
     access_report,
     erase,
     merge,
     payer,
     relationships,
+    undo_merge,
 )
 from pharmdesk.controllers.registry import REGISTRY
 from pharmdesk.controllers.reminders import (  # noqa: F401
@@ -40,6 +53,7 @@ from pharmdesk.controllers.reminders import (  # noqa: F401
     queue,
     replies,
 )
+from pharmdesk.controllers.segments import campaign, lists  # noqa: F401
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 

@@ -26,10 +26,9 @@ from typing import Any
 from sqlalchemy import false, select
 
 from pharmdesk.controllers import audit
-from pharmdesk.controllers.customers import (
-    NewCustomer,
-    create_customers,
-    cust_id,
+from pharmdesk.controllers.customers.create import NewCustomer, create_customers
+from pharmdesk.controllers.customers.lookup import cust_id
+from pharmdesk.controllers.customers.rules import (
     customer_fields,
     duplicate_check,
     duplicate_error,

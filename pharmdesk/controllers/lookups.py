@@ -16,7 +16,7 @@ from sqlalchemy import false, func, select
 
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.customer_rows import CUSTOMER, ROW_COLUMNS, customer_row
-from pharmdesk.controllers.customers import CUSTOMER_ID, get_customer
+from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, get_customer
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import (
     Param,

@@ -14,7 +14,7 @@ from typing import Any, Final
 from sqlalchemy import func, select
 
 from pharmdesk.clock import to_iso
-from pharmdesk.controllers.customers import CUSTOMER_ID, cust_id, get_customer
+from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, get_customer
 from pharmdesk.controllers.plans import (
     ACTIVE,
     SUB,

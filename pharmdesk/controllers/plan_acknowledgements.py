@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from pharmdesk.controllers.allergy_check import ALLERGY_CONFLICT
-from pharmdesk.controllers.customers import CUSTOMER_ID, cust_id, get_customer
+from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, get_customer
 from pharmdesk.controllers.plans import PLAN_REF, get_plan, plan_id, plan_warnings
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.errors import validation as invalid

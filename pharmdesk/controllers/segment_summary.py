@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from pharmdesk.controllers.plans import ACTIVE, resume_due_plans
 from pharmdesk.controllers.registry import EVERYONE, Op, operation
-from pharmdesk.controllers.segments import DAYS, MATCHING_KEYS, MIN_SPEND
+from pharmdesk.controllers.segments.condition import MATCHING_KEYS
+from pharmdesk.controllers.segments.lists import DAYS, MIN_SPEND
 from pharmdesk.controllers.validation import Param, choice
 from pharmdesk.errors import validation
 from pharmdesk.store.schema import Customer, CustomerCondition, Subscription

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from pharmdesk.controllers.allergy_check import allergy_conflicts
 from pharmdesk.controllers.customer_rows import iso_or_none
-from pharmdesk.controllers.customers import CUSTOMER_ID, cust_id, get_customer, labels
+from pharmdesk.controllers.customers.labels import labels
+from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, get_customer
 from pharmdesk.controllers.plans import PENDING_REVIEW, plan_id, resume_due_plans, sub_id
 from pharmdesk.controllers.registry import PHARMACISTS, Op, operation
 from pharmdesk.controllers.validation import PAGING

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from pharmdesk.controllers import segments
+from pharmdesk.controllers.segments.refills import refills_segment
+from pharmdesk.controllers.segments.segment import show_page
 from pharmdesk.controllers.session import DeskSession
 from tests.controllers.test_segments import TODAY, new_customer, new_plan, subscribe
 
@@ -67,12 +68,12 @@ def test_the_refill_segment_is_a_range_of_the_first_refill_index(admin: DeskSess
     are looked up afterwards, by customer."""
     customer = new_customer(admin, "Ada Obi")
     subscribe(admin, customer, new_plan(admin, "Care Plan"), TODAY, "active")
-    segment = segments.refills_segment(7, TODAY)
+    segment = refills_segment(7, TODAY)
 
     def run() -> None:
         with admin.db.transaction() as tx:
-            segments.show_page(tx, segment, 1, 20)
-            segments.show_page(tx, segment, 9, 20)  # past the end: the total on its own
+            show_page(tx, segment, 1, 20)
+            show_page(tx, segment, 9, 20)  # past the end: the total on its own
 
     plans = _plans(admin, run, "first_refill")
     assert len(plans) == 3, plans  # page 1, the empty page 9, then its total alone

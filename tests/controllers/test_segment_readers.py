@@ -18,7 +18,11 @@ from typing import Any
 import pytest
 from sqlalchemy import false, func, select
 
-from pharmdesk.controllers import segments
+from pharmdesk.controllers.segments import campaign, lists
+from pharmdesk.controllers.segments import condition as by_condition
+from pharmdesk.controllers.segments.high_value import high_value_segment
+from pharmdesk.controllers.segments.refills import refills_segment
+from pharmdesk.controllers.segments.segment import Segment, show_page
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.store.schema import Customer
 from tests.controllers.test_segments import TODAY, archive, new_customer, new_plan, subscribe
@@ -59,18 +63,16 @@ def mixed(admin: DeskSession) -> DeskSession:
 
 
 def _pages(
-    desk: DeskSession, segment: segments.Segment, limit: int, *, fast: bool, consented: bool
+    desk: DeskSession, segment: Segment, limit: int, *, fast: bool, consented: bool
 ) -> Iterator[dict[str, Any]]:
     """Every page (and one past the end) by the reader, or by the defining query."""
     page = 1
     while True:
         with desk.db.transaction() as tx:
-            answer = segments.show_page(
-                tx, segment, page, limit, consented_only=consented, fast=fast
-            )
+            answer = show_page(tx, segment, page, limit, consented_only=consented, fast=fast)
             if consented:
                 answer["excluded"] = (
-                    segments.without_consent(tx, segment, answer["total"])
+                    campaign.without_consent(tx, segment, answer["total"])
                     if fast
                     else _excluded_by_definition(tx, segment)
                 )
@@ -80,12 +82,12 @@ def _pages(
         page += 1
 
 
-def _excluded_by_definition(tx: Any, segment: segments.Segment) -> int:
+def _excluded_by_definition(tx: Any, segment: Segment) -> int:
     without = segment.query.where(Customer.marketing_consent == false())
     return int(tx.scalar(select(func.count()).select_from(without.order_by(None).subquery())))
 
 
-def _same_answers(desk: DeskSession, segment: segments.Segment) -> None:
+def _same_answers(desk: DeskSession, segment: Segment) -> None:
     """Everyone, and the campaign audience (consented only, and how many were left out)."""
     assert segment.reader is not None
     for consented in (False, True):
@@ -99,8 +101,8 @@ def _same_answers(desk: DeskSession, segment: segments.Segment) -> None:
 # (name, walk cost factor, keys counted apart): walk always, read the matches always,
 # and the distinct count instead of key by key.
 PLANS = [
-    ("walk", 10**9, segments.MAX_KEYS_APART),
-    ("matches", 0, segments.MAX_KEYS_APART),
+    ("walk", 10**9, by_condition.MAX_KEYS_APART),
+    ("matches", 0, by_condition.MAX_KEYS_APART),
     ("distinct", 3, 0),
 ]
 
@@ -109,16 +111,16 @@ def test_condition_reader_matches_the_definition(
     mixed: DeskSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for _plan, cost, apart in PLANS:
-        monkeypatch.setattr(segments, "MATCH_ROW_COST", cost)
-        monkeypatch.setattr(segments, "MAX_KEYS_APART", apart)
+        monkeypatch.setattr(by_condition, "MATCH_ROW_COST", cost)
+        monkeypatch.setattr(by_condition, "MAX_KEYS_APART", apart)
         for condition in ("diabetes", "DIABETES TYPE", "a", "sickle", "ulcer"):
-            _same_answers(mixed, segments.condition_segment(condition))
+            _same_answers(mixed, by_condition.condition_segment(condition))
 
 
 def test_condition_reader_with_no_matching_key(mixed: DeskSession) -> None:
-    segment = segments.condition_segment("tuberculosis")
+    segment = by_condition.condition_segment("tuberculosis")
     with mixed.db.transaction() as tx:
-        answer = segments.show_page(tx, segment, 1, 20)
+        answer = show_page(tx, segment, 1, 20)
     assert answer == {"customers": [], "total": 0, "page": 1, "hasMore": False}
 
 
@@ -131,7 +133,7 @@ def test_overlapping_keys_count_each_customer_once(mixed: DeskSession) -> None:
 
 def test_refills_reader_matches_the_definition(mixed: DeskSession) -> None:
     for days in (0, 3, 7, 20, 365):
-        _same_answers(mixed, segments.refills_segment(days, TODAY))
+        _same_answers(mixed, refills_segment(days, TODAY))
 
 
 def test_high_value_reader_matches_the_definition(mixed: DeskSession) -> None:
@@ -139,7 +141,7 @@ def test_high_value_reader_matches_the_definition(mixed: DeskSession) -> None:
         for n, customer in enumerate(tx.scalars(select(Customer).order_by(Customer.id))):
             customer.total_spent = (n * 7919) % 13 * 1000  # ties: the name key, the id decide
     for min_spend in (0, 5000, 12000):
-        _same_answers(mixed, segments.high_value_segment(min_spend))
+        _same_answers(mixed, high_value_segment(min_spend))
 
 
 def test_the_operations_use_the_readers(
@@ -147,9 +149,9 @@ def test_the_operations_use_the_readers(
 ) -> None:
     """The segment operations page through the reader (not the defining query)."""
     used: list[tuple[int, int, bool]] = []
-    condition = segments.condition_segment
+    condition = by_condition.condition_segment
 
-    def counted(text: str) -> segments.Segment:
+    def counted(text: str) -> Segment:
         segment = condition(text)
         assert segment.reader is not None
         reader = segment.reader
@@ -158,11 +160,12 @@ def test_the_operations_use_the_readers(
             used.append((offset, limit, consented))
             return reader(conn, offset, limit, consented)
 
-        return segments.Segment(
+        return Segment(
             segment.name, segment.params, segment.query, segment.row, segment.enrich, read
         )
 
-    monkeypatch.setattr(segments, "condition_segment", counted)
+    monkeypatch.setattr(lists, "condition_segment", counted)
+    monkeypatch.setattr(campaign, "condition_segment", counted)
     mixed.call("getCustomersByCondition", {"condition": "asthma", "page": 2, "limit": 2})
     assert used == [(2, 2, False)]
     used.clear()

@@ -12,8 +12,9 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from pharmdesk.store.schema import AuditEntry, ConsentEvent
-from pharmdesk.ui.customer_form import CustomerForm, DuplicateChoice
+from pharmdesk.ui.customer_form import CustomerForm
 from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.duplicate_choice import DuplicateChoice
 from pharmdesk.ui.profile_dialog import ProfileDialog
 
 

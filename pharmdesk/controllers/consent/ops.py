@@ -6,7 +6,7 @@ from typing import Any
 
 from pharmdesk.clock import to_iso
 from pharmdesk.controllers.consent import records
-from pharmdesk.controllers.customers import CUSTOMER_ID, cust_id, get_customer
+from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, get_customer
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import Param, boolean, choice, clean_text, nullable, string
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pharmdesk.controllers.customer_rows import iso_or_none
-from pharmdesk.controllers.customers import CUSTOMER_ID, cust_id, get_customer
+from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, get_customer
 from pharmdesk.controllers.registry import ADMINS, Op, operation
 from pharmdesk.controllers.validation import Param, date_value
 from pharmdesk.errors import validation

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 
 from pharmdesk.clock import to_iso
-from pharmdesk.controllers.customers import CUSTOMER_ID, cust_id, get_customer
+from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, get_customer
 from pharmdesk.controllers.plans import ACTIVE, CANCELLED, PAUSED, PENDING_REVIEW
 from pharmdesk.controllers.record.access_report import merged_into
 from pharmdesk.controllers.record.redaction import needles_from, old_values, redact_entries

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pharmdesk.controllers.customers import CUSTOMER_ID, cust_id, read_customer
+from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, read_customer
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import Param, date_value, free_text, nullable, search_key
 from pharmdesk.errors import validation

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pharmdesk.controllers.customer_rows import iso_or_none
-from pharmdesk.controllers.customers import CUSTOMER_ID, cust_id, get_customer
+from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, get_customer
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import (
     Param,

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 
 from pharmdesk.controllers.consent import records
-from pharmdesk.controllers.customer_rows import iso_or_none
-from pharmdesk.controllers.customers import CUSTOMER, cust_id
+from pharmdesk.controllers.customer_rows import CUSTOMER, iso_or_none
+from pharmdesk.controllers.customers.lookup import cust_id
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.reminders.sms_length import sms_length
 from pharmdesk.controllers.validation import (

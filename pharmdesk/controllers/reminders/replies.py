@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pharmdesk.controllers.consent import records
-from pharmdesk.controllers.customers import cust_id
+from pharmdesk.controllers.customers.lookup import cust_id
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import Param, choice, phone_e164, string
 from pharmdesk.store.schema import Customer, CustomerConsent, MessageReply
