@@ -30,6 +30,7 @@ from pharmdesk.controllers.audit_seal import (
     staff_secret,
 )
 from pharmdesk.controllers.passwords import check_new_password
+from pharmdesk.controllers.plans import resume_due_plans
 from pharmdesk.controllers.registry import (
     ADMIN,
     JOBS,
@@ -361,8 +362,6 @@ class DeskSession:
         """Sign-in upkeep: plans whose pause ends today (or ended while nobody was signed
         in) become active again, audited as this person's session; see
         ``plans.resume_due_plans``. A failure here never stops the sign-in."""
-        from pharmdesk.controllers.plans import resume_due_plans  # plans imports this
-
         if self.staff.must_change_password:
             return
         try:
