@@ -206,3 +206,19 @@ def frontdesk(make_staff: Callable[[str, str], DeskSession]) -> DeskSession:
 @pytest.fixture
 def pharmacist(make_staff: Callable[[str, str], DeskSession]) -> DeskSession:
     return make_staff("ngozi", "pharmacist")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked ``single_pc`` (about the SQLCipher file itself) runs on the file only,
+    in whichever folder runs its tests on both stores."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_server = callspec is not None and callspec.params.get("store") == "postgresql"
+        if on_server and item.get_closest_marker("single_pc") is not None:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
