@@ -722,17 +722,22 @@ class MainWindow(QMainWindow):
         if operation is not None:
             self.action_operations[action] = operation
         self.session_actions.append(action)
-        self._apply_role()
+        self._apply_menu()
 
     def _apply_role(self) -> None:
-        """Show what the signed-in person's role may use (hidden, not just disabled)."""
+        """Show what the signed-in person's role may use, and tell an admin when no
+        recovery key opens the database (the key file is read here, not per menu entry)."""
+        self._apply_menu()
+        missing = self.desk.is_admin and not self.desk.has_recovery_key()
+        self.no_recovery_key.setVisible(missing and self.desk.may("replaceRecoveryKey"))
+
+    def _apply_menu(self) -> None:
+        """The Admin menu entries the person's role may use (hidden, not just disabled)."""
         is_admin = self.desk.is_admin
         for act in self.admin_actions:
             operation = self.action_operations.get(act)
             act.setVisible(is_admin and (operation is None or self.desk.may(operation)))
         self.admin_menu.menuAction().setVisible(is_admin and not self.admin_menu.isEmpty())
-        missing = is_admin and not self.desk.has_recovery_key()
-        self.no_recovery_key.setVisible(missing and self.desk.may("replaceRecoveryKey"))
 
     def _customer_row_menu(self, pos: QPoint) -> None:
         from PySide6.QtWidgets import QMenu
