@@ -62,11 +62,8 @@ def pg() -> Iterator[pg_server.PgServer]:
     pg_server.stop_server(server)
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFiles:
-    """One freshly initialised database; each test gets its own copy of it."""
-    folder = tmp_path_factory.mktemp("template")
-    files = DatabaseFiles(folder / "pharmdesk.db")
+def _first_database(files: DatabaseFiles) -> DatabaseFiles:
+    """The branch every test starts from: its first admin and nothing else."""
     create_database(
         files,
         admin=ADMIN,
@@ -77,6 +74,14 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFiles:
         kdf=TEST_KDF,
     )
     return files
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFiles:
+    """One freshly initialised database; each test gets its own copy of it."""
+    folder = tmp_path_factory.mktemp("template")
+    files = DatabaseFiles(folder / "pharmdesk.db")
+    return _first_database(files)
 
 
 @pytest.fixture(scope="session")
@@ -86,16 +91,7 @@ def pg_template(pg: pg_server.PgServer, tmp_path_factory: pytest.TempPathFactory
     pg_server.create_database(pg, pg_server.TEMPLATE)
     folder = tmp_path_factory.mktemp("pg-template")
     files = DatabaseFiles(folder / "pharmdesk.db", server=pg.url(pg_server.TEMPLATE))
-    create_database(
-        files,
-        admin=ADMIN,
-        full_name="Ada Admin",
-        password=ADMIN_PASSWORD,
-        branch_name="Lekki Branch",
-        clock=FixedClock(),
-        kdf=TEST_KDF,
-    )
-    return files
+    return _first_database(files)
 
 
 @pytest.fixture(scope="session")
