@@ -6,6 +6,7 @@ migration fills it in for the subscriptions a branch already had."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import random
 from typing import Any
 
@@ -210,3 +211,37 @@ def test_the_migration_fills_it_in_and_goes_down_and_up(admin: DeskSession) -> N
     branch.add_customer()
     branch.enroll(branch.customers[-1])  # the triggers are back
     assert _wrong(admin) == []
+
+
+def _migration_0008() -> Any:
+    path = migrate.MIGRATIONS / "versions" / "0008_first_refill.py"
+    spec = importlib.util.spec_from_file_location("migration_0008", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _query_plan(conn: Any, sql: str) -> str:
+    return " | ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+
+
+@pytest.mark.single_pc("SQLite's query plans on a file without ANALYZE statistics")
+def test_the_triggers_read_only_the_customers_own_subscriptions(admin: DeskSession) -> None:
+    """A branch's file has no ANALYZE statistics: SQLite would read the first due refill
+    through the (status, ...) covering index, every active subscription of the branch for
+    each write (and the backfill would take hours at a million). The triggers name the
+    (customer_id, status) index; the backfill groups the subscriptions in one pass."""
+    m = _migration_0008()
+    with admin.db.engine.connect() as conn:
+        unhinted = _query_plan(conn, "SELECT " + m.FIRST_DUE.format(who="1", hint=""))
+        hinted = _query_plan(conn, "SELECT " + m.FIRST_DUE.format(who="1", hint=m.SQLITE_HINT))
+        triggers = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%first_refill%'"
+        ).all()
+        backfill = _query_plan(conn, m.BACKFILL)
+    assert "ix_subscription_customer" not in unhinted  # why the hint is there
+    assert "ix_subscription_customer (customer_id=? AND status=?)" in hinted
+    assert len(triggers) == 3
+    assert all(m.SQLITE_HINT.strip() in sql for (sql,) in triggers)
+    assert "CORRELATED" not in backfill and "SCAN due" in backfill
