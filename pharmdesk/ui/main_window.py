@@ -581,7 +581,8 @@ class MainWindow(QMainWindow):
     def _add_backup_actions(self) -> None:
         """Scheduled backups in the background (status bar: progress, warnings, reminder)
         and Admin ▸ Back up now… / Restore… / Settings…"""
-        from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
+        from pharmdesk.ui.backup.backup_dialog import BackupDialog
+        from pharmdesk.ui.backup.restore_dialog import RestoreDialog
         from pharmdesk.ui.backup_runner import BackgroundBackups
         from pharmdesk.ui.settings_dialog import SettingsDialog
 

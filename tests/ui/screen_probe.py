@@ -243,7 +243,8 @@ def _duplicate_screens(desk: DeskContext, window: Any) -> None:
 
 def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:
     from pharmdesk.resources import resource_path
-    from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
+    from pharmdesk.ui.backup.backup_dialog import BackupDialog
+    from pharmdesk.ui.backup.restore_dialog import RestoreDialog
     from pharmdesk.ui.change_password import ChangePasswordDialog
     from pharmdesk.ui.key_change import KeyChangeProgress
     from pharmdesk.ui.pin_dialog import PinDialog
