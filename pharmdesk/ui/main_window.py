@@ -520,7 +520,7 @@ class MainWindow(QMainWindow):
 
         from pharmdesk.ui.change_password import ChangePasswordDialog
         from pharmdesk.ui.recovery_key import NewRecoveryKeyDialog
-        from pharmdesk.ui.staff_dialog import StaffDialog
+        from pharmdesk.ui.staff.staff_dialog import StaffDialog
 
         self.staff_dialog: StaffDialog | None = None
         self.change_password_dialog: ChangePasswordDialog | None = None

@@ -251,7 +251,9 @@ def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:
     from pharmdesk.ui.plan_catalog import PlanCatalogDialog, PlanForm
     from pharmdesk.ui.recovery_key import NewRecoveryKeyDialog
     from pharmdesk.ui.settings_dialog import SettingsDialog
-    from pharmdesk.ui.staff_dialog import ADD, RoleDialog, StaffDialog, StaffPasswordDialog
+    from pharmdesk.ui.staff.password_dialog import ADD, StaffPasswordDialog
+    from pharmdesk.ui.staff.role_dialog import RoleDialog
+    from pharmdesk.ui.staff.staff_dialog import StaffDialog
 
     catalog = PlanCatalogDialog(desk, parent=window)
     shown(catalog, "plan catalog")
