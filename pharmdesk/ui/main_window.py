@@ -754,7 +754,7 @@ class MainWindow(QMainWindow):
         self.row_menu = menu
 
     def enroll_in_plan(self, customer_id: str | None) -> None:
-        from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+        from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
 
         try:
             wizard = EnrollmentWizard(self.desk, customer_id, self)

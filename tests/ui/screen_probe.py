@@ -151,7 +151,7 @@ def _customer_screens(desk: DeskContext, window: Any, customer: str) -> None:
     from pharmdesk.ui.consent import BulkConsentDialog
     from pharmdesk.ui.customer_form import CustomerForm
     from pharmdesk.ui.duplicate_choice import DuplicateChoice
-    from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+    from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
     from pharmdesk.ui.plan_controls import PauseDialog, ReviewDialog
     from pharmdesk.ui.profile_dialog import ProfileDialog
 

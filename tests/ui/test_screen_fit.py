@@ -101,7 +101,7 @@ def test_every_window_class_is_a_widget() -> None:
 def _first_page_field(kind: str, desk, tmp_path: Path) -> tuple[QWidget, QWidget]:  # type: ignore[no-untyped-def]
     """A wizard of ``kind`` and a field on its first page."""
     from pharmdesk.paths import DatabaseFiles
-    from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+    from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
     from pharmdesk.ui.import_wizard import ImportWizard
     from pharmdesk.ui.setup_wizard import FirstRunWizard
 
