@@ -781,7 +781,7 @@ class MainWindow(QMainWindow):
         self.plan_catalog = dialog
 
     def new_customer(self) -> None:
-        from pharmdesk.ui.customer_form import CustomerForm
+        from pharmdesk.ui.customer_form.form import CustomerForm
 
         form = CustomerForm(self.desk, None, self)
         form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -378,7 +378,7 @@ class ProfileDialog(QDialog):
         self.review_dialog = dialog
 
     def edit(self) -> None:
-        from pharmdesk.ui.customer_form import CustomerForm
+        from pharmdesk.ui.customer_form.form import CustomerForm
 
         form = CustomerForm(self.desk, self.details, self)
         form.saved.connect(lambda _cid: self._changed())

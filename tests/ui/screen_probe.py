@@ -149,7 +149,7 @@ def run_all(desk: DeskContext, clock: FixedClock, folder: Path) -> None:
 
 def _customer_screens(desk: DeskContext, window: Any, customer: str) -> None:
     from pharmdesk.ui.consent import BulkConsentDialog
-    from pharmdesk.ui.customer_form import CustomerForm
+    from pharmdesk.ui.customer_form.form import CustomerForm
     from pharmdesk.ui.duplicate_choice import DuplicateChoice
     from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
     from pharmdesk.ui.plan_controls import PauseDialog, ReviewDialog

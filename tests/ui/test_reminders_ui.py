@@ -245,7 +245,7 @@ def test_the_customer_form_records_the_reminder_language(
 ) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from pharmdesk.ui.customer_form import CustomerForm
+    from pharmdesk.ui.customer_form.form import CustomerForm
 
     desk = signed_in_desk
     form = CustomerForm(desk, None, ask=lambda *_a: True, ask_new_label=lambda *_a: True)

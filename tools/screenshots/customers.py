@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QColor, QImage, QPainter, QTextDocument
 
-from pharmdesk.ui.customer_form import CustomerForm
+from pharmdesk.ui.customer_form.form import CustomerForm
 from pharmdesk.ui.duplicate_choice import DuplicateChoice
 from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
 from pharmdesk.ui.main_window import MainWindow
