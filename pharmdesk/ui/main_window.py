@@ -476,7 +476,7 @@ class MainWindow(QMainWindow):
         self.refill_panel = RefillPanel(self.desk)
         self.refill_panel.delivery_recorded.connect(lambda _cid: self.model.reload())
         self.add_panel(self.refill_panel, "Refills")
-        from pharmdesk.ui.outbox_panel import OutboxPanel
+        from pharmdesk.ui.outbox.panel import OutboxPanel
 
         self.outbox_panel = OutboxPanel(self.desk)
         self.add_panel(self.outbox_panel, "Outbox")

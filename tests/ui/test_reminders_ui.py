@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from pharmdesk.store.schema import ConsentRecord, OutboxMessage, Setting
 from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.outbox.panel import OutboxPanel
 from pharmdesk.ui.outbox_export import EXPORTED
-from pharmdesk.ui.outbox_panel import OutboxPanel
 from pharmdesk.ui.profile_dialog import ProfileDialog
 from pharmdesk.ui.template_editor import TemplateEditor
 from pharmdesk.ui.whatsapp_dialog import WhatsAppDialog
