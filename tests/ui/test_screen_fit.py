@@ -23,7 +23,7 @@ from tests.ui.child_screen import run_probe
 SIZES = [(1366, 768), (1280, 720)]
 SCALES = ["1", "1.25", "1.5"]
 # Bases that are never shown on their own (their subclasses are).
-ABSTRACT = {"FormDialog"}
+ABSTRACT = {"FormDialog", "JobDialog", "CustomerFields"}
 
 
 def _probe(tmp_path: Path, width: int, height: int, scale: str) -> dict[str, list[str]]:
@@ -31,10 +31,11 @@ def _probe(tmp_path: Path, width: int, height: int, scale: str) -> dict[str, lis
 
 
 def _window_classes() -> set[str]:
-    """Every dialog, wizard and main window class defined in pharmdesk.ui."""
+    """Every dialog, wizard and main window class defined in pharmdesk.ui (its
+    packages included)."""
     names = set()
-    for module_info in pkgutil.iter_modules(pharmdesk.ui.__path__):
-        module = importlib.import_module(f"pharmdesk.ui.{module_info.name}")
+    for module_info in pkgutil.walk_packages(pharmdesk.ui.__path__, "pharmdesk.ui."):
+        module = importlib.import_module(module_info.name)
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ != module.__name__ or name in ABSTRACT:
                 continue
