@@ -476,7 +476,7 @@ class MainWindow(QMainWindow):
         self.refill_panel = RefillPanel(self.desk)
         self.refill_panel.delivery_recorded.connect(lambda _cid: self.model.reload())
         self.add_panel(self.refill_panel, "Refills")
-        from pharmdesk.ui.outbox_panel import OutboxPanel
+        from pharmdesk.ui.outbox.panel import OutboxPanel
 
         self.outbox_panel = OutboxPanel(self.desk)
         self.add_panel(self.outbox_panel, "Outbox")
@@ -520,7 +520,7 @@ class MainWindow(QMainWindow):
 
         from pharmdesk.ui.change_password import ChangePasswordDialog
         from pharmdesk.ui.recovery_key import NewRecoveryKeyDialog
-        from pharmdesk.ui.staff_dialog import StaffDialog
+        from pharmdesk.ui.staff.staff_dialog import StaffDialog
 
         self.staff_dialog: StaffDialog | None = None
         self.change_password_dialog: ChangePasswordDialog | None = None
@@ -581,7 +581,8 @@ class MainWindow(QMainWindow):
     def _add_backup_actions(self) -> None:
         """Scheduled backups in the background (status bar: progress, warnings, reminder)
         and Admin ▸ Back up now… / Restore… / Settings…"""
-        from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
+        from pharmdesk.ui.backup.backup_dialog import BackupDialog
+        from pharmdesk.ui.backup.restore_dialog import RestoreDialog
         from pharmdesk.ui.backup_runner import BackgroundBackups
         from pharmdesk.ui.settings_dialog import SettingsDialog
 
@@ -753,7 +754,7 @@ class MainWindow(QMainWindow):
         self.row_menu = menu
 
     def enroll_in_plan(self, customer_id: str | None) -> None:
-        from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+        from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
 
         try:
             wizard = EnrollmentWizard(self.desk, customer_id, self)
@@ -780,7 +781,7 @@ class MainWindow(QMainWindow):
         self.plan_catalog = dialog
 
     def new_customer(self) -> None:
-        from pharmdesk.ui.customer_form import CustomerForm
+        from pharmdesk.ui.customer_form.form import CustomerForm
 
         form = CustomerForm(self.desk, None, self)
         form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

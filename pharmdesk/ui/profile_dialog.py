@@ -378,7 +378,7 @@ class ProfileDialog(QDialog):
         self.review_dialog = dialog
 
     def edit(self) -> None:
-        from pharmdesk.ui.customer_form import CustomerForm
+        from pharmdesk.ui.customer_form.form import CustomerForm
 
         form = CustomerForm(self.desk, self.details, self)
         form.saved.connect(lambda _cid: self._changed())
@@ -434,7 +434,7 @@ class ProfileDialog(QDialog):
         self.order_button.clicked.connect(self.record_order)
 
     def enroll_in_plan(self) -> None:
-        from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+        from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
 
         wizard = EnrollmentWizard(self.desk, self.customer_id, self)
         wizard.enrolled.connect(lambda _cid: self._changed())

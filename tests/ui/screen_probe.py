@@ -149,9 +149,9 @@ def run_all(desk: DeskContext, clock: FixedClock, folder: Path) -> None:
 
 def _customer_screens(desk: DeskContext, window: Any, customer: str) -> None:
     from pharmdesk.ui.consent import BulkConsentDialog
-    from pharmdesk.ui.customer_form import CustomerForm
+    from pharmdesk.ui.customer_form.form import CustomerForm
     from pharmdesk.ui.duplicate_choice import DuplicateChoice
-    from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+    from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
     from pharmdesk.ui.plan_controls import PauseDialog, ReviewDialog
     from pharmdesk.ui.profile_dialog import ProfileDialog
 
@@ -243,14 +243,17 @@ def _duplicate_screens(desk: DeskContext, window: Any) -> None:
 
 def _admin_screens(desk: DeskContext, window: Any, folder: Path) -> None:
     from pharmdesk.resources import resource_path
-    from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
+    from pharmdesk.ui.backup.backup_dialog import BackupDialog
+    from pharmdesk.ui.backup.restore_dialog import RestoreDialog
     from pharmdesk.ui.change_password import ChangePasswordDialog
     from pharmdesk.ui.key_change import KeyChangeProgress
     from pharmdesk.ui.pin_dialog import PinDialog
     from pharmdesk.ui.plan_catalog import PlanCatalogDialog, PlanForm
     from pharmdesk.ui.recovery_key import NewRecoveryKeyDialog
     from pharmdesk.ui.settings_dialog import SettingsDialog
-    from pharmdesk.ui.staff_dialog import ADD, RoleDialog, StaffDialog, StaffPasswordDialog
+    from pharmdesk.ui.staff.password_dialog import ADD, StaffPasswordDialog
+    from pharmdesk.ui.staff.role_dialog import RoleDialog
+    from pharmdesk.ui.staff.staff_dialog import StaffDialog
 
     catalog = PlanCatalogDialog(desk, parent=window)
     shown(catalog, "plan catalog")

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication
 
 from pharmdesk.controllers.session import sign_in
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
+from pharmdesk.ui.backup.backup_dialog import BackupDialog
+from pharmdesk.ui.backup.restore_dialog import RestoreDialog
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.main_window import MainWindow
 from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF
@@ -323,14 +324,14 @@ def test_restore_in_place_from_the_main_window(
 ) -> None:
     """Admin ▸ Restore…, replacing: the window signs out (closing other windows, but not
     the restore), restores, and the next sign-in sees the restored database."""
-    from pharmdesk.ui import backup_dialog
+    from pharmdesk.ui.backup import restore_dialog
 
     desk = main_window.desk
     add_customers(desk, ["Ngozi Eze"])
     target = tmp_path / "backup.pdbak"
     _back_up(qtbot, desk, target)
     add_customers(desk, ["Bola Ahmed"])
-    monkeypatch.setattr(backup_dialog, "asking", lambda *_a, **_k: lambda *_q: True)
+    monkeypatch.setattr(restore_dialog, "asking", lambda *_a, **_k: lambda *_q: True)
     main_window.start()
     main_window.show()
     main_window.restore_action.trigger()

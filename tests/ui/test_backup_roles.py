@@ -12,7 +12,8 @@ from PySide6.QtCore import QSettings, Qt
 from sqlalchemy import select
 
 from pharmdesk.store.schema import AuditEntry
-from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
+from pharmdesk.ui.backup.backup_dialog import BackupDialog
+from pharmdesk.ui.backup.restore_dialog import RestoreDialog
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.main_window import MainWindow
 from tests.conftest import ADMIN_PASSWORD

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from pharmdesk.store.schema import AuditEntry, ConsentEvent
-from pharmdesk.ui.customer_form import CustomerForm
+from pharmdesk.ui.customer_form.form import CustomerForm
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.duplicate_choice import DuplicateChoice
 from pharmdesk.ui.profile_dialog import ProfileDialog

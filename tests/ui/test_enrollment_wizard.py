@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from pharmdesk.store.schema import AuditEntry, Subscription
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.enrollment_wizard import (
+from pharmdesk.ui.enrollment.wizard import (
     CUSTOMER_PAGE,
     DONE_PAGE,
     PLAN_PAGE,

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QWizard
 from sqlalchemy import func, select
 
 from pharmdesk.store.schema import Customer
-from pharmdesk.ui.backup_dialog import RestoreDialog
+from pharmdesk.ui.backup.restore_dialog import RestoreDialog
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.import_pages import FILE_PAGE
 from pharmdesk.ui.import_wizard import ImportWizard

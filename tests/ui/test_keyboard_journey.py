@@ -11,9 +11,9 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from pharmdesk.ui.customer_form import CustomerForm
+from pharmdesk.ui.customer_form.form import CustomerForm
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
 from pharmdesk.ui.main_window import MainWindow
 from pharmdesk.ui.order_dialog import OrderDialog
 from pharmdesk.ui.profile_dialog import ProfileDialog

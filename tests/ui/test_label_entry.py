@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from pharmdesk.ui.customer_form import CustomerForm
+from pharmdesk.ui.customer_form.form import CustomerForm
 from pharmdesk.ui.desk import DeskContext
 
 
@@ -108,7 +108,7 @@ def test_an_accepted_new_label_is_saved_as_typed(qtbot, signed_in_desk: DeskCont
 def test_enter_in_the_plan_filter_takes_the_first_plan(qtbot, signed_in_desk: DeskContext) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QWizard
 
-    from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+    from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
 
     desk = signed_in_desk
     for name, medication in (("Hypertension Care", "Amlodipine 5mg"), ("Asthma", "Salbutamol")):

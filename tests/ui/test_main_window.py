@@ -205,7 +205,7 @@ def test_wrong_password_on_the_lock_screen(qtbot, main_window: MainWindow) -> No
 
 
 def test_lock_keeps_unsaved_form_input_for_the_same_person(qtbot, main_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
-    from pharmdesk.ui.customer_form import CustomerForm
+    from pharmdesk.ui.customer_form.form import CustomerForm
 
     main_window.start()
     main_window.show()

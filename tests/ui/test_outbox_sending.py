@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 
 from pharmdesk.store.schema import OutboxMessage
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.outbox_panel import OutboxPanel
+from pharmdesk.ui.outbox.panel import OutboxPanel
 from tests.conftest import ADMIN, ADMIN_PASSWORD
 from tests.reminders.fake_gateway import FakeGateway
 from tests.ui.test_reminders_ui import due_customer, rows
@@ -157,7 +157,7 @@ def test_a_silent_modem_times_out_in_the_worker_not_the_window(
     timeout in the worker, the window's event loop keeps running, and the message waits
     in the queue for its retry."""
     from pharmdesk.senders.modem import GsmModem
-    from pharmdesk.ui import outbox_panel
+    from pharmdesk.ui.outbox import panel as outbox_panel
     from tests.reminders.modem_sim import ModemSimulator
 
     queue(panel, provider, 1)

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QLabel
 
 from pharmdesk.ui.charts import SegmentChart
-from pharmdesk.ui.customer_form import CustomerForm
+from pharmdesk.ui.customer_form.form import CustomerForm
 from pharmdesk.ui.customer_table import CustomerTableModel
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.duplicate_choice import DuplicateChoice

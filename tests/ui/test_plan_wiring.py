@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.enrollment_wizard import CUSTOMER_PAGE, PLAN_PAGE, EnrollmentWizard
+from pharmdesk.ui.enrollment.wizard import CUSTOMER_PAGE, PLAN_PAGE, EnrollmentWizard
 from pharmdesk.ui.main_window import MainWindow
 from pharmdesk.ui.plan_catalog import PlanCatalogDialog
 from pharmdesk.ui.profile_dialog import ProfileDialog

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from pharmdesk.controllers.quick_unlock import PIN_CLEARED, PIN_EXPIRED
 from pharmdesk.store.schema import AuditEntry
-from pharmdesk.ui.customer_form import CustomerForm
+from pharmdesk.ui.customer_form.form import CustomerForm
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.main_window import MainWindow
 from pharmdesk.ui.pin_dialog import PinDialog

@@ -220,7 +220,7 @@ def test_erase_needs_the_id_typed(qtbot, signed_in_desk: DeskContext) -> None:
 def test_the_customer_form_saves_the_payer_and_who_may_collect(
     qtbot, signed_in_desk: DeskContext
 ) -> None:
-    from pharmdesk.ui.customer_form import CustomerForm
+    from pharmdesk.ui.customer_form.form import CustomerForm
 
     desk = signed_in_desk
     form = CustomerForm(desk, None, ask=lambda *_a: True, ask_new_label=lambda *_a: True)

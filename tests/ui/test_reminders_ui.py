@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from pharmdesk.store.schema import ConsentRecord, OutboxMessage, Setting
 from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.outbox.panel import OutboxPanel
 from pharmdesk.ui.outbox_export import EXPORTED
-from pharmdesk.ui.outbox_panel import OutboxPanel
 from pharmdesk.ui.profile_dialog import ProfileDialog
 from pharmdesk.ui.template_editor import TemplateEditor
 from pharmdesk.ui.whatsapp_dialog import WhatsAppDialog
@@ -245,7 +245,7 @@ def test_the_customer_form_records_the_reminder_language(
 ) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from pharmdesk.ui.customer_form import CustomerForm
+    from pharmdesk.ui.customer_form.form import CustomerForm
 
     desk = signed_in_desk
     form = CustomerForm(desk, None, ask=lambda *_a: True, ask_new_label=lambda *_a: True)

@@ -14,7 +14,8 @@ from pharmdesk.controllers.session import ACCOUNT_DISABLED, sign_in
 from pharmdesk.store.engine import DatabaseOpenError, open_engine
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.main_window import MainWindow
-from pharmdesk.ui.staff_dialog import ADD, StaffDialog
+from pharmdesk.ui.staff.password_dialog import ADD
+from pharmdesk.ui.staff.staff_dialog import StaffDialog
 from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF
 
 BOLA_PASSWORD = "bola joins the night shift 2026"

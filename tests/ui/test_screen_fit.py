@@ -23,7 +23,7 @@ from tests.ui.child_screen import run_probe
 SIZES = [(1366, 768), (1280, 720)]
 SCALES = ["1", "1.25", "1.5"]
 # Bases that are never shown on their own (their subclasses are).
-ABSTRACT = {"FormDialog"}
+ABSTRACT = {"FormDialog", "JobDialog", "CustomerFields"}
 
 
 def _probe(tmp_path: Path, width: int, height: int, scale: str) -> dict[str, list[str]]:
@@ -31,10 +31,11 @@ def _probe(tmp_path: Path, width: int, height: int, scale: str) -> dict[str, lis
 
 
 def _window_classes() -> set[str]:
-    """Every dialog, wizard and main window class defined in pharmdesk.ui."""
+    """Every dialog, wizard and main window class defined in pharmdesk.ui (its
+    packages included)."""
     names = set()
-    for module_info in pkgutil.iter_modules(pharmdesk.ui.__path__):
-        module = importlib.import_module(f"pharmdesk.ui.{module_info.name}")
+    for module_info in pkgutil.walk_packages(pharmdesk.ui.__path__, "pharmdesk.ui."):
+        module = importlib.import_module(module_info.name)
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ != module.__name__ or name in ABSTRACT:
                 continue
@@ -101,7 +102,7 @@ def test_every_window_class_is_a_widget() -> None:
 def _first_page_field(kind: str, desk, tmp_path: Path) -> tuple[QWidget, QWidget]:  # type: ignore[no-untyped-def]
     """A wizard of ``kind`` and a field on its first page."""
     from pharmdesk.paths import DatabaseFiles
-    from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+    from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
     from pharmdesk.ui.import_wizard import ImportWizard
     from pharmdesk.ui.setup_wizard import FirstRunWizard
 

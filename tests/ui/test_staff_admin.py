@@ -21,12 +21,12 @@ from pharmdesk.store.schema import AuditEntry
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.login import LoginDialog
 from pharmdesk.ui.main_window import MainWindow
-from pharmdesk.ui.staff_dialog import (
+from pharmdesk.ui.staff.password_dialog import (
     ADD,
-    StaffDialog,
     StaffPasswordDialog,
     generate_one_time_password,
 )
+from pharmdesk.ui.staff.staff_dialog import StaffDialog
 from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF
 
 FEMI_PASSWORD = "femi likes long walks 2026"

@@ -30,7 +30,7 @@ def test_tab_reaches_every_control(tmp_path: Path) -> None:
 
 
 def test_the_customer_form_tabs_in_reading_order(qtbot: QtBot, signed_in_desk: DeskContext) -> None:
-    from pharmdesk.ui.customer_form import CustomerForm
+    from pharmdesk.ui.customer_form.form import CustomerForm
 
     form = CustomerForm(signed_in_desk, None, ask=lambda *_a: True)
     qtbot.addWidget(form)

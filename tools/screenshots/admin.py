@@ -14,7 +14,8 @@ from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.resources import resource_path
-from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
+from pharmdesk.ui.backup.backup_dialog import BackupDialog
+from pharmdesk.ui.backup.restore_dialog import RestoreDialog
 from pharmdesk.ui.import_pages import DONE_PAGE
 from pharmdesk.ui.key_change import KeyChangeProgress
 from pharmdesk.ui.main_window import MainWindow

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PySide6.QtGui import QColor, QImage, QPainter, QTextDocument
 
-from pharmdesk.ui.customer_form import CustomerForm
+from pharmdesk.ui.customer_form.form import CustomerForm
 from pharmdesk.ui.duplicate_choice import DuplicateChoice
-from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
+from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
 from pharmdesk.ui.main_window import MainWindow
 from pharmdesk.ui.plan_controls import PauseDialog
 from pharmdesk.ui.profile_dialog import ProfileDialog

@@ -1,10 +1,6 @@
-"""New and edit customer form.
-
-Each field is checked with the same rules the operations use, as the person leaves it
-and again on Save; the message appears next to the field. The phone shows the number as
-it will be saved. A new customer is checked for likely duplicates first; an edit sends
-only the fields that changed, with the version it was read at, so a change made meanwhile
-at another desk is reported instead of overwritten.
+"""The customer form's fields: what a person fills in, and each field checked as they
+leave it with the same rules the operations use, the message next to the field. The
+phone shows the number as it will be saved.
 """
 
 from __future__ import annotations
@@ -12,19 +8,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -37,19 +31,18 @@ from pharmdesk.controllers.validation import (
     email_address,
     phone_e164,
 )
-from pharmdesk.errors import DUPLICATE, PharmDeskError
+from pharmdesk.errors import PharmDeskError
 from pharmdesk.resources import load_json
 from pharmdesk.ui.chips import ChipsEdit
-from pharmdesk.ui.confirm import Ask, asking
+from pharmdesk.ui.confirm import Ask
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.duplicate_choice import DuplicateChoice
 from pharmdesk.ui.formatting import national_phone
-from pharmdesk.ui.widgets import DateEdit, error_label, plain_label, tab_order
+from pharmdesk.ui.record.form_part import RecordFormPart
+from pharmdesk.ui.theme import DANGER
+from pharmdesk.ui.widgets import DateEdit, error_label, plain_label
 
 NO_DATE = QDate(1899, 12, 31)  # the date edit's "not recorded" value
 UNKNOWN, NONE_KNOWN, RECORDED = "unknown", "noneKnown", "recorded"
-DISCARD_PROMPT = asking("&Discard", "&Keep editing")
-NEW_LABEL_PROMPT = asking("&Add it", "&Correct it")
 
 
 def _buddy(text: str, widget: QWidget) -> QLabel:
@@ -64,51 +57,38 @@ def _age(birth: dt.date, today: dt.date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-class CustomerForm(QDialog):
-    """Create (``customer`` is None) or edit a customer."""
-
-    saved = Signal(str)  # customer id
-    open_existing = Signal(str)  # staff chose an existing record instead
+class CustomerFields(QDialog):
+    """The fields of a customer (``customer``: as read, None for a new one), their
+    messages and a banner for what belongs to no field; ``CustomerForm`` saves them."""
 
     def __init__(
         self,
         desk: DeskContext,
-        customer: dict[str, Any] | None = None,
-        parent: QWidget | None = None,
-        *,
-        ask: Ask = DISCARD_PROMPT,
-        ask_new_label: Ask = NEW_LABEL_PROMPT,
+        customer: dict[str, Any] | None,
+        parent: QWidget | None,
+        ask_new_label: Ask,
     ) -> None:
         super().__init__(parent)
         self.desk = desk
         self.original = customer
-        self._ask = ask
         self._ask_new_label = ask_new_label
         settings = desk.settings()
         self.region = str(settings.get("defaultRegion", "NG"))
         self.today = desk.clock.today()
-        self.setObjectName("customerForm")
-        self.setWindowTitle(
-            f"Edit {customer['name']} — {customer['id']}" if customer else "New customer"
-        )
         self._errors: dict[str, QLabel] = {}
-        self._build()
-        self._load_suggestions()
-        if customer:
-            self._fill(customer)
-        self._clean = self._snapshot()
-        self.name.setFocus()  # typing starts at the name, not on a button
+        self.field_form = self._build_fields()
 
     # -- building --------------------------------------------------------------------------
     def _field_error(self, key: str) -> QLabel:
         label = error_label()
         label.setObjectName(f"{key}Error")
         # Its own name loses the style sheet's QLabel#error rule: red, said here instead.
-        label.setStyleSheet("color: #b3261e; font-weight: 600;")
+        label.setStyleSheet(f"color: {DANGER}; font-weight: 600;")
         self._errors[key] = label
         return label
 
-    def _build(self) -> None:
+    def _build_fields(self) -> QFormLayout:
+        """Every field, its message line and its checks, as rows of one form layout."""
         self.banner = error_label()
         self.banner.setObjectName("formError")
         self.name = QLineEdit()
@@ -207,43 +187,8 @@ class CustomerForm(QDialog):
         form.addRow("N&otes", self.notes)
         form.addRow("Reminders &in", self.language)
         form.addRow("", self.consent)
-        from pharmdesk.ui.record.form_part import RecordFormPart
-
         self.record_part = RecordFormPart(self.today, new=self.original is None, parent=self)
         form.addRow(self.record_part)
-
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setObjectName("save")
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setObjectName("cancel")
-        self.reload_button = QPushButton("Load their version")
-        self.reload_button.setObjectName("reload")
-        self.reload_button.hide()
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.reload_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addLayout(form)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(620)
-        tab_order(
-            self.reload_button,
-            self.name,
-            self.phone,
-            self.email,
-            self.address,
-            self.birth,
-            self.allergy_unknown,
-            self.allergy_none,
-            self.allergy_has,
-            self.allergies.editor,
-            self.conditions.editor,
-            self.notes,
-            self.consent,
-            self.save_button,
-            self.buttons.button(QDialogButtonBox.StandardButton.Cancel),
-        )
 
         self.name.editingFinished.connect(lambda: self._check("name"))
         self.phone.textChanged.connect(self._phone_preview)
@@ -251,10 +196,8 @@ class CustomerForm(QDialog):
         self.email.editingFinished.connect(lambda: self._check("email"))
         self.birth.dateChanged.connect(self._birth_changed)
         self.allergy_group.buttonToggled.connect(lambda *_: self._allergy_mode())
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        self.reload_button.clicked.connect(self._reload_latest)
         self._phone_preview("")
+        return form
 
     def _load_suggestions(self) -> None:
         builtin = load_json("common-labels.json")
@@ -317,9 +260,6 @@ class CustomerForm(QDialog):
 
     def _snapshot(self) -> dict[str, Any]:
         return {**self._values(), "record": self.record_part.snapshot()}
-
-    def is_dirty(self) -> bool:
-        return self._snapshot() != self._clean
 
     # -- checking --------------------------------------------------------------------------
     def _show(self, key: str, message: str | None) -> None:
@@ -402,143 +342,3 @@ class CustomerForm(QDialog):
             self.allergies.setFocus()
         else:
             self._show("allergies", None)
-
-    # -- saving ----------------------------------------------------------------------------
-    def save(self) -> None:
-        self.banner.hide()
-        # Text still typed in a label box becomes a chip first (asked about if new).
-        for chips in (self.allergies, self.conditions):
-            if chips.isEnabled() and not chips.resolve_pending():
-                return
-        if not self._check_all():
-            return
-        problem = self.record_part.problem()
-        if problem is not None:
-            self.banner.setText(problem[0])
-            self.banner.show()
-            problem[1].setFocus()
-            return
-        values = self._values()
-        try:
-            create = self.original is None
-            customer_id = self._create(values) if create else self._update(values)
-        except PharmDeskError as exc:
-            self._show_refusal(exc)
-            return
-        if customer_id is None:
-            return
-        try:
-            self.record_part.save(self.desk, customer_id)
-        except PharmDeskError as exc:
-            # The customer is saved; the form stays open on that record to fix the rest.
-            self.original = self.desk.call(
-                "viewProviderCustomerDetails", {"customerId": customer_id}
-            )
-            self.banner.setText(f"{customer_id} was saved, but not this: {exc.message}")
-            self.banner.show()
-            self.saved.emit(customer_id)
-            return
-        self._clean = self._snapshot()
-        self.saved.emit(customer_id)
-        self.accept()
-
-    def _create(self, values: dict[str, Any]) -> str | None:
-        candidates = self.desk.call(
-            "findLikelyDuplicates",
-            {
-                "name": values["name"],
-                "phone": values["phone"],
-                "dateOfBirth": values["dateOfBirth"],
-            },
-        )["customers"]
-        if candidates:
-            choice = DuplicateChoice(candidates, self.region, self)
-            outcome = choice.exec()
-            if outcome == 2 and choice.chosen:
-                self.open_existing.emit(choice.chosen)
-                self._clean = self._snapshot()
-                self.accept()
-                return None
-            if outcome != QDialog.DialogCode.Accepted:
-                return None
-        params = {k: v for k, v in values.items() if v is not None}
-        return str(self.desk.call("addProviderCustomer", params)["customerId"])
-
-    def changed_params(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Only what differs from the record as it was read."""
-        assert self.original is not None
-        before = self.original
-        changes: dict[str, Any] = {}
-        phone_now = phone_e164(values["phone"], self.region)
-        if values["name"].split() != before["name"].split():
-            changes["name"] = values["name"]
-        if phone_now != before["phone"]:
-            changes["phone"] = values["phone"]
-        for key in ("email", "address", "dateOfBirth", "notes"):
-            if values[key] != before.get(key):
-                changes[key] = values[key]
-        state = self.allergy_state()
-        if state != before["allergyStatus"] or values["allergies"] != before["allergies"]:
-            changes["allergies"] = values["allergies"]
-            changes["noKnownAllergies"] = values["noKnownAllergies"]
-        if values["medicalConditions"] != before["medicalConditions"]:
-            changes["medicalConditions"] = values["medicalConditions"]
-        if values["marketingConsent"] != before["marketingConsent"]:
-            changes["marketingConsent"] = values["marketingConsent"]
-        if values["language"] != before.get("language", "en"):
-            changes["language"] = values["language"]
-        return changes
-
-    def _update(self, values: dict[str, Any]) -> str | None:
-        assert self.original is not None
-        changes = self.changed_params(values)
-        customer_id = str(self.original["id"])
-        if changes:
-            self.desk.call(
-                "updateProviderCustomer",
-                {"customerId": customer_id, "expectedVersion": self.original["version"], **changes},
-            )
-        return customer_id
-
-    def _show_refusal(self, exc: PharmDeskError) -> None:
-        if exc.code == "CONFLICT":
-            self.banner.setText(
-                "Someone changed this customer at another desk or window since you opened "
-                "it. Your changes were NOT saved. Load their version, then make your change "
-                "again."
-            )
-            self.banner.show()
-            self.reload_button.show()
-            return
-        if exc.code == DUPLICATE:
-            self._show("name", exc.message)
-            self.name.setFocus()
-            return
-        if exc.field in self._errors:
-            self._show(exc.field, exc.message)
-            return
-        self.banner.setText(exc.message)
-        self.banner.show()
-
-    def _reload_latest(self) -> None:
-        assert self.original is not None
-        try:
-            latest = self.desk.call(
-                "viewProviderCustomerDetails", {"customerId": self.original["id"]}
-            )
-        except PharmDeskError as exc:
-            self.banner.setText(exc.message)
-            return
-        self.original = latest
-        self._fill(latest)
-        self._clean = self._snapshot()
-        self.banner.hide()
-        self.reload_button.hide()
-
-    # -- leaving ---------------------------------------------------------------------------
-    def reject(self) -> None:
-        if self.is_dirty() and not self._ask(
-            "Discard changes?", "You have typed changes that are not saved. Discard them?"
-        ):
-            return
-        super().reject()

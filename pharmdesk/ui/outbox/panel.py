@@ -27,10 +27,14 @@ from pharmdesk.errors import PharmDeskError
 from pharmdesk.senders.base import Sender
 from pharmdesk.store.files import write_file_atomic
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.formatting import local_date
+from pharmdesk.ui.outbox.columns import COLUMNS, TEXT_COLUMN
+from pharmdesk.ui.outbox.reports import queued_text, reply_text, sent_text
 from pharmdesk.ui.outbox_export import claim_for_export, mark_exported, outbox_csv, release
 from pharmdesk.ui.outbox_sending import SendingRun, SendSummary
-from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
+from pharmdesk.ui.record_table import RecordTableModel
+from pharmdesk.ui.sender_settings_dialog import SenderSettingsDialog
+from pharmdesk.ui.template_editor import TemplateEditor
+from pharmdesk.ui.whatsapp_dialog import WhatsAppDialog
 from pharmdesk.ui.widgets import error_label, heading, plain_label, row_table
 
 PAGE = 100
@@ -44,22 +48,9 @@ def choose_csv_path(parent: QWidget) -> Path | None:
     return Path(name) if name else None
 
 
-COLUMNS = [
-    RecordColumn("Message", lambda m: str(m["id"])),
-    RecordColumn("Customer", lambda m: str(m["customerName"])),
-    RecordColumn("Channel", lambda m: "WhatsApp" if m["channel"] == "whatsapp" else "SMS"),
-    RecordColumn("Due", lambda m: str(m["dueDate"])),
-    RecordColumn("Status", lambda m: str(m["status"]) + (" (sending)" if m["claimed"] else "")),
-    RecordColumn("Tries", lambda m: str(m["attempts"]), numeric=True),
-    RecordColumn("SMS", lambda m: f"{m['segments']} ({m['encoding']})", numeric=True),
-    RecordColumn("Sent", lambda m: local_date(m.get("sentAt"))),
-    RecordColumn("Note", lambda m: str(m.get("detail") or ""), tooltip=lambda m: m.get("detail")),
-    RecordColumn("Text", lambda m: str(m["text"]), tooltip=lambda m: str(m["text"])),
-]
-TEXT_COLUMN = len(COLUMNS) - 1
-
-
 class OutboxPanel(QWidget):
+    """The outbox list with its actions; ``activate`` re-reads it (the tab is shown)."""
+
     def __init__(
         self,
         desk: DeskContext,
@@ -228,11 +219,7 @@ class OutboxPanel(QWidget):
         if answer is None:
             return
         self.activate()
-        self.result.setText(
-            f"Queued {answer['queued']:,}. Left out: {answer['skippedNoConsent']:,} without "
-            f"consent for this channel, {answer['skippedAlreadyQueued']:,} already reminded "
-            "for that date."
-        )
+        self.result.setText(queued_text(answer))
 
     @property
     def is_sending(self) -> bool:
@@ -286,21 +273,7 @@ class OutboxPanel(QWidget):
         self.stop_button.hide()
         if self.desk.session is not None:
             self.activate()
-        run = summary.run
-        words = (
-            f"Sent {len(run.sent):,}; {len(run.retrying):,} will be tried again; "
-            f"{len(run.failed):,} failed."
-        )
-        if run.withdrawn:
-            words += f" {len(run.withdrawn):,} not sent: consent withdrawn."
-        if summary.cancelled and summary.error is None:
-            words += " Stopped by staff; the rest stay queued."
-        if run.stopped:
-            words += f" Stopped: {run.stopped}"
-        if summary.delivered or summary.replies:
-            words += f" {summary.delivered:,} delivered; {summary.replies:,} replies recorded."
-        words += "".join(f" {note}" for note in summary.notes)
-        self.result.setText(words)
+        self.result.setText(sent_text(summary))
         if summary.error:
             self.error.setText(summary.error)
             self.error.show()
@@ -317,8 +290,6 @@ class OutboxPanel(QWidget):
             )
 
     def open_whatsapp(self) -> None:
-        from pharmdesk.ui.whatsapp_dialog import WhatsAppDialog
-
         chosen = self.selected()
         if chosen is None:
             return
@@ -381,24 +352,14 @@ class OutboxPanel(QWidget):
         answer = self._call("recordReply", {"phone": phone, "text": text, "channel": channel})
         if answer is None:
             return
-        words = {
-            "optOut": "STOP recorded: marketing withdrawn on every channel and the phone is "
-            "on the do-not-market list.",
-            "help": "HELP recorded: call the customer back.",
-            "none": "Reply recorded.",
-        }[answer["action"]]
-        self.result.setText(f"{words} Customers with this phone: {len(answer['customerIds'])}.")
+        self.result.setText(reply_text(answer))
 
     def edit_templates(self) -> None:
-        from pharmdesk.ui.template_editor import TemplateEditor
-
         editor = TemplateEditor(self.desk, self)
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.open()
 
     def edit_sending(self) -> None:
-        from pharmdesk.ui.sender_settings_dialog import SenderSettingsDialog
-
         dialog = SenderSettingsDialog(self.desk, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._update_buttons)

@@ -1,0 +1,1 @@
+"""The plan enrollment wizard (``wizard``) and its five pages, one module each."""
