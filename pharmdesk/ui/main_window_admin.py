@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox
 
 if TYPE_CHECKING:
     from pharmdesk.ui.main_window import MainWindow
@@ -98,22 +99,54 @@ def add_staff_actions(window: MainWindow) -> None:
 
 
 def add_backup_actions(window: MainWindow) -> None:
-    """Scheduled backups in the background (status bar: progress, warnings, reminder)
-    and Admin ▸ Back up now… / Restore… / Settings…"""
-    from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
-    from pharmdesk.ui.backup_runner import BackgroundBackups
+    """Admin ▸ Back up now… / Restore… / Settings…, and on a single PC the scheduled
+    backups in the background (status bar: progress, warnings, reminder). A desk on the
+    branch server makes no backups: its entries say where the server's are made."""
     from pharmdesk.ui.settings_dialog import SettingsDialog
 
-    window.backups = BackgroundBackups(window.desk, window.statusBar(), window)
+    on_server = window.desk.files.server is not None
     window.backup_dialog = None
     window.restore_dialog = None
     window.settings_dialog = None
     window.backup_action = QAction("&Back up now…", window)
-    window.backup_action.setStatusTip("Write an encrypted, verified backup to a file")
     window.restore_action = QAction("&Restore…", window)
-    window.restore_action.setStatusTip("Check a backup, restore it elsewhere or in place")
     window.settings_action = QAction("S&ettings…", window)
     window.settings_action.setStatusTip("Branch name, phone region, idle lock, backups")
+    if on_server:
+        _explain_server_backups(window)
+    else:
+        _single_pc_backups(window)
+
+    def applied(settings: dict) -> None:
+        window.idle.set_minutes(float(settings["idleLockMinutes"]))
+        window.branch_label.setText(str(settings["branchName"]))
+        window.model.region = str(settings["defaultRegion"])
+        window.statusBar().showMessage("Settings saved.", 5000)
+        if not on_server:
+            window.backups.check()  # a new folder gets its first backup now
+
+    def open_settings() -> None:
+        dialog = SettingsDialog(window.desk, window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(applied)
+        dialog.show()
+        window.settings_dialog = dialog
+
+    window.settings_action.triggered.connect(open_settings)
+    window.add_admin_action(window.backup_action, "backup")
+    window.add_admin_action(window.restore_action, "restoreBackup")
+    window.add_admin_action(window.settings_action)
+    if not on_server and window.desk.session is not None:
+        window.backups.start()
+
+
+def _single_pc_backups(window: MainWindow) -> None:
+    from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
+    from pharmdesk.ui.backup_runner import BackgroundBackups
+
+    window.backups = BackgroundBackups(window.desk, window.statusBar(), window)
+    window.backup_action.setStatusTip("Write an encrypted, verified backup to a file")
+    window.restore_action.setStatusTip("Check a backup, restore it elsewhere or in place")
 
     def back_up_now() -> None:
         dialog = BackupDialog(window.desk, window)
@@ -136,28 +169,39 @@ def add_backup_actions(window: MainWindow) -> None:
         dialog.show()
         window.restore_dialog = dialog
 
-    def applied(settings: dict) -> None:
-        window.idle.set_minutes(float(settings["idleLockMinutes"]))
-        window.branch_label.setText(str(settings["branchName"]))
-        window.model.region = str(settings["defaultRegion"])
-        window.statusBar().showMessage("Settings saved.", 5000)
-        window.backups.check()  # a new folder gets its first backup now
-
-    def open_settings() -> None:
-        dialog = SettingsDialog(window.desk, window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.saved.connect(applied)
-        dialog.show()
-        window.settings_dialog = dialog
-
     window.backup_action.triggered.connect(back_up_now)
     window.restore_action.triggered.connect(restore)
-    window.settings_action.triggered.connect(open_settings)
-    window.add_admin_action(window.backup_action, "backup")
-    window.add_admin_action(window.restore_action, "restoreBackup")
-    window.add_admin_action(window.settings_action)
-    if window.desk.session is not None:
-        window.backups.start()
+
+
+SERVER_BACKUPS = (
+    "This desk works on the branch server ({where}). The branch's data is backed up on "
+    "the server PC with PostgreSQL's own tools (pg_dump), and restored there with "
+    "pg_restore, as the server guide describes. A desk keeps no copy of its own, so "
+    "there is nothing to back up or restore at this PC."
+)
+
+
+def _explain_server_backups(window: MainWindow) -> None:
+    """Back up now… and Restore… on a server desk: a short answer, not a greyed entry."""
+    tip = "Backups of the branch server are made on the server PC"
+    window.backup_action.setStatusTip(tip)
+    window.restore_action.setStatusTip(tip)
+
+    def explain() -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Backups are made on the branch server",
+            SERVER_BACKUPS.format(where=window.desk.files.where),
+            QMessageBox.StandardButton.Ok,
+            window,
+        )
+        box.setObjectName("serverBackups")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        window.server_backups_note = box
+
+    window.backup_action.triggered.connect(explain)
+    window.restore_action.triggered.connect(explain)
 
 
 def add_quick_unlock_actions(window: MainWindow) -> None:

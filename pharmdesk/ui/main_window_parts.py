@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QToolBar
 
 if TYPE_CHECKING:
     from pharmdesk.ui.audit_view import AuditLogWindow
@@ -69,7 +69,8 @@ class WindowParts(QMainWindow):
     change_password_dialog: ChangePasswordDialog | None
     recovery_key_action: QAction
     recovery_key_dialog: NewRecoveryKeyDialog
-    backups: BackgroundBackups
+    backups: BackgroundBackups  # single-PC mode only: a server desk makes no backups
+    server_backups_note: QMessageBox
     backup_action: QAction
     restore_action: QAction
     settings_action: QAction

@@ -1,0 +1,116 @@
+"""The main window signed in on a branch server database (PostgreSQL from
+tests/pg_server.py): search, open a profile, register a customer, and what the window
+says about the things that belong to the server PC (backups)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+from sqlalchemy import text
+
+from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store.server import make_server_engine
+from pharmdesk.ui.customer_form import CustomerForm
+from pharmdesk.ui.main_window import MainWindow
+from pharmdesk.ui.profile_dialog import ProfileDialog
+from tests.ui.conftest import add_customers
+
+NAMES = ["Chinedu Okafor", "Adebayo Adeyemi", "Ngozi Eze", "Amaka Obi"]
+
+
+@pytest.fixture
+def store() -> str:
+    """Every test here runs on the branch server."""
+    return "postgresql"
+
+
+def _server_rows(files: DatabaseFiles, sql: str) -> list[tuple]:
+    """Straight from the server, not through PharmDesk's session."""
+    assert files.server is not None
+    engine = make_server_engine(files.server)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def _top(kind: type) -> list:
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
+
+
+def test_the_status_bar_and_title_name_the_server(qtbot, main_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    files = main_window.desk.files
+    assert files.server is not None
+    where = files.where  # host:port/database
+    main_window.start()
+    main_window.show()
+    label = main_window.status.store_label
+    assert label.text() == f"Branch server {where}"
+    assert main_window.windowTitle() == f"PharmDesk — branch server {where}"
+    assert "pharmdesk_owner" not in label.text() + main_window.windowTitle()  # no login
+    assert "Branch server mode" in label.toolTip()
+    assert main_window.user_label.text() == "Ada Admin (admin)"
+    assert main_window.branch_label.text() == "Lekki Branch"
+
+
+def test_search_open_a_profile_and_register_a_customer_on_the_server(
+    qtbot, qtmodeltester, main_window: MainWindow
+) -> None:  # type: ignore[no-untyped-def]
+    desk = main_window.desk
+    ids = add_customers(desk, NAMES)
+    main_window.start()
+    main_window.show()
+    assert main_window.count_label.text() == "4 customers"
+    qtmodeltester.check(main_window.model)
+
+    qtbot.keyClicks(main_window.search, "ngozi")
+    qtbot.keyClick(main_window.search, Qt.Key.Key_Return)
+    [profile] = _top(ProfileDialog)
+    assert profile.name_label.text() == "Ngozi Eze"
+    profile.close()
+    viewed = _server_rows(
+        desk.files, "SELECT entity_id FROM audit_entry WHERE action = 'view' ORDER BY id"
+    )
+    assert viewed == [(ids[2],)]
+
+    main_window.new_action.trigger()
+    [form] = _top(CustomerForm)
+    form.name.setFocus()
+    qtbot.keyClicks(form.name, "Kemi Adeola")
+    form.phone.setFocus()
+    qtbot.keyClicks(form.phone, "0805 555 0101")
+    qtbot.mouseClick(form.allergy_none, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(_top(ProfileDialog)) == 1)  # the new profile opens
+    [profile] = _top(ProfileDialog)
+    assert profile.name_label.text() == "Kemi Adeola"
+    profile.close()
+
+    rows = _server_rows(
+        desk.files,
+        "SELECT id, name, phone, allergy_status FROM customer WHERE name = 'Kemi Adeola'",
+    )
+    assert rows == [(5, "Kemi Adeola", "+2348055550101", "noneKnown")]
+    main_window.search.setFocus()
+    qtbot.keyClick(main_window.search, Qt.Key.Key_Escape)  # back to the whole list
+    main_window.flush_search()
+    assert main_window.count_label.text() == "5 customers"
+
+
+def test_backups_are_explained_not_greyed_out(qtbot, main_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    main_window.start()
+    main_window.show()
+    assert not hasattr(main_window, "backups")  # no background backups at a server desk
+    for entry in (main_window.backup_action, main_window.restore_action):
+        assert entry.isVisible() and entry.isEnabled()
+        entry.trigger()
+        note = main_window.server_backups_note
+        assert isinstance(note, QMessageBox)
+        assert note.windowTitle() == "Backups are made on the branch server"
+        assert main_window.desk.files.where in note.text()
+        assert "pg_dump" in note.text() and "pg_restore" in note.text()
+        note.close()
+    # Nothing in the status bar nags about a desk backup that cannot exist.
+    assert "backup" not in main_window.statusBar().currentMessage().lower()
