@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from pharmdesk.ui.main_window import MainWindow
 
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui.widgets import heading, plain_label
 
 
 def add_audit_actions(window: MainWindow) -> None:
@@ -181,6 +182,24 @@ SERVER_BACKUPS = (
 )
 
 
+class ServerBackupsNote(QDialog):
+    """Why a server desk has no backups of its own, and where they are made."""
+
+    def __init__(self, where: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("serverBackups")
+        self.setWindowTitle("Backups are made on the branch server")
+        self.text = plain_label(SERVER_BACKUPS.format(where=where))
+        self.text.setWordWrap(True)
+        self.text.setMinimumWidth(420)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Backups are made on the branch server"))
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+
+
 def _explain_server_backups(window: MainWindow) -> None:
     """Back up now… and Restore… on a server desk: a short answer, not a greyed entry."""
     tip = "Backups of the branch server are made on the server PC"
@@ -188,17 +207,10 @@ def _explain_server_backups(window: MainWindow) -> None:
     window.restore_action.setStatusTip(tip)
 
     def explain() -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Information,
-            "Backups are made on the branch server",
-            SERVER_BACKUPS.format(where=window.desk.files.where),
-            QMessageBox.StandardButton.Ok,
-            window,
-        )
-        box.setObjectName("serverBackups")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        window.server_backups_note = box
+        note = ServerBackupsNote(window.desk.files.where, window)
+        note.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        note.open()
+        window.server_backups_note = note
 
     window.backup_action.triggered.connect(explain)
     window.restore_action.triggered.connect(explain)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 if TYPE_CHECKING:
     from pharmdesk.ui.audit_view import AuditLogWindow
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pharmdesk.ui.duplicates_dialog import DuplicatesEntry
     from pharmdesk.ui.enrollment_wizard import EnrollmentWizard
     from pharmdesk.ui.import_wizard import ImportWizard
+    from pharmdesk.ui.main_window_admin import ServerBackupsNote
     from pharmdesk.ui.outbox_panel import OutboxPanel
     from pharmdesk.ui.pin_dialog import PinDialog
     from pharmdesk.ui.plan_catalog import PlanCatalogDialog
@@ -70,7 +71,7 @@ class WindowParts(QMainWindow):
     recovery_key_action: QAction
     recovery_key_dialog: NewRecoveryKeyDialog
     backups: BackgroundBackups  # single-PC mode only: a server desk makes no backups
-    server_backups_note: QMessageBox
+    server_backups_note: ServerBackupsNote
     backup_action: QAction
     restore_action: QAction
     settings_action: QAction

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -45,6 +45,13 @@ def joined_server(settings: QSettings) -> str | None:
 def remember_server(settings: QSettings, url: str) -> None:
     settings.setValue(SERVER_KEY, url)
     settings.sync()
+
+
+def _buddy(text: str, field: QWidget) -> QLabel:
+    """A form label whose Alt+letter moves to ``field`` (for rows holding a layout)."""
+    label = QLabel(text)
+    label.setBuddy(field)
+    return label
 
 
 class ServerPage(QWizardPage):
@@ -97,8 +104,9 @@ class ServerPage(QWizardPage):
             answer = plain_label("Not tested yet.")
             answer.setObjectName(f"{key}Answer")
             answer.setWordWrap(True)
-            grid.addWidget(mark, row, 0)
-            grid.addWidget(plain_label(f"{title}:"), row, 1)
+            top = Qt.AlignmentFlag.AlignTop
+            grid.addWidget(mark, row, 0, top)
+            grid.addWidget(plain_label(f"{title}:"), row, 1, top)
             grid.addWidget(answer, row, 2)
             self.answers[key] = (mark, answer)
 
@@ -110,10 +118,10 @@ class ServerPage(QWizardPage):
         port_row.addStretch(1)
         form = QFormLayout(self)
         form.addRow("Server &address", self.host)
-        form.addRow("&Port", port_row)
+        form.addRow(_buddy("&Port", self.port), port_row)
         form.addRow("&Database", self.database)
         form.addRow("Server &login (optional)", self.login)
-        form.addRow("Branch &CA file", ca_row)
+        form.addRow(_buddy("Branch &CA file", self.ca_file), ca_row)
         form.addRow("CA &fingerprint", self.fingerprint)
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)

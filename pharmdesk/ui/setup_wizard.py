@@ -216,10 +216,18 @@ class FirstRunWizard(QWizard):
         self.setPage(RECOVERY_PAGE, self.recovery_page)
         self.setPage(SERVER_PAGE, self.server_page)
         self.setStartId(MODE_PAGE)
+        self.currentIdChanged.connect(self._buttons_for)
         # Once the database exists there is no going back to change the password page.
         self.password_page.setCommitPage(True)
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Create database")
         self.setMinimumSize(560, 440)
+
+    def _buttons_for(self, page: int) -> None:
+        """The recovery key page has no way back (the database exists by then); the
+        server page keeps Back and Cancel like any page before a commit."""
+        on_server = page == SERVER_PAGE
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, not on_server)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, not on_server)
 
     @property
     def server_url(self) -> str:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 from sqlalchemy import text
 
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.server import make_server_engine
 from pharmdesk.ui.customer_form import CustomerForm
 from pharmdesk.ui.main_window import MainWindow
+from pharmdesk.ui.main_window_admin import ServerBackupsNote
 from pharmdesk.ui.profile_dialog import ProfileDialog
 from tests.ui.conftest import add_customers
 
@@ -107,10 +108,12 @@ def test_backups_are_explained_not_greyed_out(qtbot, main_window: MainWindow) ->
         assert entry.isVisible() and entry.isEnabled()
         entry.trigger()
         note = main_window.server_backups_note
-        assert isinstance(note, QMessageBox)
+        assert note.isVisible()
         assert note.windowTitle() == "Backups are made on the branch server"
-        assert main_window.desk.files.where in note.text()
-        assert "pg_dump" in note.text() and "pg_restore" in note.text()
-        note.close()
+        text = note.text.text()
+        assert main_window.desk.files.where in text
+        assert "pg_dump" in text and "pg_restore" in text
+        qtbot.keyClick(note, Qt.Key.Key_Return)  # OK
+        assert _top(ServerBackupsNote) == []
     # Nothing in the status bar nags about a desk backup that cannot exist.
     assert "backup" not in main_window.statusBar().currentMessage().lower()

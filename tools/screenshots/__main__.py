@@ -39,6 +39,7 @@ from tools.screenshots.duplicates import duplicate_screens
 from tools.screenshots.example import example_desk
 from tools.screenshots.record import record_screens
 from tools.screenshots.reminders import reminder_screens
+from tools.screenshots.server import server_screens
 
 
 def reminder_screens_of_example(out: Path, folder: Path) -> None:
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         setup_screens(out, folder)
+        server_screens(out, folder)
         files = DatabaseFiles(folder / "demo" / "pharmdesk-demo.db")
         create_demo(files, customers=args.customers)
         desk = DeskContext(files)
