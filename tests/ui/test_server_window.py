@@ -4,6 +4,8 @@ says about the things that belong to the server PC (backups)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -15,7 +17,9 @@ from pharmdesk.ui.customer_form import CustomerForm
 from pharmdesk.ui.main_window import MainWindow
 from pharmdesk.ui.main_window_admin import ServerBackupsNote
 from pharmdesk.ui.profile_dialog import ProfileDialog
+from tests.conftest import ADMIN
 from tests.ui.conftest import add_customers
+from tests.ui.test_quick_unlock import PIN, _ctrl_l, _set_pin
 
 NAMES = ["Chinedu Okafor", "Adebayo Adeyemi", "Ngozi Eze", "Amaka Obi"]
 
@@ -117,3 +121,44 @@ def test_backups_are_explained_not_greyed_out(qtbot, main_window: MainWindow) ->
         assert _top(ServerBackupsNote) == []
     # Nothing in the status bar nags about a desk backup that cannot exist.
     assert "backup" not in main_window.statusBar().currentMessage().lower()
+
+
+def test_quick_unlock_with_a_pin_works_on_the_server(qtbot, main_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    desk = main_window.desk
+    add_customers(desk, NAMES)
+    main_window.start()
+    main_window.show()
+    _set_pin(qtbot, main_window)
+    assert desk.quick_unlock.has_pin
+    _ctrl_l(qtbot, main_window)
+    lock = main_window.sign_in_form
+    assert lock.pin_page.isVisible()
+    assert lock.where.text() == f"Branch server {desk.files.where}"
+    qtbot.keyClicks(lock.pin, PIN)
+    qtbot.keyClick(lock.pin, Qt.Key.Key_Return)
+    assert desk.username == ADMIN
+    assert main_window.model.rowCount() == len(NAMES)
+    rows = _server_rows(
+        desk.files, "SELECT detail FROM audit_entry WHERE action = 'signIn' ORDER BY id DESC"
+    )
+    assert json.loads(rows[0][0]) == {"method": "pin"}
+
+
+def test_settings_say_backups_are_the_servers(qtbot, main_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    main_window.start()
+    main_window.show()
+    main_window.settings_action.trigger()
+    dialog = main_window.settings_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.server_note.isVisible()
+    assert "backed up on the server PC" in dialog.server_note.text()
+    assert not dialog.folder.isVisible() and not dialog.every_hours.isVisible()
+    assert dialog.branch_name.isVisible() and dialog.branch_name.text() == "Lekki Branch"
+    dialog.branch_name.clear()
+    qtbot.keyClicks(dialog.branch_name, "Lekki Phase 1")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    saved = _server_rows(
+        main_window.desk.files, "SELECT value FROM setting WHERE key = 'branchName'"
+    )
+    assert saved == [("Lekki Phase 1",)]
+    assert main_window.branch_label.text() == "Lekki Phase 1"
