@@ -11,9 +11,10 @@ PC's settings (``remember_server``), and ``--db`` and ``PHARMDESK_DB`` still win
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -227,6 +228,14 @@ class ServerPage(QWizardPage):
     def _show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.show()
+
+    def wait_for_test(self, milliseconds: int) -> None:
+        """The screen is closing: a test still dialling ends first (at most the connect
+        timeout), so its thread never outlives the page."""
+        deadline = time.monotonic() + milliseconds / 1000
+        while self.job is not None and self.job.running and time.monotonic() < deadline:
+            # The answer reaches the page through the event loop: keep it turning.
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
 
     # -- finishing ------------------------------------------------------------------------------
     def isComplete(self) -> bool:

@@ -36,6 +36,9 @@ __all__ = ["FirstRunWizard", "strength_hint"]
 
 
 MODE_PAGE, BRANCH_PAGE, PASSWORD_PAGE, RECOVERY_PAGE, SERVER_PAGE = range(5)
+# A connection test still running when the screen closes is waited for (its connect
+# timeout is 10 s).
+TEST_WAIT_MS = 15_000
 
 
 class ModePage(QWizardPage):
@@ -221,6 +224,10 @@ class FirstRunWizard(QWizard):
         self.password_page.setCommitPage(True)
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Create database")
         self.setMinimumSize(560, 440)
+
+    def done(self, result: int) -> None:
+        self.server_page.wait_for_test(TEST_WAIT_MS)
+        super().done(result)
 
     def _buttons_for(self, page: int) -> None:
         """The recovery key page has no way back (the database exists by then); the

@@ -180,3 +180,13 @@ def test_an_address_that_is_not_one_is_explained(qtbot, tmp_path: Path) -> None:
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
     assert page.error.text().startswith("The port must be a number from 1 to 65535")
     assert _answer(page, "reached")[1] == "Not tested yet."
+
+
+def test_closing_the_screen_while_a_test_runs_waits_for_its_answer(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    wizard, page = _server_page(qtbot, tmp_path)
+    _type_address(qtbot, page, "127.0.0.1", pg_server.free_port(), "pharmdesk_lekki")
+    assert page.test_connection()
+    assert page.job is not None and page.job.running
+    wizard.reject()  # Cancel at once
+    assert not page.job.running  # the thread ended before the screen went
+    assert page.answers["reached"][0].text() == "✖"

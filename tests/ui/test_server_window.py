@@ -13,13 +13,15 @@ from sqlalchemy import text
 
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.server import make_server_engine
+from pharmdesk.store.vault import Vault
 from pharmdesk.ui.customer_form import CustomerForm
 from pharmdesk.ui.main_window import MainWindow
 from pharmdesk.ui.main_window_admin import ServerBackupsNote
 from pharmdesk.ui.profile_dialog import ProfileDialog
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF
 from tests.ui.conftest import add_customers
 from tests.ui.test_quick_unlock import PIN, _ctrl_l, _set_pin
+from tests.ui.test_recovery import NEW_ADMIN_PASSWORD, REASON, _type_key_and_reason
 
 NAMES = ["Chinedu Okafor", "Adebayo Adeyemi", "Ngozi Eze", "Amaka Obi"]
 
@@ -162,3 +164,27 @@ def test_settings_say_backups_are_the_servers(qtbot, main_window: MainWindow) ->
     )
     assert saved == [("Lekki Phase 1",)]
     assert main_window.branch_label.text() == "Lekki Phase 1"
+
+
+def test_recovery_from_the_lock_screen_works_on_the_server(  # type: ignore[no-untyped-def]
+    qtbot, main_window: MainWindow, db_files: DatabaseFiles
+) -> None:
+    # The desk's key file for this server holds the recovery slot (a new key here: the
+    # template keeps no copy of its own).
+    vault = Vault(db_files.vault, TEST_KDF)
+    key = vault.unlock_staff(ADMIN, ADMIN_PASSWORD)
+    assert key is not None
+    recovery_key = vault.replace_recovery(key)
+    main_window.start()
+    main_window.show()
+    main_window.lock()
+    dialog = main_window.sign_in_form.open_recovery()
+    dialog.activateWindow()
+    _type_key_and_reason(qtbot, dialog, recovery_key, REASON)
+    qtbot.keyClicks(dialog.password, NEW_ADMIN_PASSWORD)
+    qtbot.keyClicks(dialog.repeat, NEW_ADMIN_PASSWORD)
+    qtbot.mouseClick(dialog.finish_button, Qt.MouseButton.LeftButton)
+    assert main_window.pages.currentIndex() == 0  # back in the app, as the admin
+    assert main_window.desk.username == ADMIN
+    sql = "SELECT count(*) FROM audit_entry WHERE action = 'emergencyAccess'"
+    assert _server_rows(main_window.desk.files, sql) == [(1,)]
