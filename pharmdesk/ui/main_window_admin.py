@@ -195,6 +195,8 @@ class ServerBackupsNote(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 16, 20, 16)
+        layout.setSpacing(12)
         layout.addWidget(heading("Backups are made on the branch server"))
         layout.addWidget(self.text)
         layout.addWidget(buttons)
