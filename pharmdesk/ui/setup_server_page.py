@@ -11,6 +11,7 @@ PC's settings (``remember_server``), and ``--db`` and ``PHARMDESK_DB`` still win
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -29,9 +30,11 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.controllers import server_join
 from pharmdesk.controllers.server_join import ConnectionCheck
-from pharmdesk.errors import PharmDeskError
+from pharmdesk.errors import DATABASE_ERROR, PharmDeskError, validation
 from pharmdesk.ui.backup_runner import Job
 from pharmdesk.ui.widgets import error_label, plain_label
+
+log = logging.getLogger(__name__)
 
 SERVER_KEY = "branchServer/url"
 MARKS = {"ok": "✔", "warn": "⚠", "bad": "✖", "unknown": "·"}
@@ -46,6 +49,21 @@ def joined_server(settings: QSettings) -> str | None:
 def remember_server(settings: QSettings, url: str) -> None:
     settings.setValue(SERVER_KEY, url)
     settings.sync()
+
+
+def _check(url: str, ca: Path | None, fingerprint: str) -> ConnectionCheck:
+    """The connection test in the worker; anything unforeseen is still a clear answer."""
+    try:
+        return server_join.check_connection(url, ca, fingerprint)
+    except PharmDeskError:
+        raise
+    except Exception as exc:
+        log.warning("connection test failed: %s", type(exc).__name__)
+        raise PharmDeskError(
+            DATABASE_ERROR,
+            f"The connection could not be tested ({type(exc).__name__}). Check the address "
+            "and try again.",
+        ) from None
 
 
 def _buddy(text: str, field: QWidget) -> QLabel:
@@ -167,15 +185,13 @@ class ServerPage(QWizardPage):
         text = self.ca_file.text().strip()
         if not text:
             if self.fingerprint.text().strip():
-                raise PharmDeskError(
-                    "VALIDATION_ERROR", "Give the branch CA file the fingerprint belongs to."
-                )
+                raise validation("Give the branch CA file the fingerprint belongs to.", "caFile")
             return None
         if not self.fingerprint.text().strip():
-            raise PharmDeskError(
-                "VALIDATION_ERROR",
+            raise validation(
                 "Enter the CA's fingerprint as the server printed it: it proves the file "
                 "comes from your branch server.",
+                "fingerprint",
             )
         return Path(text).expanduser()
 
@@ -195,7 +211,7 @@ class ServerPage(QWizardPage):
             mark.setText(MARKS["unknown"])
             answer.setText("Testing…")
         self.test_button.setEnabled(False)
-        job = Job(lambda _progress: server_join.check_connection(url, ca, fingerprint), self)
+        job = Job(lambda _progress: _check(url, ca, fingerprint), self)
         job.done.connect(lambda result, error: self._tested(inputs, result, error))
         self.job = job
         job.start()
