@@ -15,12 +15,13 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialo
 from pharmdesk import __version__
 from pharmdesk.demo import DemoProgress, create_demo
 from pharmdesk.errors import PharmDeskError
-from pharmdesk.paths import APP_NAME, DatabaseFiles
+from pharmdesk.paths import APP_NAME, DatabaseFiles, default_db_path, server_files
 from pharmdesk.resources import resource_path
 from pharmdesk.ui import screen_fit
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.login import LoginDialog
 from pharmdesk.ui.main_window import MainWindow
+from pharmdesk.ui.setup_server_page import joined_server, remember_server
 from pharmdesk.ui.setup_wizard import FirstRunWizard
 from pharmdesk.ui.widgets import icon
 
@@ -154,25 +155,60 @@ def create_demo_with_progress(files: DatabaseFiles, customers: int | None = None
     return dialog.outcome
 
 
-def run_gui(db_path: Path, demo: bool = False) -> int:
-    """The desktop app. Returns the process exit code."""
+def desk_settings() -> QSettings:
+    """This PC's choices made at first run for every staff member (the branch server it
+    uses), beside the window preferences."""
+    folder = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(folder / "desk.ini"), QSettings.Format.IniFormat)
+
+
+def choose_database(chosen: DatabaseFiles | None, settings: QSettings) -> DatabaseFiles:
+    """``--db`` or ``PHARMDESK_DB`` (``chosen``) first, then the branch server this PC
+    joined at its first run, then this PC's own database."""
+    if chosen is not None:
+        return chosen
+    url = joined_server(settings)
+    if url is not None:
+        return server_files(url)
+    return DatabaseFiles(default_db_path())
+
+
+def first_run(files: DatabaseFiles, settings: QSettings) -> tuple[DatabaseFiles, str] | None:
+    """The first-run screen on a PC with no database: this PC's own (created there) or
+    the branch server (remembered for this PC). Returns the database to sign in to and
+    the username to offer, or None when the person closed the screen."""
+    wizard = FirstRunWizard(files)
+    accepted = wizard.exec() == QDialog.DialogCode.Accepted
+    if accepted and wizard.server_url:
+        remember_server(settings, wizard.server_url)
+        return server_files(wizard.server_url), ""
+    if not accepted and not files.exists():
+        return None
+    return files, wizard.admin_username
+
+
+def run_gui(chosen: DatabaseFiles | None, demo: bool = False) -> int:
+    """The desktop app on ``chosen`` (or, when None, this PC's usual database). Returns
+    the process exit code."""
     missing = missing_x11_libraries()
     if missing:
         print(PLATFORM_PLUGIN_ADVICE, file=sys.stderr)
         return 2
     app = make_application()
-    files = DatabaseFiles(db_path)
+    settings = desk_settings()
+    files = choose_database(chosen, settings)
     username = ""
     if demo and not files.exists():
         message = create_demo_with_progress(files)
         if message:
             QMessageBox.critical(None, "PharmDesk demo", message)
             return 1
-    if not files.exists():
-        wizard = FirstRunWizard(files)
-        if wizard.exec() != QDialog.DialogCode.Accepted and not files.exists():
+    if files.server is None and not files.exists():
+        opened = first_run(files, settings)
+        if opened is None:
             return 0
-        username = wizard.admin_username
+        files, username = opened
     desk = DeskContext(files)
     login = LoginDialog(desk, demo=demo, username=username)
     if login.exec() != QDialog.DialogCode.Accepted:

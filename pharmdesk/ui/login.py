@@ -11,15 +11,19 @@ everything?" opens break-glass recovery with the recovery key.
 On the lock page, when the person who locked set a quick-unlock PIN, the form opens on
 "Unlock with your PIN" instead (PIN field focused); a button below leads to the password
 form, for them or for anyone else. A wrong PIN says how many tries are left; the third
-(or an expired PIN) lands on the password form with the reason.
+(or an expired PIN) lands on the password form with the reason (the PIN page itself is
+``login_pin.py``).
+
+Under the title the form says which database it opens: this PC's file, or the branch
+server (host:port/database).
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QRegularExpression, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QRegularExpressionValidator
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -30,12 +34,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmdesk.controllers.quick_unlock import MAX_PIN_DIGITS
 from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui import screen_fit
 from pharmdesk.ui.change_password import ChangePasswordForm
 from pharmdesk.ui.desk import DeskContext
+from pharmdesk.ui.login_pin import PinPage, link_button
+from pharmdesk.ui.main_window_status import store_text, store_tooltip
 from pharmdesk.ui.recovery_dialog import RecoveryDialog
 from pharmdesk.ui.widgets import error_label, heading, plain_label, rich_label
 
@@ -70,6 +75,11 @@ class SignInForm(QWidget):
         self.subtitle = plain_label(subtitle)
         self.subtitle.setObjectName("subtitle")
         self.subtitle.setWordWrap(True)
+        # Which database this sign-in opens: this PC's file or the branch server.
+        self.where = plain_label(store_text(desk.files))
+        self.where.setObjectName("signInWhere")
+        self.where.setWordWrap(True)
+        self.where.setToolTip(store_tooltip(desk.files))
         self.username = QLineEdit()
         self.username.setObjectName("username")
         self.username.setPlaceholderText("e.g. ada")
@@ -96,8 +106,12 @@ class SignInForm(QWidget):
         self.change_form = ChangePasswordForm(desk, forced=True)
         self.change_form.hide()
         # Quick unlock with a PIN (the lock page only, when the person who locked set one).
-        self.pin_page = self._build_pin_page()
+        self.pin_page = PinPage()
         self.pin_page.hide()
+        self.pin = self.pin_page.pin
+        self.pin_error = self.pin_page.error
+        self.unlock_button = self.pin_page.unlock_button
+        self.use_password = self.pin_page.use_password
         self.back_to_pin = link_button("Unlock with the P&IN instead", "backToPin")
         self.back_to_pin.hide()
         self._password_subtitle = subtitle
@@ -119,6 +133,7 @@ class SignInForm(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
+        layout.addWidget(self.where)
         layout.addSpacing(8)
         layout.addWidget(self.pin_page)
         layout.addWidget(self.sign_in_page)
@@ -142,43 +157,9 @@ class SignInForm(QWidget):
         self.change_form.changed.connect(self._password_chosen)
         self.change_form.cancelled.connect(self._password_not_chosen)
         self.back_to_pin.clicked.connect(self._show_pin_page)
-
-    def _build_pin_page(self) -> QWidget:
-        page = QWidget()
-        self.pin = QLineEdit()
-        self.pin.setObjectName("pin")
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setAccessibleName("PIN")
-        self.pin.setMaxLength(MAX_PIN_DIGITS)
-        self.pin.setValidator(
-            QRegularExpressionValidator(QRegularExpression(f"[0-9]{{0,{MAX_PIN_DIGITS}}}"))
-        )
-        self.pin.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
-        self.pin_error = error_label()
-        self.unlock_button = QPushButton("Unlock")
-        self.unlock_button.setObjectName("unlockWithPin")
-        self.unlock_button.setAutoDefault(True)
-        self.use_password = link_button(
-            "&Sign in with a password instead, or as someone else", "usePassword"
-        )
-        form = QFormLayout()
-        form.addRow("P&IN", self.pin)
-        row = QHBoxLayout()
-        row.addWidget(self.use_password)
-        row.addStretch(1)
-        row.addWidget(self.unlock_button)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(form)
-        layout.addWidget(self.pin_error)
-        layout.addLayout(row)
         self.pin.returnPressed.connect(self.submit_pin)
         self.unlock_button.clicked.connect(self.submit_pin)
         self.use_password.clicked.connect(lambda: self._use_password())
-        # Tab goes to Unlock first, then to the way out, whatever the visual order.
-        QWidget.setTabOrder(self.pin, self.unlock_button)
-        QWidget.setTabOrder(self.unlock_button, self.use_password)
-        return page
 
     def reset(self, username: str = "") -> None:
         self._show_sign_in_page()
@@ -249,9 +230,7 @@ class SignInForm(QWidget):
         self.signed_in.emit(session.staff.username)
 
     def _show_pin_error(self, message: str) -> None:
-        self.pin_error.setText(message)
-        self.pin_error.show()
-        self.pin.setFocus()
+        self.pin_page.show_error(message)
 
     def submit(self) -> None:
         if self._wait_left > 0:
@@ -376,17 +355,6 @@ class SignInForm(QWidget):
 
     def _tick_label(self) -> None:
         self.sign_in_button.setText(f"Wait {self._wait_left} s…")
-
-
-def link_button(text: str, name: str) -> QPushButton:
-    """A button that reads as a link but is reached with Tab and pressed with Space."""
-    button = QPushButton(text)
-    button.setObjectName(name)
-    button.setFlat(True)
-    button.setAutoDefault(False)
-    button.setCursor(Qt.CursorShape.PointingHandCursor)
-    button.setProperty("link", True)  # its look: QPushButton[link="true"] in style.qss
-    return button
 
 
 class LoginDialog(QDialog):

@@ -155,6 +155,17 @@ class SettingsDialog(QDialog):
         row("Backup re&minder after:", "backupReminderDays", self.reminder_days)
         for kind in KEEP_KINDS:
             self.errors[f"backupKeep.{kind}"] = self.errors["backupKeep"]
+        if desk.files.server is not None:
+            # A server desk makes no backups: the server PC backs up the branch's data.
+            for backup_row in range(4, form.rowCount()):
+                form.setRowVisible(backup_row, False)
+            self.server_note = plain_label(
+                "Backups: this desk works on the branch server, whose data is backed up on "
+                "the server PC with PostgreSQL's own tools (see the server guide)."
+            )
+            self.server_note.setObjectName("serverBackups")
+            self.server_note.setWordWrap(True)
+            form.addRow(self.server_note)
         self.error = error_label()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

@@ -1,8 +1,10 @@
-"""First run on a PC with no database: branch, first admin, password, recovery key.
+"""First run on a PC with no database: this PC's own database, or the branch server.
 
-The database is created when the password page is accepted; the recovery key is then
-shown exactly once, and the wizard cannot finish until the person confirms they have
-written it down (or printed/saved it).
+For its own database: branch, first admin, password, recovery key. The database is
+created when the password page is accepted; the recovery key is then shown exactly once,
+and the wizard cannot finish until the person confirms they have written it down (or
+printed/saved it). For the branch server: its address and CA with a connection test
+(``setup_server_page.py``); finishing remembers the server for this PC.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFormLayout,
     QLineEdit,
+    QRadioButton,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -26,18 +29,67 @@ from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
 from pharmdesk.ui.password_fields import StrengthMeter, strength_hint
 from pharmdesk.ui.recovery_key import RecoveryKeyPanel
-from pharmdesk.ui.widgets import error_label
+from pharmdesk.ui.setup_server_page import ServerPage
+from pharmdesk.ui.widgets import error_label, plain_label
 
 __all__ = ["FirstRunWizard", "strength_hint"]
+
+
+MODE_PAGE, BRANCH_PAGE, PASSWORD_PAGE, RECOVERY_PAGE, SERVER_PAGE = range(5)
+# A connection test still running when the screen closes is waited for (its connect
+# timeout is 10 s).
+TEST_WAIT_MS = 15_000
+
+
+class ModePage(QWizardPage):
+    """This PC's own database, or the branch server's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Welcome to PharmDesk")
+        self.setSubTitle("No database was found on this PC. How will this PC work?")
+        self.single_pc = QRadioButton("This PC keeps its own customer list")
+        self.single_pc.setObjectName("singlePc")
+        self.single_pc.setChecked(True)
+        self.branch_server = QRadioButton("This PC uses the branch server")
+        self.branch_server.setObjectName("branchServer")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.single_pc)
+        layout.addWidget(
+            _note(
+                "An encrypted database on this PC. You will be its first administrator and "
+                "add the rest of the staff afterwards."
+            )
+        )
+        layout.addSpacing(12)
+        layout.addWidget(self.branch_server)
+        layout.addWidget(
+            _note(
+                "The branch's customer list is kept on a PostgreSQL server on your network, "
+                "shared by every desk. Your IT contact sets the server up first (see the "
+                "server guide) and gives you its address."
+            )
+        )
+        layout.addStretch(1)
+
+    def nextId(self) -> int:
+        return SERVER_PAGE if self.branch_server.isChecked() else BRANCH_PAGE
+
+
+def _note(text: str) -> QWidget:
+    label = plain_label(text)
+    label.setWordWrap(True)
+    label.setContentsMargins(24, 0, 0, 0)
+    return label
 
 
 class BranchPage(QWizardPage):
     def __init__(self) -> None:
         super().__init__()
-        self.setTitle("Welcome to PharmDesk")
+        self.setTitle("This PC's own database")
         self.setSubTitle(
-            "No database was found on this PC, so let's create one. You will be its first "
-            "administrator; you can add the rest of the staff afterwards."
+            "You will be the database's first administrator; you can add the rest of the "
+            "staff afterwards."
         )
         self.branch = QLineEdit()
         self.branch.setObjectName("branchName")
@@ -131,6 +183,9 @@ class RecoveryPage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addWidget(self.panel)
 
+    def nextId(self) -> int:
+        return -1
+
     def initializePage(self) -> None:
         self.panel.show_key(self._wizard.recovery_key, str(self.field("branchName") or ""))
 
@@ -153,16 +208,38 @@ class FirstRunWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        self.mode_page = ModePage()
         self.branch_page = BranchPage()
         self.password_page = PasswordPage(self)
         self.recovery_page = RecoveryPage(self)
-        self.addPage(self.branch_page)
-        self.addPage(self.password_page)
-        self.addPage(self.recovery_page)
+        self.server_page = ServerPage()
+        self.setPage(MODE_PAGE, self.mode_page)
+        self.setPage(BRANCH_PAGE, self.branch_page)
+        self.setPage(PASSWORD_PAGE, self.password_page)
+        self.setPage(RECOVERY_PAGE, self.recovery_page)
+        self.setPage(SERVER_PAGE, self.server_page)
+        self.setStartId(MODE_PAGE)
+        self.currentIdChanged.connect(self._buttons_for)
         # Once the database exists there is no going back to change the password page.
         self.password_page.setCommitPage(True)
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Create database")
         self.setMinimumSize(560, 440)
+
+    def done(self, result: int) -> None:
+        self.server_page.wait_for_test(TEST_WAIT_MS)
+        super().done(result)
+
+    def _buttons_for(self, page: int) -> None:
+        """The recovery key page has no way back (the database exists by then); the
+        server page keeps Back and Cancel like any page before a commit."""
+        on_server = page == SERVER_PAGE
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, not on_server)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, not on_server)
+
+    @property
+    def server_url(self) -> str:
+        """The branch server chosen and joined, or "" for this PC's own database."""
+        return self.server_page.server_url
 
     @property
     def admin_username(self) -> str:

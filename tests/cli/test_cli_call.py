@@ -313,40 +313,63 @@ def test_batch_failed_sign_in_prints_one_error(run: Run, db_arg: str, monkeypatc
 # -- the window ------------------------------------------------------------------------------
 @pytest.mark.single_pc("the window opens on a file only")
 def test_no_command_opens_the_window(run: Run, db_arg: str, db_files, monkeypatch):
-    opened: list[tuple[Path, bool]] = []
+    opened: list[tuple[DatabaseFiles | None, bool]] = []
     import pharmdesk.ui.app as app
 
-    def fake_run_gui(path: Path, demo: bool) -> int:
-        opened.append((path, demo))
+    def fake_run_gui(files: DatabaseFiles | None, demo: bool) -> int:
+        opened.append((files, demo))
         return 0
 
     monkeypatch.setattr(app, "run_gui", fake_run_gui)
     assert run(db_arg).code == 0
-    assert opened == [(db_files.db, False)]
+    assert opened == [(DatabaseFiles(db_files.db), False)]
 
 
-def test_the_window_is_not_opened_on_a_server(run: Run, monkeypatch):
+def test_the_window_opens_on_a_server_named_by_db(run: Run, monkeypatch):
     import pharmdesk.ui.app as app
 
-    monkeypatch.setattr(app, "run_gui", lambda *_args: pytest.fail("the window opened"))
-    result = run("--db=postgresql://10.0.0.5/lekki")
-    assert result.code == cli.EXIT_USAGE
-    assert "does not open on a branch server" in result.err
+    opened: list[tuple[DatabaseFiles | None, bool]] = []
+
+    def fake_run_gui(files: DatabaseFiles | None, demo: bool) -> int:
+        opened.append((files, demo))
+        return 0
+
+    monkeypatch.setattr(app, "run_gui", fake_run_gui)
+    assert run("--db=postgresql://10.0.0.5/lekki").code == 0
+    [(files, demo)] = opened
+    assert files is not None and files.server == "postgresql://10.0.0.5/lekki"
+    assert demo is False
+
+
+def test_without_db_the_app_chooses_the_database(run: Run, monkeypatch):
+    """No --db and no PHARMDESK_DB: the app opens the server this PC joined, or its file."""
+    import pharmdesk.ui.app as app
+
+    opened: list[tuple[DatabaseFiles | None, bool]] = []
+
+    def fake_run_gui(files: DatabaseFiles | None, demo: bool) -> int:
+        opened.append((files, demo))
+        return 0
+
+    monkeypatch.delenv("PHARMDESK_DB", raising=False)
+    monkeypatch.setattr(app, "run_gui", fake_run_gui)
+    assert run().code == 0
+    assert opened == [(None, False)]
 
 
 def test_demo_flag_opens_the_window_on_the_demo_database(run: Run, monkeypatch, tmp_path):
     import pharmdesk.ui.app as app
 
-    opened: list[tuple[Path, bool]] = []
+    opened: list[tuple[DatabaseFiles | None, bool]] = []
 
-    def fake_run_gui(path: Path, demo: bool) -> int:
-        opened.append((path, demo))
+    def fake_run_gui(files: DatabaseFiles | None, demo: bool) -> int:
+        opened.append((files, demo))
         return 0
 
     monkeypatch.setattr(app, "run_gui", fake_run_gui)
     monkeypatch.setattr(cli, "demo_db_path", lambda: tmp_path / "demo.db")
     assert run("--demo").code == 0
-    assert opened == [(tmp_path / "demo.db", True)]
+    assert opened == [(DatabaseFiles(tmp_path / "demo.db"), True)]
 
 
 def test_without_the_window_module_a_clear_message(run: Run, monkeypatch):

@@ -125,6 +125,9 @@ def run_all(desk: DeskContext, clock: FixedClock, folder: Path) -> None:
 
     wizard = FirstRunWizard(DatabaseFiles(folder / "setup" / "pharmdesk.db"), kdf=TEST_KDF)
     shown(wizard, "setup wizard", wizard.next)
+    joining = FirstRunWizard(DatabaseFiles(folder / "setup" / "pharmdesk.db"), kdf=TEST_KDF)
+    joining.mode_page.branch_server.setChecked(True)
+    shown(joining, "setup wizard, branch server", joining.next)
     shown(LoginDialog(desk, username=ADMIN), "sign-in")
     shown(RecoveryDialog(desk), "recovery")
     shown(_DemoProgressDialog(), "demo progress")
@@ -144,6 +147,9 @@ def run_all(desk: DeskContext, clock: FixedClock, folder: Path) -> None:
     _duplicate_screens(desk, window)
     _admin_screens(desk, window, folder)
     _message_screens(desk, window)
+    from pharmdesk.ui.main_window_admin import ServerBackupsNote
+
+    shown(ServerBackupsNote("192.168.1.10:5432/pharmdesk_lekki", window), "server backups")
     window.close()
 
 

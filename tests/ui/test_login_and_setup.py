@@ -82,11 +82,20 @@ def test_demo_login_shows_the_demo_sign_in(qtbot, desk_context: DeskContext) -> 
     assert "pharmdesk-demo-2026" in dialog.findChild(type(dialog.form.error), "demoHint").text()
 
 
+def _own_database(qtbot, wizard: FirstRunWizard) -> None:  # type: ignore[no-untyped-def]
+    """The first page's choice: this PC keeps its own customer list (the default)."""
+    assert wizard.currentPage() is wizard.mode_page
+    assert wizard.mode_page.single_pc.isChecked()
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    assert wizard.currentPage() is wizard.branch_page
+
+
 def test_first_run_setup_creates_a_working_database(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     files = DatabaseFiles(tmp_path / "new" / "pharmdesk.db")
     wizard = FirstRunWizard(files, clock=FixedClock())
     qtbot.addWidget(wizard)
     wizard.show()
+    _own_database(qtbot, wizard)
     page = wizard.branch_page
     qtbot.keyClicks(page.branch, "Yaba Branch")
     qtbot.keyClicks(page.username, "Ngozi")
@@ -116,6 +125,7 @@ def test_first_run_setup_creates_a_working_database(qtbot, tmp_path: Path) -> No
     wizard.recovery_page.confirm.click()
     assert finish.isEnabled()
     qtbot.mouseClick(finish, Qt.MouseButton.LeftButton)
+    assert wizard.server_url == ""
 
     desk = sign_in(files, "ngozi", password, clock=FixedClock())
     assert desk.staff.role == "admin"
@@ -128,6 +138,7 @@ def test_setup_refuses_a_common_password(qtbot, tmp_path: Path) -> None:  # type
     wizard = FirstRunWizard(files, clock=FixedClock())
     qtbot.addWidget(wizard)
     wizard.show()
+    _own_database(qtbot, wizard)
     qtbot.keyClicks(wizard.branch_page.branch, "Yaba")
     qtbot.keyClicks(wizard.branch_page.username, "ngozi")
     qtbot.keyClicks(wizard.branch_page.full_name, "Ngozi Okeke")
@@ -144,6 +155,7 @@ def test_bad_username_is_explained(qtbot, tmp_path: Path) -> None:  # type: igno
     wizard = FirstRunWizard(DatabaseFiles(tmp_path / "pharmdesk.db"))
     qtbot.addWidget(wizard)
     wizard.show()
+    _own_database(qtbot, wizard)
     qtbot.keyClicks(wizard.branch_page.branch, "Yaba")
     qtbot.keyClicks(wizard.branch_page.username, "N g")
     qtbot.keyClicks(wizard.branch_page.full_name, "Ngozi")

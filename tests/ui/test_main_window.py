@@ -255,3 +255,16 @@ def test_a_clock_behind_the_audit_log_is_pointed_out(qtbot, main_window: MainWin
     desk.sign_in(ADMIN, ADMIN_PASSWORD)
     main_window.start()
     assert "clock is earlier" in main_window.statusBar().currentMessage()
+
+
+def test_the_status_bar_names_this_pcs_database_file(qtbot, main_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    files = main_window.desk.files
+    main_window.start()
+    main_window.show()
+    label = main_window.status.store_label
+    assert label.text() == f"This PC: {files.db}"
+    assert label.toolTip().startswith("Single-PC mode: the customer list is kept in")
+    assert main_window.windowTitle() == "PharmDesk"
+    main_window.lock()
+    assert main_window.sign_in_form.where.text() == f"This PC: {files.db}"
+    assert label.isVisible()  # still there on the lock page: which database to sign in to

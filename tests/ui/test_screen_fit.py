@@ -23,7 +23,7 @@ from tests.ui.child_screen import run_probe
 SIZES = [(1366, 768), (1280, 720)]
 SCALES = ["1", "1.25", "1.5"]
 # Bases that are never shown on their own (their subclasses are).
-ABSTRACT = {"FormDialog", "JobDialog", "CustomerFields"}
+ABSTRACT = {"FormDialog", "JobDialog", "CustomerFields", "WindowParts"}
 
 
 def _probe(tmp_path: Path, width: int, height: int, scale: str) -> dict[str, list[str]]:
@@ -113,7 +113,7 @@ def _first_page_field(kind: str, desk, tmp_path: Path) -> tuple[QWidget, QWidget
         enrollment = EnrollmentWizard(desk)
         return enrollment, enrollment.customer_page.search
     setup = FirstRunWizard(DatabaseFiles(tmp_path / "setup.db"))
-    return setup, setup.branch_page.branch
+    return setup, setup.mode_page.single_pc
 
 
 @pytest.mark.parametrize("kind", ["import", "enrollment", "setup"])

@@ -10,6 +10,8 @@ own folder (1366x768, 1280x720-125).
 
 Builds a small demo database in a temporary folder (nothing is left behind), then saves
 the first-run setup pages, the sign-in, the main window with data, a search in progress,
-a profile, and the lock screen. Runs offscreen unless a display platform is set. A
-developer tool: it lives beside the package, not in it, and is not shipped.
+a profile, and the lock screen; with PostgreSQL installed, also the branch server's
+first-run page with its connection test, and the sign-in and main window on a server.
+Runs offscreen unless a display platform is set. A developer tool: it lives beside the
+package, not in it, and is not shipped.
 """

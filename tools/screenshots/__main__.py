@@ -39,6 +39,7 @@ from tools.screenshots.duplicates import duplicate_screens
 from tools.screenshots.example import example_desk
 from tools.screenshots.record import record_screens
 from tools.screenshots.reminders import reminder_screens
+from tools.screenshots.server import server_screens
 
 
 def reminder_screens_of_example(out: Path, folder: Path) -> None:
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         setup_screens(out, folder)
+        server_screens(out, folder)
         files = DatabaseFiles(folder / "demo" / "pharmdesk-demo.db")
         create_demo(files, customers=args.customers)
         desk = DeskContext(files)
@@ -129,13 +131,16 @@ def main(argv: list[str] | None = None) -> int:
             dialog.show()
             save(dialog, out, "profile")
             dialog.close()
-        quick_unlock_screens(out, window)  # leaves the screen locked
+        quick_unlock_screens(out, window)  # ends unlocked with the PIN
+        window.lock()
+        save(window, out, "lock-screen")
+        # Captured and closed before the example desks open main windows of their own:
+        # closing one of those closes every other window of the app (signing out does),
+        # this one included.
+        window.close()
         profile_example_screens(out, folder)
         reminder_screens_of_example(out, folder)
         record_screens(out, folder)
-        window.lock()
-        save(window, out, "lock-screen")
-        window.close()
     return 0
 
 

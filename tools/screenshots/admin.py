@@ -28,6 +28,7 @@ from tools.screenshots.capture import save, wait_for
 def setup_screens(out: Path, folder: Path) -> None:
     wizard = FirstRunWizard(DatabaseFiles(folder / "setup" / "pharmdesk.db"))
     wizard.show()
+    wizard.next()  # "This PC keeps its own customer list" (the server's: server.py)
     page = wizard.branch_page
     page.branch.setText("Lekki Phase 1 branch")
     page.username.setText("ada")

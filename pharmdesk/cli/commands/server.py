@@ -4,19 +4,19 @@ certs: the branch CA (made once, kept) and the server's certificate for the name
 dial, put into the PostgreSQL data folder when ``--data-dir`` is given; prints the CA's
 fingerprint, which the IT person reads out at each desk.
 join: this desk keeps the branch CA once its fingerprint matches, then dials the server
-with ``sslmode=verify-full`` and says whether the secure connection works.
+with ``sslmode=verify-full`` and says whether the secure connection works
+(``controllers/server_join.py``, shared with the first-run screen).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError
-
 from pharmdesk.cli.context import EXIT_OK, EXIT_REFUSED, Context
-from pharmdesk.errors import PharmDeskError, validation
-from pharmdesk.paths import is_server_url, machine_data_dir, resolve_db_files
-from pharmdesk.store import server, tls
+from pharmdesk.controllers import server_join
+from pharmdesk.errors import validation
+from pharmdesk.paths import is_server_url, machine_data_dir
+from pharmdesk.store import tls
 
 RELOAD = (
     "Reload PostgreSQL to use them (pg_ctl reload -D DATA_DIR, or restart the PostgreSQL "
@@ -64,25 +64,12 @@ def _join(ctx: Context) -> int:
             "fingerprint the server printed (--fingerprint).",
             "ca",
         )
-    files = resolve_db_files(url)
-    pinned = tls.pin_ca(Path(ctx.args.ca), ctx.args.fingerprint, files.db.parent)
-    answer: dict[str, object] = {"success": True, "pinned": str(pinned)}
-    engine = server.make_server_engine(url)
-    try:
-        with engine.connect():
-            pass
-        answer["connection"] = "ok"
-    except DBAPIError as exc:
-        detail = str(getattr(exc, "orig", exc))
-        explained = tls.explain_connect_error(detail)
-        if explained is not None:
-            # The certificate check itself failed: keep no pin that does not work.
-            pinned.unlink(missing_ok=True)
-            raise PharmDeskError("DATABASE_ERROR", explained) from None
-        # The secure connection was made; the login is the person's own at sign-in.
-        answer["connection"] = "secure; sign in with your own login"
-    finally:
-        engine.dispose()
+    joined = server_join.join(url, Path(ctx.args.ca), ctx.args.fingerprint)
+    answer: dict[str, object] = {
+        "success": True,
+        "pinned": str(joined.pinned),
+        "connection": joined.connection,
+    }
     ctx.emit(answer)
     return EXIT_OK
 
