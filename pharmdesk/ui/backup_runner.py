@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QProgressBar, QStatusBar
 
 from pharmdesk.controllers import backups
@@ -93,6 +93,11 @@ class Job(QObject):
         self.worker = _Worker(job, self.stop)
         self.worker.moveToThread(self._thread)
         self.worker.progress.connect(self.progress)
+        # The worker's thread ends its own event loop when the job is over (quit() is
+        # thread-safe). Left to the queued ``_finished`` below, a ``wait()`` from the GUI
+        # thread (sign-out, quit) would block the very queue that delivers it: wait()
+        # timed out, and Qt aborted the process for destroying a running thread.
+        self.worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self.worker.finished.connect(self._finished)
         self._thread.started.connect(self.worker.run)
         self.running = False
