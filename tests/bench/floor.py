@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,17 @@ class Floor:
         self.conn.close()
 
     # -- the audit entry every operation writes ---------------------------------------------
-    def _audit(self, action: str, entity_id: str | None, detail: dict[str, Any]) -> None:
+    def _audit(
+        self,
+        action: str,
+        entity_id: str | None,
+        detail: dict[str, Any],
+        shown: Sequence[int] = (),
+    ) -> None:
+        """The entry as PharmDesk writes it: a list names the customers it showed
+        (``customerIds``), and every customer named gets its ``audit_customer`` row."""
+        if shown:
+            detail = {**detail, "customerIds": [f"CUST-{n}" for n in dict.fromkeys(shown)]}
         head = self.conn.execute(
             "SELECT id, hash FROM audit_entry ORDER BY id DESC LIMIT 1"
         ).fetchone()
@@ -95,6 +105,13 @@ class Floor:
                 hashlib.sha256(material.encode()).hexdigest(),
             ),
         )
+        named = set(shown)
+        if entity_id is not None:
+            named.add(int(entity_id.removeprefix("CUST-")))
+        self.conn.executemany(
+            "INSERT INTO audit_customer (customer_id, entry_id) VALUES (?, ?)",
+            [(number, prev_id + 1) for number in sorted(named)],
+        )
 
     def _in_transaction(self, work: Callable[[], Any]) -> Any:
         self.conn.execute("BEGIN IMMEDIATE")
@@ -122,8 +139,9 @@ class Floor:
                 "ORDER BY c.name_key, c.id LIMIT ? OFFSET ?",
                 (limit, (page - 1) * limit),
             ).fetchall()
-            self._audit("list", None, {"page": page})
-            return total, [r[0] for r in rows]
+            ids = [r[0] for r in rows]
+            self._audit("list", None, {"page": page}, ids)
+            return total, ids
 
         return self._in_transaction(work)
 
@@ -177,8 +195,9 @@ class Floor:
                     "ORDER BY c.name_key, c.id LIMIT ? OFFSET ?",
                     (fts, limit, offset),
                 ).fetchall()
-            self._audit("list", None, {"search": search, "page": page})
-            return int(total), [r[0] for r in rows]
+            ids = [r[0] for r in rows]
+            self._audit("list", None, {"search": search, "page": page}, ids)
+            return int(total), ids
 
         return self._in_transaction(work)
 
@@ -187,8 +206,9 @@ class Floor:
             rows = self.conn.execute(
                 f"SELECT {ROW} FROM customer c WHERE c.id = ? AND c.archived = 0", (number,)
             ).fetchall()
-            self._audit("list", None, {"search": f"CUST-{number}"})
-            return len(rows), [r[0] for r in rows]
+            ids = [r[0] for r in rows]
+            self._audit("list", None, {"search": f"CUST-{number}"}, ids)
+            return len(ids), ids
 
         return self._in_transaction(work)
 
@@ -264,8 +284,9 @@ class Floor:
                 f"({marks})) ORDER BY c.name_key, c.id LIMIT ?",
                 (*keys, limit),
             ).fetchall()
-            self._audit("segment", None, {"segment": "condition"})
-            return int(total), [r[0] for r in rows]
+            ids = [r[0] for r in rows]
+            self._audit("segment", None, {"segment": "condition"}, ids)
+            return int(total), ids
 
         return self._in_transaction(work)
 
@@ -303,7 +324,7 @@ class Floor:
                 "ORDER BY next_delivery, id",
                 (*ids, day),
             ).fetchall()
-            self._audit("segment", None, {"segment": "upcomingRefills"})
+            self._audit("segment", None, {"segment": "upcomingRefills"}, ids)
             return int(total), ids
 
         return self._in_transaction(work)
@@ -319,8 +340,9 @@ class Floor:
                 "c.total_spent >= ? ORDER BY c.total_spent DESC, c.name_key, c.id LIMIT ?",
                 (min_spend, limit),
             ).fetchall()
-            self._audit("segment", None, {"segment": "highValue"})
-            return int(total), [r[0] for r in rows]
+            ids = [r[0] for r in rows]
+            self._audit("segment", None, {"segment": "highValue"}, ids)
+            return int(total), ids
 
         return self._in_transaction(work)
 
