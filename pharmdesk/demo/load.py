@@ -43,6 +43,7 @@ from pharmdesk.demo_consent import add_demo_consents
 from pharmdesk.errors import validation
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.resources import load_json
+from pharmdesk.store.derived import FILLS
 from pharmdesk.store.schema import Plan
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
 
@@ -135,17 +136,21 @@ def replay_sql(trigger_sql: str) -> str | None:
 
 @dataclass(frozen=True)
 class DroppedTrigger:
-    """An insert trigger set aside for the bulk load: its SQL, and its replay."""
+    """A trigger set aside for the bulk load: its SQL, and its replay (None for one that
+    keeps a derived column, filled in by ``store.derived`` afterwards)."""
 
     create_sql: str
-    replay_sql: str
+    replay_sql: str | None
 
 
-def _drop_insert_triggers(conn: Connection) -> list[DroppedTrigger]:
-    """Drop the bulk-loaded tables' insert triggers that can be replayed afterwards.
+def _drop_triggers(conn: Connection) -> list[DroppedTrigger]:
+    """Drop the bulk-loaded tables' triggers for the load.
 
-    The demo fills a brand-new database, so the replay (over every row) inserts exactly
-    what the triggers would have, once per row. Others (none today) stay and fire.
+    The demo fills a brand-new database, so the replay of an insert trigger (over every
+    row) inserts exactly what it would have, once per row; the others keep derived
+    columns (``customer.first_refill``), which ``store.derived.FILLS`` compute in one pass
+    each. Fired row by row they would run once per subscription, against tables whose
+    indexes are dropped for the load.
     """
     names = sorted({bulk.table.name for bulk in BULK.values()})
     marks = ", ".join("?" for _ in names)
@@ -157,10 +162,8 @@ def _drop_insert_triggers(conn: Connection) -> list[DroppedTrigger]:
     quote = conn.engine.dialect.identifier_preparer.quote
     dropped = []
     for name, sql in rows:
-        replay = replay_sql(str(sql))
-        if replay is not None:
-            conn.exec_driver_sql(f"DROP TRIGGER {quote(name)}")
-            dropped.append(DroppedTrigger(str(sql), replay))
+        conn.exec_driver_sql(f"DROP TRIGGER {quote(name)}")
+        dropped.append(DroppedTrigger(str(sql), replay_sql(str(sql))))
     return dropped
 
 
@@ -237,7 +240,7 @@ def create_demo(
             with desk.db.engine.begin() as conn:
                 catalog_rows = _plan_rows(conn, plans, naive_now - HISTORY)
                 index_sql = _drop_indexes(conn)
-                triggers = _drop_insert_triggers(conn)
+                triggers = _drop_triggers(conn)
             jobs = [
                 ChunkJob(
                     seed,
@@ -266,10 +269,14 @@ def create_demo(
             report(DemoProgress("Building the search indexes", customers, customers))
             with desk.db.engine.begin() as conn:
                 for trigger in triggers:
-                    conn.exec_driver_sql(trigger.replay_sql)
-                    conn.exec_driver_sql(trigger.create_sql)
+                    if trigger.replay_sql is not None:
+                        conn.exec_driver_sql(trigger.replay_sql)
                 for sql in index_sql:
                     conn.exec_driver_sql(sql)
+                for trigger in triggers:  # after the indexes they may name
+                    conn.exec_driver_sql(trigger.create_sql)
+                for fill in FILLS:
+                    conn.exec_driver_sql(fill)
                 add_demo_consents(conn, DEMO_USER)
             report(DemoProgress("Recording the import in the audit log", customers, customers))
             with desk.db.transaction() as tx:

@@ -141,6 +141,22 @@ def test_counters_match_the_orders_exactly(desk: DeskSession):
     assert rows(desk, "SELECT count(*) FROM customer WHERE last_order IS NOT NULL")[0][0] > 0
 
 
+def test_each_customers_first_refill_is_kept_and_the_triggers_are_back(desk: DeskSession):
+    """The load sets the triggers aside; afterwards ``first_refill`` is each customer's
+    earliest active delivery, and the triggers keep it from then on."""
+    wrong = """
+        SELECT c.id FROM customer c WHERE c.first_refill IS NOT (
+            SELECT min(s.next_delivery) FROM subscription s
+            WHERE s.customer_id = c.id AND s.status = 'active')
+    """
+    assert rows(desk, wrong) == []
+    assert rows(desk, "SELECT count(*) FROM customer WHERE first_refill IS NOT NULL")[0][0] > 0
+    names = {
+        name for (name,) in rows(desk, "SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    }
+    assert {"subscription_first_refill_insert", "customer_search_update"} <= names
+
+
 def test_a_few_customers_have_about_two_hundred_orders(desk: DeskSession):
     heavy = rows(
         desk,
