@@ -32,19 +32,13 @@ from pharmdesk.controllers.registry import (
     operation,
 )
 from pharmdesk.controllers.validation import Param, boolean, string
-from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 
-SERVER_BACKUP = (
-    "This desk works on the branch server: its data is backed up on the server PC with "
-    "PostgreSQL's own tools (pg_dump), as the server guide describes. Nothing was written."
+SERVER_SCHEDULE = (
+    "This desk works on the branch server: its scheduled backups run on the server PC "
+    "('pharmdesk backup --scheduled', started by cron or Task Scheduler as the server "
+    "guide shows), not in this window. 'Back up now' works from here."
 )
-
-
-def _single_pc(run: JobRun) -> None:
-    """Backup files copy a single-PC database; a server's backups are made on the server."""
-    if run.files.server is not None:
-        raise PharmDeskError(DATABASE_ERROR, SERVER_BACKUP)
 
 
 @operation("getBackupStatus", params={})
@@ -59,7 +53,6 @@ PATH = string(1, 4096)
 @job("backup", params={"file": Param(PATH, required=True)}, roles=PHARMACISTS)
 def backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Back up to a chosen file (``pharmdesk backup FILE``, Admin ▸ Back up now…)."""
-    _single_pc(run)
     target = Path(p["file"]).expanduser()
     db = run.open_database()
     try:
@@ -71,7 +64,6 @@ def backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, 
 
 
 def _scheduled(run: JobRun, progress: Progress, *, force: bool) -> ScheduledOutcome:
-    _single_pc(run)
     db = run.open_database()
     try:
         return run_scheduled(
@@ -92,9 +84,10 @@ def due_backup_job(run: JobRun, _p: dict[str, Any], progress: Progress) -> Sched
     """The window's background backup, for whoever is signed in: only when one is due,
     only into the folder and with the rotation an admin set. Nobody chooses a file or a
     time here, so backups happen on a front-desk-only day too. A desk on the branch
-    server has none to make (the server is backed up on its own PC)."""
+    server leaves them to the server PC's scheduled task (the folder is a drive there);
+    the reminders still come from the same audit entries."""
     if run.files.server is not None:
-        return ScheduledOutcome("off", SERVER_BACKUP)
+        return ScheduledOutcome("off", SERVER_SCHEDULE)
     return _scheduled(run, progress, force=False)
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (tests/unit/test_migrate.py keeps it honest).
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 # pg_advisory_lock's key for "a desk is upgrading this server database's schema".
 MIGRATION_LOCK = 0x5048_4D44_5550_4752  # "PHMDUPGR"
 UPGRADED = "upgraded"
