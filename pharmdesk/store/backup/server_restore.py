@@ -130,7 +130,9 @@ class ServerArchive:
                     failure = "the dump does not match its manifest"
             except StreamDamaged as exc:
                 failure = str(exc)
-            except (zipfile.BadZipFile, OSError) as exc:
+            except zipfile.BadZipFile:  # the member's CRC: bit rot on the drive
+                failure = "the dump does not match its checksum"
+            except OSError as exc:
                 # A broken pipe: pg_restore stopped, and its own error follows.
                 failure = None if isinstance(exc, BrokenPipeError) else "the dump cannot be read"
             finally:
