@@ -5,6 +5,8 @@ scratch database, restored into a new one, rotated on schedule."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -255,3 +257,73 @@ def test_only_active_admins_and_the_recovery_key_stay_in_the_servers_keyslots(
     with zipfile.ZipFile(tmp_path / "two.pdbak") as zf:
         sealed_to = sorted(s["owner"] for s in json.loads(zf.read(backup.KEYSLOTS)))
     assert sealed_to == sorted(["recovery", ADMIN])
+
+
+DESKS = 5
+
+
+def test_a_scheduled_backup_under_five_writing_desks_holds_every_acknowledged_write(
+    admin: DeskSession,
+    make_staff: Callable[[str, str], DeskSession],
+    pg: pg_server.PgServer,
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    admin.call("updateSettings", {"backupFolder": str(folder), "branchName": "Lekki"})
+    desks = [make_staff(f"desk{n}", "pharmacist") for n in range(DESKS)]
+    acknowledged: list[tuple[float, int]] = []  # (when the answer came, customer id)
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def work(desk: DeskSession, n: int) -> None:
+        try:
+            i = 0
+            while not stop.is_set() and i < 400:
+                answer = desk.call(
+                    "addProviderCustomer",
+                    {"name": f"Desk{n} Person{i}", "phone": f"0803{n}{i:06d}"},
+                )
+                done = time.monotonic()
+                with lock:
+                    acknowledged.append((done, int(answer["customerId"].split("-")[1])))
+                i += 1
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(d, n)) for n, d in enumerate(desks)]
+    for thread in threads:
+        thread.start()
+    try:
+        while len(acknowledged) < 3 * DESKS and not errors:
+            time.sleep(0.05)
+        started = time.monotonic()
+        outcome = backups.run_scheduled_for(admin, force=True)
+        with lock:
+            during = len(acknowledged)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert not errors, [type(e).__name__ for e in errors]
+    assert outcome.status == "success", outcome.message
+    before = {cid for at, cid in acknowledged if at < started}
+    assert len(before) >= 3 * DESKS and during > len(before)  # the desks kept writing
+
+    report = backups.check_server_backup(
+        Path(outcome.file or ""), pg.url("postgres"), ADMIN, ADMIN_PASSWORD
+    )
+    assert report["ok"] is True
+    new = server_files(pg.url("after_load"), base=tmp_path / "other-pc")
+    backups.run_server_restore(
+        new, Path(outcome.file or ""), ADMIN, ADMIN_PASSWORD, clock=FixedClock()
+    )
+    restored = sign_in(new, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+    try:
+        ids = {cid for cid, _name in _customers(restored)}
+        assert before <= ids  # every write acknowledged before the backup began
+        assert ids <= {cid for _at, cid in acknowledged} | {cid for cid, _ in _customers(admin)}
+        assert restored.call("verifyAuditLog", {})["ok"] is True
+    finally:
+        restored.close()
