@@ -73,6 +73,7 @@ from pharmdesk.store.backup.pre_upgrade import (
     PRE_UPGRADE_MARK,
     pre_upgrade_backup,
     pre_upgrade_name,
+    pre_upgrade_server_backup,
 )
 from pharmdesk.store.backup.restore import (
     BackupArchive,
@@ -144,6 +145,7 @@ __all__ = [
     "place_new_file",
     "pre_upgrade_backup",
     "pre_upgrade_name",
+    "pre_upgrade_server_backup",
     "prepare_target",
     "read_json_member",
     "read_manifest",
