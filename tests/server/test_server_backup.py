@@ -327,3 +327,18 @@ def test_a_scheduled_backup_under_five_writing_desks_holds_every_acknowledged_wr
         assert restored.call("verifyAuditLog", {})["ok"] is True
     finally:
         restored.close()
+
+
+def test_the_counts_and_the_dump_share_one_snapshot(admin: DeskSession) -> None:
+    """What the manifest counts is what the dump holds: writes committed after the
+    snapshot was taken are seen by neither."""
+    assert admin.files.server is not None
+    with pgtools.exported_snapshot(admin.files.server) as snap:
+        assert snap.scalar("SHOW transaction_isolation") == "repeatable read"
+        before = snap.scalar("SELECT count(*) FROM customer")
+        admin.call("addProviderCustomer", {"name": "After Snapshot", "phone": "08031119999"})
+        assert snap.scalar("SELECT count(*) FROM customer") == before
+        with pgtools.connect(admin.files.server) as other:
+            other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # what pg_dump does
+            other.execute(f"SET TRANSACTION SNAPSHOT '{snap.name}'")
+            assert other.execute("SELECT count(*) FROM customer").fetchone()[0] == before

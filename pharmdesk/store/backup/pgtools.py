@@ -139,9 +139,13 @@ class Snapshot:
 
 @contextlib.contextmanager
 def exported_snapshot(url: str) -> Iterator[Snapshot]:
+    import psycopg
+
     conn = connect(url)
     try:
-        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        # Set before the first statement: psycopg begins the transaction with it.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
         name = str(conn.execute("SELECT pg_export_snapshot()").fetchone()[0])
         yield Snapshot(conn, name)
     finally:
