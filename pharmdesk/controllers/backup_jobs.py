@@ -17,8 +17,10 @@ from pharmdesk.controllers.backups import (
     ScheduledOutcome,
     backup_status,
     check_backup,
+    check_server_backup,
     run_restore,
     run_scheduled,
+    run_server_restore,
     write_backup,
 )
 from pharmdesk.controllers.registry import (
@@ -32,8 +34,18 @@ from pharmdesk.controllers.registry import (
     operation,
 )
 from pharmdesk.controllers.validation import Param, boolean, string
-from pharmdesk.paths import DatabaseFiles
+from pharmdesk.errors import validation
+from pharmdesk.paths import DatabaseFiles, is_server_url, server_files
+from pharmdesk.store import backup
 
+SERVER_BACKUP_NEEDS_SERVER = (
+    "This is a branch server's backup: it is checked and restored on a PostgreSQL server, "
+    "into a new, empty database (postgresql://OWNER@HOST:PORT/NEWDB). Nothing was changed."
+)
+FILE_BACKUP_NEEDS_FILE = (
+    "This is a single-PC backup: it restores into a database file. To move a file's data "
+    "onto the branch server, use 'pharmdesk server import-file'. Nothing was changed."
+)
 SERVER_SCHEDULE = (
     "This desk works on the branch server: its scheduled backups run on the server PC "
     "('pharmdesk backup --scheduled', started by cron or Task Scheduler as the server "
@@ -98,12 +110,23 @@ RESTORE_SOURCE = {
 }
 
 
+def _is_server_backup(source: Path) -> bool:
+    manifest = backup.read_manifest(source)
+    return manifest is not None and manifest.store == "server"
+
+
 @job("checkBackup", params=RESTORE_SOURCE, roles=ADMINS)
 def check_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Admin ▸ Restore… ▸ Check backup: the restore drill, with an account of the backup."""
-    return check_backup(
-        Path(p["file"]).expanduser(), p["username"], p["password"], kdf=run.kdf, progress=progress
-    )
+    """Admin ▸ Restore… ▸ Check backup: the restore drill, with an account of the backup
+    (a branch server's backup: in a scratch database on this desk's server)."""
+    source = Path(p["file"]).expanduser()
+    if _is_server_backup(source):
+        if run.files.server is None:
+            raise validation(SERVER_BACKUP_NEEDS_SERVER, "file")
+        return check_server_backup(
+            source, run.files.server, p["username"], p["password"], progress=progress
+        )
+    return check_backup(source, p["username"], p["password"], kdf=run.kdf, progress=progress)
 
 
 @job(
@@ -117,10 +140,26 @@ def check_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict
 )
 def restore_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Admin ▸ Restore…: into a new file, or (``replace``) in place of the current one,
-    which the window has signed out of first. The backup's own admin account unlocks it."""
+    which the window has signed out of first; a branch server's backup into a new,
+    empty server database (``db`` a ``postgresql://`` URL). The backup's own admin
+    account unlocks it."""
+    source = Path(p["file"]).expanduser()
+    if _is_server_backup(source):
+        if not is_server_url(p["db"]) or p["replace"]:
+            raise validation(SERVER_BACKUP_NEEDS_SERVER, "db")
+        return run_server_restore(
+            server_files(p["db"]),
+            source,
+            p["username"],
+            p["password"],
+            clock=run.clock,
+            progress=progress,
+        )
+    if is_server_url(p["db"]):
+        raise validation(FILE_BACKUP_NEEDS_FILE, "db")
     return run_restore(
         DatabaseFiles(Path(p["db"]).expanduser()),
-        Path(p["file"]).expanduser(),
+        source,
         p["username"],
         p["password"],
         replace=bool(p["replace"]),

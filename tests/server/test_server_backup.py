@@ -342,3 +342,27 @@ def test_the_counts_and_the_dump_share_one_snapshot(admin: DeskSession) -> None:
             other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # what pg_dump does
             other.execute(f"SET TRANSACTION SNAPSHOT '{snap.name}'")
             assert other.execute("SELECT count(*) FROM customer").fetchone()[0] == before
+
+
+def test_the_windows_jobs_check_and_restore_a_server_backup(
+    admin: DeskSession, pg: pg_server.PgServer, tmp_path: Path
+) -> None:
+    """Admin ▸ Restore… runs the same jobs: the drill on this desk's server, the restore
+    into a new server database; a server backup is never taken for a file's."""
+    admin.call("addProviderCustomer", {"name": SECRET_NAME, "phone": "08031110000"})
+    target = tmp_path / "server.pdbak"
+    backups.run_backup(admin, target)
+    source = {"file": str(target), "username": ADMIN, "password": ADMIN_PASSWORD}
+    checked = admin.run_job("checkBackup", source)
+    assert checked["ok"] is True and checked["customers"] == 1
+    restored = admin.run_job("restoreBackup", {**source, "db": pg.url("from_the_window")})
+    assert restored["createdDatabase"] is True
+    for db, replace in ((str(tmp_path / "file.db"), False), (pg.url("other"), True)):
+        with pytest.raises(PharmDeskError) as refused:
+            admin.run_job("restoreBackup", {**source, "db": db, "replace": replace})
+        assert refused.value.code == VALIDATION_ERROR and refused.value.field == "db"
+        assert "branch server's backup" in refused.value.message
+    assert not (tmp_path / "file.db").exists()
+    with pytest.raises(PharmDeskError) as refused:
+        backups.check_backup(target, ADMIN, ADMIN_PASSWORD, kdf=TEST_KDF)
+    assert refused.value.field == "file" and "branch server's backup" in refused.value.message

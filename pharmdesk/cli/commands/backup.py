@@ -14,6 +14,7 @@ from pharmdesk.cli.secrets import (
     sign_in_from_args,
 )
 from pharmdesk.controllers import backups
+from pharmdesk.controllers.backup_jobs import FILE_BACKUP_NEEDS_FILE, SERVER_BACKUP_NEEDS_SERVER
 from pharmdesk.errors import NOT_FOUND, PharmDeskError, validation
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import backup
@@ -62,11 +63,7 @@ def cmd_restore(ctx: Context) -> int:
     if manifest is not None and manifest.store == "server":
         return _restore_server_backup(ctx, files, source)
     if not ctx.args.check and files.server is not None:
-        raise validation(
-            "This is a single-PC backup: it restores into a database file. Give --db a file "
-            "path (to move a file onto the branch server, use 'pharmdesk server import-file').",
-            "db",
-        )
+        raise validation(FILE_BACKUP_NEEDS_FILE, "db")
     if not ctx.args.check and backup.target_in_use(files) and not ctx.args.replace:
         raise validation(
             f"A database already exists at {files.db}; nothing was changed. Restore into "
@@ -110,9 +107,8 @@ def _restore_server_backup(ctx: Context, files: DatabaseFiles, source: Path) -> 
     restored into the new, empty database --db names."""
     if files.server is None:
         raise validation(
-            "This is a branch server's backup: it is checked and restored on a PostgreSQL "
-            "server. Give --db postgresql://OWNER@HOST:PORT/NEWDB (with --check, any "
-            "database of that server: a scratch copy is made beside it and dropped).",
+            f"{SERVER_BACKUP_NEEDS_SERVER} Give --db that URL (with --check, any database "
+            "of the server: a scratch copy is made beside it and dropped).",
             "db",
         )
     if ctx.args.replace:
