@@ -104,3 +104,22 @@ def test_pg_dump_must_be_the_servers_major_version(
     assert (
         "postgresql-client-15" in missing.value.message and pgtools.BIN_ENV in missing.value.message
     )
+
+
+def test_a_password_in_the_url_goes_to_the_tools_environment_not_their_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pharmdesk.store.backup import pgtools
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # no CA pinned for this server
+    url = "postgresql://owner:s3cret%21@192.168.1.10:5432/pharmdesk_lekki?sslmode=require"
+    for command in (
+        pgtools.dump_command(Path("pg_dump"), url, "00000003-1"),
+        pgtools.restore_command(Path("pg_restore"), url),
+    ):
+        assert not any("s3cret" in part for part in command)
+        assert command[-1].startswith("--dbname=postgresql://owner@192.168.1.10:5432/")
+        assert "sslmode=require" in command[-1]
+    assert pgtools.tool_env(url)["PGPASSWORD"] == "s3cret!"
+    assert pgtools.with_database(url, "scratch").startswith("postgresql://owner:")
+    assert pgtools.database_of(pgtools.with_database(url, "scratch")) == "scratch"

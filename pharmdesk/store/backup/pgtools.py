@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 from pharmdesk.paths import server_where
@@ -154,12 +154,33 @@ def exported_snapshot(url: str) -> Iterator[Snapshot]:
         conn.close()
 
 
-def tool_env() -> dict[str, str]:
-    """The tools never prompt for a password (it comes from PGPASSWORD or the pgpass
-    file, as for the desk); their messages in English, so they can be explained."""
+def tool_env(url: str) -> dict[str, str]:
+    """The tools never prompt for a password: it comes from PGPASSWORD or the pgpass
+    file, as for the desk, or from the URL, handed over in the environment rather than
+    on the command line (which other users of the PC can read). Their messages in
+    English, so they can be explained."""
     env = dict(os.environ)
     env["LC_MESSAGES"] = "C"
+    password = make_url(libpq_url(url)).password
+    if password:
+        env["PGPASSWORD"] = str(password)
     return env
+
+
+def _dialled(url: str) -> str:
+    """The URL a tool dials: pinned TLS as for the desk, without its password."""
+    from pharmdesk.store.server import connection_url
+
+    parsed = make_url(libpq_url(connection_url(url)))
+    bare = URL.create(
+        parsed.drivername,
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
+    )
+    return libpq_url(bare.render_as_string(hide_password=False))
 
 
 def dump_command(pg_dump: Path, url: str, snapshot: str) -> list[str]:
@@ -169,7 +190,7 @@ def dump_command(pg_dump: Path, url: str, snapshot: str) -> list[str]:
         "--no-password",
         "--no-comments",  # COMMENT ON EXTENSION needs a superuser to restore
         f"--snapshot={snapshot}",
-        f"--dbname={libpq_url(_dialled(url))}",
+        f"--dbname={_dialled(url)}",
     ]
 
 
@@ -181,14 +202,8 @@ def restore_command(pg_restore: Path, url: str) -> list[str]:
         "--no-acl",  # staff roles and grants belong to the server, set up per database
         "--exit-on-error",
         "--single-transaction",
-        f"--dbname={libpq_url(_dialled(url))}",
+        f"--dbname={_dialled(url)}",
     ]
-
-
-def _dialled(url: str) -> str:
-    from pharmdesk.store.server import connection_url
-
-    return connection_url(url)
 
 
 def first_error_line(stderr: bytes) -> str:

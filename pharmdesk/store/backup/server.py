@@ -173,9 +173,8 @@ def create_server_backup(
             facts = snapshot_facts(snap)
             with zf.open(DUMP, "w", force_zip64=True) as handle:
                 member = _Member(handle)
-                _run_dump(
-                    pgtools.dump_command(pg_dump, url, snap.name), key, member, facts, progress
-                )
+                command = pgtools.dump_command(pg_dump, url, snap.name)
+                _run_dump(command, pgtools.tool_env(url), key, member, facts, progress)
             manifest = Manifest(
                 app_version=app_version,
                 schema_revision=facts.revision,
@@ -206,12 +205,15 @@ def create_server_backup(
 
 
 def _run_dump(
-    command: list[str], key: bytes, member: _Member, facts: SnapshotFacts, progress: Progress
+    command: list[str],
+    env: dict[str, str],
+    key: bytes,
+    member: _Member,
+    facts: SnapshotFacts,
+    progress: Progress,
 ) -> None:
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=errors, env=pgtools.tool_env()
-        )
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=env)
         assert process.stdout is not None
         try:
             encrypt_stream(_Reader(process.stdout, facts.size, progress), key, member)

@@ -108,7 +108,7 @@ class ServerArchive:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=errors,
-                env=pgtools.tool_env(),
+                env=pgtools.tool_env(url),
             )
             assert process.stdin is not None
             failure: str | None = None
