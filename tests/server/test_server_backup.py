@@ -186,6 +186,17 @@ def test_a_server_backup_restores_into_a_new_database_and_nowhere_else(
     finally:
         desk.close()
 
+    # An empty database made beforehand by the IT person is fine too.
+    pg_server.create_database(pg, "made_empty")
+    answer = backups.run_server_restore(
+        server_files(pg.url("made_empty"), base=tmp_path / "it-pc"),
+        target,
+        ADMIN,
+        ADMIN_PASSWORD,
+        clock=FixedClock(),
+    )
+    assert answer["createdDatabase"] is False and answer["rowCounts"] == made["rowCounts"]
+
     # A database that holds anything is never restored into (not even the one in use).
     assert admin.files.server is not None
     for url in (pg.url("restored_here"), admin.files.server):

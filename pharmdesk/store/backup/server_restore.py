@@ -233,7 +233,7 @@ def verify_server_archive(
 
 def prepare_target(url: str) -> bool:
     """A database to restore into: made when missing (True), refused unless empty."""
-    from pharmdesk.store.server import create_missing_database
+    from pharmdesk.store.server import check_new_database, create_missing_database
 
     created = create_missing_database(url)
     if not created and not pgtools.is_empty(url):
@@ -243,6 +243,11 @@ def prepare_target(url: str) -> bool:
             "(PharmDesk creates it), or ask your IT contact to empty this one.",
             "db",
         )
+    engine = make_server_engine(url)
+    try:
+        check_new_database(engine, url)  # sorts text byte by byte, a new enough server
+    finally:
+        engine.dispose()
     return created
 
 
