@@ -38,7 +38,6 @@ from pharmdesk.store.backup import pgtools, server_keys
 from pharmdesk.store.backup.copy import writing_to
 from pharmdesk.store.backup.format import (
     CHECKPOINT,
-    FORMAT,
     MANIFEST,
     VAULT,
     Manifest,
@@ -228,21 +227,3 @@ def _run_dump(
                 f"({pgtools.first_error_line(errors.read())}). Nothing was kept.",
             )
     progress(DUMPING, facts.size, facts.size)
-
-
-def is_server_backup(manifest: Manifest) -> bool:
-    return manifest.store == "server"
-
-
-__all__ = [
-    "DUMP",
-    "FORMAT",
-    "KEYSLOTS",
-    "SERVER_LIMITS",
-    "SERVER_MEMBERS",
-    "ServerBackup",
-    "create_server_backup",
-    "dump_tools",
-    "is_server_backup",
-    "snapshot_facts",
-]
