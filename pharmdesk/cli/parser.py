@@ -104,8 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--check",
         action="store_true",
-        help="the restore drill: restore into a temporary folder, verify, report what the "
+        help="the restore drill: restore into a temporary folder (a server's backup: a "
+        "scratch database on the --db server, dropped after), verify, report what the "
         "backup holds; the database is not touched",
+    )
+    restore.add_argument(
+        "--with-recovery-key",
+        action="store_true",
+        help="a branch server's backup: open it with the recovery key instead of an "
+        f"admin's password (from --recovery-key-file, else ${RECOVERY_KEY_ENV}, else a prompt)",
+    )
+    restore.add_argument(
+        "--recovery-key-file", metavar="FILE", help="with --with-recovery-key: read it from FILE"
     )
 
     import_cmd = command(

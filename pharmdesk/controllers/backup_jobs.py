@@ -17,8 +17,10 @@ from pharmdesk.controllers.backups import (
     ScheduledOutcome,
     backup_status,
     check_backup,
+    check_server_backup,
     run_restore,
     run_scheduled,
+    run_server_restore,
     write_backup,
 )
 from pharmdesk.controllers.registry import (
@@ -32,19 +34,23 @@ from pharmdesk.controllers.registry import (
     operation,
 )
 from pharmdesk.controllers.validation import Param, boolean, string
-from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
-from pharmdesk.paths import DatabaseFiles
+from pharmdesk.errors import validation
+from pharmdesk.paths import DatabaseFiles, is_server_url, server_files
+from pharmdesk.store import backup
 
-SERVER_BACKUP = (
-    "This desk works on the branch server: its data is backed up on the server PC with "
-    "PostgreSQL's own tools (pg_dump), as the server guide describes. Nothing was written."
+SERVER_BACKUP_NEEDS_SERVER = (
+    "This is a branch server's backup: it is checked and restored on a PostgreSQL server, "
+    "into a new, empty database (postgresql://OWNER@HOST:PORT/NEWDB). Nothing was changed."
 )
-
-
-def _single_pc(run: JobRun) -> None:
-    """Backup files copy a single-PC database; a server's backups are made on the server."""
-    if run.files.server is not None:
-        raise PharmDeskError(DATABASE_ERROR, SERVER_BACKUP)
+FILE_BACKUP_NEEDS_FILE = (
+    "This is a single-PC backup: it restores into a database file. To move a file's data "
+    "onto the branch server, use 'pharmdesk server import-file'. Nothing was changed."
+)
+SERVER_SCHEDULE = (
+    "This desk works on the branch server: its scheduled backups run on the server PC "
+    "('pharmdesk backup --scheduled', started by cron or Task Scheduler as the server "
+    "guide shows), not in this window. 'Back up now' works from here."
+)
 
 
 @operation("getBackupStatus", params={})
@@ -59,7 +65,6 @@ PATH = string(1, 4096)
 @job("backup", params={"file": Param(PATH, required=True)}, roles=PHARMACISTS)
 def backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Back up to a chosen file (``pharmdesk backup FILE``, Admin ▸ Back up now…)."""
-    _single_pc(run)
     target = Path(p["file"]).expanduser()
     db = run.open_database()
     try:
@@ -71,7 +76,6 @@ def backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, 
 
 
 def _scheduled(run: JobRun, progress: Progress, *, force: bool) -> ScheduledOutcome:
-    _single_pc(run)
     db = run.open_database()
     try:
         return run_scheduled(
@@ -92,9 +96,10 @@ def due_backup_job(run: JobRun, _p: dict[str, Any], progress: Progress) -> Sched
     """The window's background backup, for whoever is signed in: only when one is due,
     only into the folder and with the rotation an admin set. Nobody chooses a file or a
     time here, so backups happen on a front-desk-only day too. A desk on the branch
-    server has none to make (the server is backed up on its own PC)."""
+    server leaves them to the server PC's scheduled task (the folder is a drive there);
+    the reminders still come from the same audit entries."""
     if run.files.server is not None:
-        return ScheduledOutcome("off", SERVER_BACKUP)
+        return ScheduledOutcome("off", SERVER_SCHEDULE)
     return _scheduled(run, progress, force=False)
 
 
@@ -105,12 +110,23 @@ RESTORE_SOURCE = {
 }
 
 
+def _is_server_backup(source: Path) -> bool:
+    manifest = backup.read_manifest(source)
+    return manifest is not None and manifest.store == "server"
+
+
 @job("checkBackup", params=RESTORE_SOURCE, roles=ADMINS)
 def check_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Admin ▸ Restore… ▸ Check backup: the restore drill, with an account of the backup."""
-    return check_backup(
-        Path(p["file"]).expanduser(), p["username"], p["password"], kdf=run.kdf, progress=progress
-    )
+    """Admin ▸ Restore… ▸ Check backup: the restore drill, with an account of the backup
+    (a branch server's backup: in a scratch database on this desk's server)."""
+    source = Path(p["file"]).expanduser()
+    if _is_server_backup(source):
+        if run.files.server is None:
+            raise validation(SERVER_BACKUP_NEEDS_SERVER, "file")
+        return check_server_backup(
+            source, run.files.server, p["username"], p["password"], progress=progress
+        )
+    return check_backup(source, p["username"], p["password"], kdf=run.kdf, progress=progress)
 
 
 @job(
@@ -124,10 +140,26 @@ def check_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict
 )
 def restore_backup_job(run: JobRun, p: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Admin ▸ Restore…: into a new file, or (``replace``) in place of the current one,
-    which the window has signed out of first. The backup's own admin account unlocks it."""
+    which the window has signed out of first; a branch server's backup into a new,
+    empty server database (``db`` a ``postgresql://`` URL). The backup's own admin
+    account unlocks it."""
+    source = Path(p["file"]).expanduser()
+    if _is_server_backup(source):
+        if not is_server_url(p["db"]) or p["replace"]:
+            raise validation(SERVER_BACKUP_NEEDS_SERVER, "db")
+        return run_server_restore(
+            server_files(p["db"]),
+            source,
+            p["username"],
+            p["password"],
+            clock=run.clock,
+            progress=progress,
+        )
+    if is_server_url(p["db"]):
+        raise validation(FILE_BACKUP_NEEDS_FILE, "db")
     return run_restore(
         DatabaseFiles(Path(p["db"]).expanduser()),
-        Path(p["file"]).expanduser(),
+        source,
         p["username"],
         p["password"],
         replace=bool(p["replace"]),

@@ -53,7 +53,7 @@ def open_database(files: DatabaseFiles, key: bytes) -> Database:
     engine = open_store(files, key)
     try:
         if migrate.needs_upgrade(engine):
-            migrate.upgrade(engine)
+            migrate.upgrade(engine, files)
     except BaseException:
         engine.dispose()
         raise

@@ -24,9 +24,11 @@ from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from pharmdesk.paths import DatabaseFiles
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (tests/unit/test_migrate.py keeps it honest).
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 # pg_advisory_lock's key for "a desk is upgrading this server database's schema".
 MIGRATION_LOCK = 0x5048_4D44_5550_4752  # "PHMDUPGR"
 UPGRADED = "upgraded"
@@ -45,10 +47,14 @@ WAITING = (
     "waiting for it to finish."
 )
 DONE_ELSEWHERE = "Another desk upgraded the branch server's database meanwhile; nothing to do."
-SERVER_NO_SAFETY_COPY = (
-    "Upgrading the branch server's database from schema {current} to {head}. PharmDesk "
-    "makes no safety copy of a server database itself: the server's own backup must be "
-    "taken before a newer PharmDesk is installed on the first desk (see the server guide)."
+SERVER_SAFETY_COPY = (
+    "Upgrading the branch server's database from schema {current} to {head}, after a "
+    "verified backup of it: {file}"
+)
+SERVER_UPGRADE_NEEDS_DESK = (
+    "The branch server's database must be upgraded for this PharmDesk, and first backed "
+    "up; that backup is made when a desk signs in. Sign in at a desk joined to the server "
+    "(with this PharmDesk version). Nothing was changed."
 )
 log = logging.getLogger(__name__)
 
@@ -117,16 +123,18 @@ def needs_upgrade(engine: Engine) -> bool:
     return True
 
 
-def upgrade(engine: Engine) -> str:
+def upgrade(engine: Engine, files: DatabaseFiles | None = None) -> str:
     """Bring the schema to the newest revision, in one transaction.
 
     An existing database file at an older revision first gets a verified backup beside
     it, named with that revision (``backup.pre_upgrade_backup``); when that fails,
     nothing is upgraded and the person is told why (an older PharmDesk still opens the
-    file). A server database is upgraded under ``MIGRATION_LOCK`` (``_upgrade_server``).
+    file). A server database is upgraded under ``MIGRATION_LOCK`` (``_upgrade_server``),
+    after a verified server backup in the desk's folder for it (``files``: the desk's
+    side files for the server; without them an existing schema is not upgraded).
     """
     if engine.dialect.name == "postgresql":
-        return _upgrade_server(engine)
+        return _upgrade_server(engine, files)
     current = current_revision(engine)
     if current is not None and current != SCHEMA_HEAD:
         _backup_before_upgrade(engine, current)
@@ -143,9 +151,10 @@ def _run_chain(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def _upgrade_server(engine: Engine) -> str:
+def _upgrade_server(engine: Engine, files: DatabaseFiles | None) -> str:
     """Upgrade while holding the session-level migration lock; a desk that had to wait
-    reads the revision again and finds the schema already upgraded."""
+    reads the revision again and finds the schema already upgraded. An existing schema
+    is first backed up and the backup verified, under the lock (so once)."""
     # Autocommit: the lock is held by the session, outside any transaction, so the
     # upgrade's own transaction (on another connection) is not queued behind it.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -161,7 +170,8 @@ def _upgrade_server(engine: Engine) -> str:
             if current is not None and is_newer_than_this_pharmdesk(current):
                 raise refuse_newer(engine, current)
             if current is not None:
-                log.warning(SERVER_NO_SAFETY_COPY.format(current=current, head=SCHEMA_HEAD))
+                copy = _backup_server_before_upgrade(engine, files, current)
+                log.warning(SERVER_SAFETY_COPY.format(current=current, head=SCHEMA_HEAD, file=copy))
             _run_chain(engine)
             return UPGRADED
         finally:
@@ -179,6 +189,25 @@ def _take_migration_lock(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
     finally:
         conn.exec_driver_sql("RESET lock_timeout")
+
+
+def _backup_server_before_upgrade(
+    engine: Engine, files: DatabaseFiles | None, revision: str
+) -> Path:
+    from pharmdesk import __version__
+    from pharmdesk.store import backup
+
+    if files is None or files.server is None:
+        raise PharmDeskError(DATABASE_ERROR, SERVER_UPGRADE_NEEDS_DESK)
+    try:
+        return backup.pre_upgrade_server_backup(files, engine, revision, app_version=__version__)
+    except PharmDeskError as exc:
+        raise PharmDeskError(
+            exc.code,
+            "This version of PharmDesk must upgrade the branch server's database, and first "
+            f"makes a verified backup of it, which failed: {exc.message} The server's "
+            "database was not changed; the desks with the older PharmDesk keep working.",
+        ) from None
 
 
 def _backup_before_upgrade(engine: Engine, revision: str) -> None:

@@ -436,3 +436,19 @@ class CustomerMerge(Base):
         Index("ix_merge_keep", "keep_id", "id"),
         Index("ix_merge_merged", "merged_id", "id"),
     )
+
+
+class BackupKeyslot(Base):
+    """A keyslot a branch server's backups are sealed to (migration 0009): an admin's or
+    the recovery key's public key and its password-wrapped private half, as JSON. No
+    database or backup key is kept here (see ``store/backup/server_keys.py``)."""
+
+    __tablename__ = "backup_keyslot"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("kind", "owner", name="uq_backup_keyslot_owner"),)

@@ -35,12 +35,25 @@ def test_init_then_call_through_a_server_url(pg: pg_server.PgServer, tmp_path: P
     verified = run_process("audit", "verify", env=env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
-    backup = run_process("backup", str(tmp_path / "copy.pdbak"), env=env)
-    assert json.loads(backup.stdout)["error"]["code"] == "DATABASE_ERROR"
-    assert "pg_dump" in json.loads(backup.stdout)["error"]["message"]
-    restore = run_process("restore", str(tmp_path / "copy.pdbak"), env=env)
+    copy = tmp_path / "copy.pdbak"
+    backup = run_process("backup", str(copy), env=env)
+    assert backup.returncode == 0, backup.stdout + backup.stderr
+    assert json.loads(backup.stdout)["verified"] is True
+    # Into the database in use: refused, it is not empty.
+    restore = run_process("restore", str(copy), env=env)
     assert json.loads(restore.stdout)["error"]["field"] == "db"
-    assert not list(tmp_path.rglob("*.pdbak"))
+    # The drill with the recovery key printed at init, on the same server.
+    key_env = {**env, "PHARMDESK_RECOVERY_KEY": answer["recoveryKey"]}
+    checked = run_process("restore", str(copy), "--check", "--with-recovery-key", env=key_env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert json.loads(checked.stdout)["customers"] == 1
+    # Into a new database: made, restored, and this desk signs in there as before.
+    moved_env = {**env, "PHARMDESK_DB": pg.url("cli_moved")}
+    restored = run_process("restore", str(copy), env=moved_env)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert json.loads(restored.stdout)["createdDatabase"] is True
+    found = run_process("call", "fetchCustomers", '{"search": "1234"}', env=moved_env)
+    assert json.loads(found.stdout)["total"] == 1, found.stdout + found.stderr
 
     wrong = run_process("call", "fetchCustomers", env={**env, "PHARMDESK_PASSWORD": "nope"})
     assert json.loads(wrong.stdout)["error"]["code"] == "AUTH_FAILED"

@@ -1,6 +1,7 @@
 """Upgrades with several desks on one branch server: the schema is checked at every
-sign-in, the first newer desk upgrades under the migration lock, a second one waits and
-finds it done, and an older desk refuses with "update this PC"."""
+sign-in, the first newer desk backs the server up (verified) and then upgrades under the
+migration lock, a second one waits and finds it done, and an older desk refuses with
+"update this PC"."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, func, select, text
 
+from pharmdesk.controllers import backups
 from pharmdesk.controllers.session import sign_in
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import migrate
+from pharmdesk.store.backup import pgtools
 from pharmdesk.store.schema import AuditEntry
 from pharmdesk.store.server import open_server_engine
 from tests import pg_server
@@ -59,16 +62,13 @@ def _waiting_for_migration_lock(engine: Engine) -> bool:
 
 
 def test_two_new_desks_upgrade_the_server_once(
-    pg: pg_server.PgServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    db_files: DatabaseFiles, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pg_server.create_database(pg, "upgrade_race")
-    url = pg.url("upgrade_race")
+    assert db_files.server is not None
+    url = db_files.server
     desk_a, desk_b, watcher = (open_server_engine(url) for _ in range(3))
     try:
-        config = migrate._config()
-        with desk_a.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, _previous())
+        _downgrade(desk_a, _previous())
         assert migrate.needs_upgrade(desk_a) and migrate.needs_upgrade(desk_b)
 
         runs: list[str] = []
@@ -86,7 +86,7 @@ def test_two_new_desks_upgrade_the_server_once(
 
         def upgrade(name: str, engine: Engine) -> None:
             try:
-                outcomes[name] = migrate.upgrade(engine)
+                outcomes[name] = migrate.upgrade(engine, db_files)
             except BaseException as exc:  # reported below
                 outcomes[name] = exc
 
@@ -109,24 +109,59 @@ def test_two_new_desks_upgrade_the_server_once(
         assert migrate.current_revision(watcher) == migrate.SCHEMA_HEAD
         said = [record.getMessage() for record in caplog.records]
         assert migrate.WAITING in said and migrate.DONE_ELSEWHERE in said
-        assert any("backup must be taken before" in line for line in said)
+        # One verified backup, made before the chain ran, by the desk that upgraded.
+        (copy,) = db_files.db.parent.glob(f"*before-upgrade-from-schema-{_previous()}-*.pdbak")
+        assert any(f"after a verified backup of it: {copy}" in line for line in said)
         assert not _waiting_for_migration_lock(watcher)
     finally:
         for engine in (desk_a, desk_b, watcher):
             engine.dispose()
 
 
-def test_a_newer_desk_upgrades_the_server_at_sign_in(db_files: DatabaseFiles) -> None:
+def test_a_newer_desk_backs_up_then_upgrades_the_server_at_sign_in(
+    db_files: DatabaseFiles, pg: pg_server.PgServer
+) -> None:
     assert db_files.server is not None
     engine = open_server_engine(db_files.server)
     try:
         _downgrade(engine, _previous())
+        before = _audit_count(engine)
         desk = sign_in(db_files, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
         try:
             assert desk.call("verifyAuditLog", {})["ok"] is True
         finally:
             desk.close()
         assert migrate.current_revision(engine) == migrate.SCHEMA_HEAD
+    finally:
+        engine.dispose()
+    # The backup holds the server as it was before the upgrade, and opens and verifies.
+    (copy,) = db_files.db.parent.glob("*.before-upgrade-from-schema-*.pdbak")
+    report = backups.check_server_backup(copy, pg.url("postgres"), ADMIN, ADMIN_PASSWORD)
+    assert report["schemaRevision"] == _previous()
+    assert report["auditEntries"] == before
+
+
+def test_no_server_upgrade_without_a_verified_backup(
+    db_files: DatabaseFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert db_files.server is not None
+    engine = open_server_engine(db_files.server)
+    try:
+        _downgrade(engine, _previous())
+        entries = _audit_count(engine)
+        monkeypatch.setattr(pgtools, "_candidates", lambda _tool, _major: iter(()))
+        with pytest.raises(PharmDeskError) as refused:
+            sign_in(db_files, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+        assert "first makes a verified backup of it, which failed" in refused.value.message
+        assert "pg_dump" in refused.value.message
+        assert migrate.current_revision(engine) == _previous()
+        assert _audit_count(engine) == entries
+        assert not list(db_files.db.parent.glob("*.pdbak"))
+        # A bare connection (no desk's files) never upgrades an existing schema.
+        with pytest.raises(PharmDeskError) as bare:
+            migrate.upgrade(engine)
+        assert bare.value.message == migrate.SERVER_UPGRADE_NEEDS_DESK
+        assert migrate.current_revision(engine) == _previous()
     finally:
         engine.dispose()
 

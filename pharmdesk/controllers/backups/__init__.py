@@ -18,7 +18,8 @@ are that dispatch for the command line. No Qt here.
 
 The parts: ``history`` (names, what the audit log says happened, what is due),
 ``writing`` (one verified backup), ``schedule`` (the scheduled copy and rotation) and
-``restoring`` (restore and the restore drill).
+``restoring`` (restore and the restore drill); ``server_restoring`` (the same for a
+branch server's backup: the drill in a scratch database, restore into a new one).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from pharmdesk.controllers.backups.schedule import (
     run_scheduled,
     run_scheduled_for,
 )
+from pharmdesk.controllers.backups.server_restoring import check_server_backup, run_server_restore
 from pharmdesk.controllers.backups.writing import chain_check, no_progress, run_backup, write_backup
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "branch_slug",
     "chain_check",
     "check_backup",
+    "check_server_backup",
     "copies_to_keep",
     "default_backup_name",
     "folder_problem",
@@ -78,6 +81,7 @@ __all__ = [
     "run_restore",
     "run_scheduled",
     "run_scheduled_for",
+    "run_server_restore",
     "scheduled_name",
     "scheduled_time",
     "status_for",

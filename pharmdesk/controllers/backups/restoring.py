@@ -25,6 +25,16 @@ from pharmdesk.store.schema import AuditEntry, Customer, Staff
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
 
 
+def _file_backup_only(source: Path) -> None:
+    manifest = backup.read_manifest(source)
+    if manifest is not None and manifest.store == "server":
+        raise validation(
+            "This is a branch server's backup: check or restore it with a postgresql:// "
+            "--db (see the backup guide). Nothing was changed.",
+            "file",
+        )
+
+
 def run_restore(
     files: DatabaseFiles,
     source: Path,
@@ -45,6 +55,7 @@ def run_restore(
             "another --db, or add --replace to move the current one aside first.",
             "db",
         )
+    _file_backup_only(source)
     report = progress or no_progress
     username = username.strip().lower()
     folder_existed = files.db.parent.exists()
@@ -114,6 +125,7 @@ def check_backup(
     """The restore drill: unpack ``source`` into a temporary folder, unlock it with a
     staff account *of the backup* (its own vault), verify it as a restore would, and say
     what it holds. The live database is never opened; the temporary folder is removed."""
+    _file_backup_only(source)
     report = progress or no_progress
     with tempfile.TemporaryDirectory(prefix="pharmdesk-restore-check-") as folder:
         archive = backup.BackupArchive(source, Path(folder))

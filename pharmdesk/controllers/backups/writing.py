@@ -1,5 +1,6 @@
 """Writing one verified backup: the copy, its read-back check, the checkpoint it carries
-and its audit entry."""
+and its audit entry. On a branch server the copy is an encrypted ``pg_dump`` and the
+read-back check restores it into a scratch database on the server."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import backup
+from pharmdesk.store.backup import server_keys
 from pharmdesk.store.engine import Database
+from pharmdesk.store.vault import Vault
 
 
 def no_progress(_stage: str, _done: int, _total: int) -> None:
@@ -39,6 +42,16 @@ def _save_checkpoint(db: Database, files: DatabaseFiles) -> dict[str, Any] | Non
         audit.write_checkpoint(files.checkpoint, head)
     stored = audit.read_checkpoint(files.checkpoint)
     return stored.to_json() if stored else None
+
+
+def server_slots(
+    db: Database, files: DatabaseFiles, user: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The keyslots a server backup is sealed to, brought up to date from this desk's
+    vault first (``store.backup.server_keys``)."""
+    known = Vault(files.vault).slots() if files.vault.is_file() else []
+    with db.transaction() as tx:
+        return server_keys.refresh(tx.connection(), known, signed_in=user, now=now)
 
 
 def audit_backup(
@@ -78,21 +91,45 @@ def write_backup(
     started = clock.now()
     written = False
     try:
-        manifest = backup.create_backup(
-            db.engine,
-            files,
-            key,
-            target,
-            created_at=to_iso(started),
-            app_version=__version__,
-            chain_check=chain_check,
-            stored_checkpoint=stored,
-            progress=progress,
-        )
-        written = True
-        # Read back from the backup drive exactly what a restore will read.
+        if files.server is None:
+            manifest = backup.create_backup(
+                db.engine,
+                files,
+                key,
+                target,
+                created_at=to_iso(started),
+                app_version=__version__,
+                chain_check=chain_check,
+                stored_checkpoint=stored,
+                progress=progress,
+            )
+            written = True
+
+            def read_back() -> object:
+                return backup.verify_archive(target, key, chain_check, progress=progress)
+        else:
+            made = backup.create_server_backup(
+                files.server,
+                files,
+                target,
+                server_slots(db, files, user, started),
+                created_at=to_iso(started),
+                app_version=__version__,
+                progress=progress,
+            )
+            manifest = made.manifest
+            written = True
+            url = files.server
+
+            def read_back() -> object:
+                return backup.verify_server_archive(
+                    target, made.key, url, chain_check, progress=progress
+                )
+
+        # Read back from the backup drive exactly what a restore will read (a server's
+        # backup: restored into a scratch database on the server, then dropped).
         try:
-            backup.verify_archive(target, key, chain_check, progress=progress)
+            read_back()
         except backup.Damaged as exc:
             raise PharmDeskError(
                 DATABASE_ERROR,

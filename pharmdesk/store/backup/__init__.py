@@ -25,6 +25,11 @@ This package knows files and SQLCipher; signing in and the audit chain are the c
 The parts: ``format`` (what the file holds, the manifest, shared helpers), ``copy``
 (making and verifying a backup), ``restore`` (reading one back, installing it, checking
 it without restoring) and ``pre_upgrade`` (the safety copy before a schema upgrade).
+
+A branch server's backups are the same kind of file holding an encrypted ``pg_dump``
+instead of a SQLCipher copy: ``server`` (writing), ``server_restore`` (reading, checking
+in a scratch database, restoring into a new one), ``server_keys`` (the keyslots that open
+them), ``stream`` (the chunked AES-GCM) and ``pgtools`` (PostgreSQL's own programs).
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ from pharmdesk.store.backup.pre_upgrade import (
     PRE_UPGRADE_MARK,
     pre_upgrade_backup,
     pre_upgrade_name,
+    pre_upgrade_server_backup,
 )
 from pharmdesk.store.backup.restore import (
     BackupArchive,
@@ -79,34 +85,59 @@ from pharmdesk.store.backup.restore import (
     target_in_use,
     verify_archive,
 )
+from pharmdesk.store.backup.server import (
+    DUMP,
+    KEYSLOTS,
+    SERVER_LIMITS,
+    ServerBackup,
+    create_server_backup,
+)
+from pharmdesk.store.backup.server_restore import (
+    CheckedServerBackup,
+    ServerArchive,
+    check_restored,
+    discard_target,
+    prepare_target,
+    read_server_manifest,
+    verify_server_archive,
+)
 
 __all__ = [
     "BACKUP_SUFFIX",
     "CHECKPOINT",
     "COPY_STEP_PAGES",
     "DATABASE",
+    "DUMP",
     "FORMAT",
     "FORMAT_VERSION",
+    "KEYSLOTS",
     "LIMITS",
     "MANIFEST",
     "MEMBERS",
     "PRE_UPGRADE_MARK",
     "READ_BLOCK",
+    "SERVER_LIMITS",
     "SQLITE_PLAINTEXT_HEADER",
     "VAULT",
     "BackupArchive",
     "ChainCheck",
     "CheckedBackup",
+    "CheckedServerBackup",
     "Damaged",
     "Manifest",
     "Progress",
+    "ServerArchive",
+    "ServerBackup",
     "VerifiedCopy",
     "aside_name",
     "chain_head",
     "check_carried_vault",
+    "check_restored",
     "copy_database",
     "create_backup",
+    "create_server_backup",
     "damaged",
+    "discard_target",
     "install",
     "is_plaintext_sqlite",
     "no_progress",
@@ -114,13 +145,17 @@ __all__ = [
     "place_new_file",
     "pre_upgrade_backup",
     "pre_upgrade_name",
+    "pre_upgrade_server_backup",
+    "prepare_target",
     "read_json_member",
     "read_manifest",
+    "read_server_manifest",
     "row_counts",
     "sha256_file",
     "staging_folder",
     "target_in_use",
     "verify_archive",
     "verify_copy",
+    "verify_server_archive",
     "writing_to",
 ]

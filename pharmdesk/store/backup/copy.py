@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError, validation
+from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import migrate
 from pharmdesk.store.backup.format import (
@@ -32,6 +32,7 @@ from pharmdesk.store.backup.format import (
     Manifest,
     Progress,
     chain_head,
+    check_new_target,
     damaged,
     is_plaintext_sqlite,
     no_progress,
@@ -172,16 +173,7 @@ def create_backup(
     progress: Progress = no_progress,
 ) -> Manifest:
     """Write a verified backup of the open database to ``target`` (never overwriting)."""
-    if target.exists():
-        raise validation(
-            f"{target} already exists; a backup never overwrites a file. Choose a new name.", "file"
-        )
-    if not target.parent.is_dir():
-        raise validation(
-            f"The folder {target.parent} does not exist. Plug in the backup drive or choose "
-            "another folder.",
-            "file",
-        )
+    check_new_target(target)
     with writing_to(target), staging_folder(target) as staging:
         copy = staging / DATABASE
         counts = copy_database(source, key, copy, progress)

@@ -94,10 +94,14 @@ class Manifest:
     # database and different between databases, so rotation only ever touches copies
     # of its own database (two PCs may share a backup folder). Not patient data.
     origin: str | None = None
+    # "file" (a single-PC SQLCipher copy) or "server" (an encrypted dump of a branch
+    # server's database, ``store/backup/server.py``).
+    store: str = "file"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "origin": self.origin,
+            "store": self.store,
             "format": FORMAT,
             "formatVersion": FORMAT_VERSION,
             "appVersion": self.app_version,
@@ -126,7 +130,11 @@ class Manifest:
                 checkpoint = {"id": int(checkpoint["id"]), "hash": str(checkpoint["hash"])}
             revision = data.get("schemaRevision")
             origin = data.get("origin")
+            store = str(data.get("store") or "file")
+            if store not in ("file", "server"):
+                raise LIMITS.refuse("its manifest names an unknown kind of backup")
             return cls(
+                store=store,
                 origin=None if origin is None else str(origin),
                 app_version=str(data["appVersion"]),
                 schema_revision=None if revision is None else str(revision),
@@ -197,6 +205,20 @@ def staging_folder(beside: Path) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def check_new_target(target: Path) -> None:
+    """A backup is written only as a new file, into a folder that is there."""
+    if target.exists():
+        raise validation(
+            f"{target} already exists; a backup never overwrites a file. Choose a new name.", "file"
+        )
+    if not target.parent.is_dir():
+        raise validation(
+            f"The folder {target.parent} does not exist. Plug in the backup drive or choose "
+            "another folder.",
+            "file",
+        )
 
 
 def place_new_file(source: Path, target: Path) -> None:

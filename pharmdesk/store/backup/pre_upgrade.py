@@ -1,4 +1,5 @@
-"""The safety copy written beside the database before a schema upgrade."""
+"""The safety copy written before a schema upgrade: beside a database file, or, for a
+branch server, a verified server backup in this desk's folder for that server."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store import audit_chain
 from pharmdesk.store.backup.copy import writing_to
 from pharmdesk.store.backup.format import (
     CHECKPOINT,
@@ -173,4 +176,48 @@ def pre_upgrade_backup(
             ) from None
     finally:
         raw_conn.close()
+    return target
+
+
+# -- a branch server ---------------------------------------------------------------------
+def head_check(tx: Session, checkpoint: dict[str, Any] | None) -> str | None:
+    """The copy's audit head is the one read in the dump's snapshot (the store's own
+    check: the full chain is verified at every backup the desks make)."""
+    head = audit_chain.chain_head(tx)
+    found = None if head is None else head.to_json()
+    return None if found == checkpoint else "its newest entry is not the one dumped"
+
+
+def pre_upgrade_server_backup(
+    files: DatabaseFiles, engine: Engine, revision: str, *, app_version: str
+) -> Path:
+    """Before the first newer desk upgrades a branch server's schema: a server backup in
+    this desk's folder for the server, named like a file's safety copy, restored once
+    into a scratch database and checked. Raises ``PharmDeskError`` when it cannot be
+    made; the caller then must not upgrade."""
+    from pharmdesk.store.backup import server_keys
+    from pharmdesk.store.backup.server import create_server_backup
+    from pharmdesk.store.backup.server_restore import verify_server_archive
+    from pharmdesk.store.vault import Vault
+
+    assert files.server is not None
+    stamp = dt.datetime.now(dt.UTC)
+    target = pre_upgrade_name(files.db, revision, stamp)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    known = Vault(files.vault).slots() if files.vault.is_file() else []
+    with engine.begin() as conn:
+        slots = server_keys.refresh(conn, known, signed_in=None, now=stamp)
+    made = create_server_backup(
+        files.server,
+        files,
+        target,
+        slots,
+        created_at=stamp.isoformat().replace("+00:00", "Z"),
+        app_version=app_version,
+    )
+    try:
+        verify_server_archive(target, made.key, files.server, head_check)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     return target

@@ -209,13 +209,16 @@ def install(
 
 # -- checking a backup file ---------------------------------------------------------------
 def read_manifest(path: Path) -> Manifest | None:
-    """The manifest of a PharmDesk backup file, or None for any other file (rotation uses
-    this to leave alone everything PharmDesk did not write)."""
+    """The manifest of a PharmDesk backup file (single-PC or server), or None for any
+    other file (rotation uses this to leave alone everything PharmDesk did not write)."""
     try:
         with open_checked(path, LIMITS) as zf:
             return Manifest.from_json(read_json_member(read_member(zf, MANIFEST, LIMITS)))
     except (OSError, PharmDeskError):
-        return None
+        pass
+    from pharmdesk.store.backup.server_restore import read_server_manifest
+
+    return read_server_manifest(path)
 
 
 def check_carried_vault(files: DatabaseFiles) -> None:
