@@ -36,8 +36,8 @@ def _search(desk: DeskSession, text_: str) -> list[str]:
 
 
 def test_the_orm_and_the_migrations_declare_the_same_schema(admin: DeskSession) -> None:
-    """Autogenerate finds nothing to do: every index of schema.py is made by a migration
-    (0003's included) and no migration made one that schema.py does not declare."""
+    """Autogenerate finds nothing to do: every index of the schema is made by a migration
+    (0003's included) and no migration made one that the schema does not declare."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
