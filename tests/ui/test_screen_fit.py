@@ -31,10 +31,11 @@ def _probe(tmp_path: Path, width: int, height: int, scale: str) -> dict[str, lis
 
 
 def _window_classes() -> set[str]:
-    """Every dialog, wizard and main window class defined in pharmdesk.ui."""
+    """Every dialog, wizard and main window class defined in pharmdesk.ui (and the
+    packages of its screens)."""
     names = set()
-    for module_info in pkgutil.iter_modules(pharmdesk.ui.__path__):
-        module = importlib.import_module(f"pharmdesk.ui.{module_info.name}")
+    for module_info in pkgutil.walk_packages(pharmdesk.ui.__path__, "pharmdesk.ui."):
+        module = importlib.import_module(module_info.name)
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ != module.__name__ or name in ABSTRACT:
                 continue
