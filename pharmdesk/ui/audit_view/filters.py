@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.controllers.auditlog import ACTIONS
 from pharmdesk.errors import PharmDeskError
-from pharmdesk.ui.audit_csv import Call
-from pharmdesk.ui.audit_model import action_label
+from pharmdesk.ui.audit_view.export import Call
+from pharmdesk.ui.audit_view.model import action_label
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.widgets import DateEdit, plain_label
 
