@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -38,7 +37,7 @@ from pharmdesk.ui.backup_runner import Job
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.duplicate_pairs import PairComparison, PairTableModel
 from pharmdesk.ui.record.merge_dialog import MergeDialog
-from pharmdesk.ui.widgets import error_label, heading, plain_label, row_table
+from pharmdesk.ui.widgets import error_label, heading, plain_label, results_or_empty, row_table
 
 MERGE = "mergeCustomers"
 STOP_WAIT = 30.0  # seconds a closing window waits for a scan to stop (it checks often)
@@ -103,16 +102,11 @@ class DuplicatesDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        self.empty = plain_label(
+        self.stack, self.empty = results_or_empty(
+            self.table,
             "No likely duplicates: no two customers share a phone or a date of birth "
-            "with the same or a similar name."
+            "with the same or a similar name.",
         )
-        self.empty.setObjectName("emptyState")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty)
         self.comparison = PairComparison()
         split = QSplitter(Qt.Orientation.Vertical)
         split.setObjectName("duplicatesSplit")

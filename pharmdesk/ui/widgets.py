@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDateTimeEdit,
     QLabel,
+    QStackedWidget,
     QTableView,
     QWidget,
 )
@@ -76,6 +77,20 @@ def row_table(
     view.setAlternatingRowColors(alternating)
     view.setTabKeyNavigation(False)  # Tab leaves the list; the arrows move in it
     return view
+
+
+def results_or_empty(
+    view: QWidget, text: str = "", *, wrap: bool = True
+) -> tuple[QStackedWidget, QLabel]:
+    """A list and, in its place when it has no rows, words saying why: page 0 shows
+    ``view``, page 1 the returned label (object name ``emptyState``)."""
+    empty = plain_label(text, "emptyState")
+    empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    empty.setWordWrap(wrap)
+    stack = QStackedWidget()
+    stack.addWidget(view)
+    stack.addWidget(empty)
+    return stack, empty
 
 
 def tab_order(*widgets: QWidget) -> None:

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -46,7 +45,7 @@ from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.patient_table import PatientTableView
 from pharmdesk.ui.theme import MUTED
-from pharmdesk.ui.widgets import error_label, heading, plain_label
+from pharmdesk.ui.widgets import error_label, heading, plain_label, results_or_empty
 
 COLUMN_WIDTHS = (150, 90, 140, 230)  # "What" holds "CUST-12 shown among 19 others"
 
@@ -106,13 +105,7 @@ class AuditLogWindow(QDialog):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         for column, width in enumerate(COLUMN_WIDTHS):
             self.table.setColumnWidth(column, width)
-        self.empty_state = plain_label()
-        self.empty_state.setObjectName("emptyState")
-        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_state.setWordWrap(True)
-        self.results = QStackedWidget()
-        self.results.addWidget(self.table)
-        self.results.addWidget(self.empty_state)
+        self.results, self.empty_state = results_or_empty(self.table)
         self.detail = QTextBrowser()
         self.detail.setObjectName("auditDetail")
         self.detail.setAccessibleName("Selected entry")
