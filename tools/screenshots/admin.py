@@ -15,7 +15,7 @@ from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.resources import resource_path
 from pharmdesk.ui.backup_dialog import BackupDialog, RestoreDialog
-from pharmdesk.ui.import_pages import DONE_PAGE
+from pharmdesk.ui.import_wizard.common import DONE_PAGE
 from pharmdesk.ui.key_change import KeyChangeProgress
 from pharmdesk.ui.main_window import MainWindow
 from pharmdesk.ui.recovery_dialog import RecoveryDialog
