@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
+from pharmdesk.cli.commands.server_import import import_file
 from pharmdesk.cli.context import EXIT_OK, EXIT_REFUSED, Context
 from pharmdesk.errors import PharmDeskError, validation
 from pharmdesk.paths import is_server_url, machine_data_dir, resolve_db_files
@@ -93,7 +94,5 @@ def cmd_server(ctx: Context) -> int:
     if ctx.args.action == "join":
         return _join(ctx)
     if ctx.args.action == "import-file":
-        from pharmdesk.cli.commands.server_import import import_file
-
         return import_file(ctx)
     return EXIT_REFUSED  # argparse allows only these
