@@ -7,6 +7,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from pharmdesk.controllers.customers.labels import label_rows
 from pharmdesk.controllers.validation import (
     clean_text,
     customer_name,
@@ -189,19 +190,6 @@ class _Generator(EnrollmentDraws):
         if archived:
             customer["updated_at"] = self.moment_between(created, job.now)
         self.rows.customers.append(customer)
-
-
-def label_rows(customer: int, labels: list[str]) -> list[dict[str, Any]]:
-    """A customer's allergy or condition rows, in the order given."""
-    return [
-        {
-            "customer_id": customer,
-            "position": position,
-            "label": label,
-            "label_key": search_key(label),
-        }
-        for position, label in enumerate(labels)
-    ]
 
 
 def generate_chunk(job: ChunkJob) -> ChunkRows:

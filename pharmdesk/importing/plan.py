@@ -9,7 +9,7 @@ same memory, plus a few bytes per row to recognise a row repeated within the fil
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +17,10 @@ from pharmdesk.controllers.validation import search_key
 from pharmdesk.importing.reader import TableFile
 from pharmdesk.importing.rows import (
     Call,
+    FileBatches,
     ImportSettings,
     PreparedRow,
-    batches,
     cells_for,
-    prepared_rows,
 )
 
 CHECK_BATCH = 500
@@ -131,19 +130,17 @@ class DryRun:
         self.table = table
         self.settings = settings
         self.report = DryRunReport(import_id, table.path.name, table.description)
-        self._batches: Iterator[list[PreparedRow]] = batches(
-            prepared_rows(table, settings), batch_size
-        )
+        self._rows = FileBatches(table, settings, batch_size)
         self._seen: dict[int, int] = {}  # name key + phone digest -> first row
-        self.finished = False
+
+    @property
+    def finished(self) -> bool:
+        return self._rows.finished
 
     def step(self) -> bool:
         """Check the next batch; False once the whole file has been checked."""
-        if self.finished:
-            return False
-        batch = next(self._batches, None)
+        batch = self._rows.take()
         if batch is None:
-            self.finished = True
             return False
         answer = self.call(
             "checkImportRows",

@@ -56,6 +56,24 @@ def batches(rows: Iterator[PreparedRow], size: int) -> Iterator[list[PreparedRow
         yield batch
 
 
+class FileBatches:
+    """A file's rows, prepared and cut into batches, taken a batch at a time (a window
+    takes one per timer tick and stays responsive)."""
+
+    def __init__(self, table: TableFile, settings: ImportSettings, size: int) -> None:
+        self._batches = batches(prepared_rows(table, settings), size)
+        self.finished = False
+
+    def take(self) -> list[PreparedRow] | None:
+        """The next batch; None, and ``finished``, once the whole file was taken."""
+        if self.finished:
+            return None
+        batch = next(self._batches, None)
+        if batch is None:
+            self.finished = True
+        return batch
+
+
 def cells_for(settings: ImportSettings, source: SourceRow, field: str) -> str:
     """What the file holds for a field (for the report): the mapped cells, joined."""
     return " ".join(

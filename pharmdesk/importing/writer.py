@@ -8,7 +8,7 @@ cancel, a lock, a power cut) creates only the rows not yet in. The run ends with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +16,10 @@ from pharmdesk.importing.plan import DUPLICATE, ERROR, Problem
 from pharmdesk.importing.reader import TableFile
 from pharmdesk.importing.rows import (
     Call,
+    FileBatches,
     ImportSettings,
     PreparedRow,
-    batches,
     cells_for,
-    prepared_rows,
 )
 
 WRITE_BATCH = 500
@@ -84,23 +83,21 @@ class ImportRun:
         self.settings = settings
         self.skip_rows = skip_rows
         self.result = ImportResult(import_id, ImportCounts(), cancelled=False)
-        self._batches: Iterator[list[PreparedRow]] = batches(
-            prepared_rows(table, settings), batch_size
-        )
-        self.finished = False
+        self._rows = FileBatches(table, settings, batch_size)
         self.recorded = False
 
     @property
     def counts(self) -> ImportCounts:
         return self.result.counts
 
+    @property
+    def finished(self) -> bool:
+        return self._rows.finished
+
     def step(self) -> bool:
         """Write the next batch (one transaction); False once the file is done."""
-        if self.finished:
-            return False
-        batch = next(self._batches, None)
+        batch = self._rows.take()
         if batch is None:
-            self.finished = True
             return False
         # Counted only once the batch is committed: a failed call leaves the counts as
         # they were (nothing of that batch was written either). The rows themselves were

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -97,11 +96,8 @@ class DuplicatesDialog(QDialog):
         self.setWindowTitle("Duplicate customers")
         self.resize(1100, 680)
         self.model = PairTableModel(desk.caller("findDuplicateCustomers"), self)
-        self.table = row_table(self.model, "pairTable")
+        self.table = row_table(self.model, "pairTable", fit_columns=True)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         self.stack, self.empty = results_or_empty(
             self.table,
             "No likely duplicates: no two customers share a phone or a date of birth "

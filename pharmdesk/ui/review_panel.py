@@ -15,7 +15,6 @@ from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -94,11 +93,8 @@ class ReviewPanel(QWidget):
         self.desk = desk
         self.setObjectName("reviewPanel")
         self.model = ReviewTableModel(desk.caller("listPendingReviews"), desk.clock.now, self)
-        self.table = row_table(self.model, "reviewTable")
+        self.table = row_table(self.model, "reviewTable", fit_columns=True)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         self.stack, self.empty = results_or_empty(
             self.table,
             "No enrollments are waiting for a pharmacist's review.\n"

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
     QDateTimeEdit,
+    QHeaderView,
     QLabel,
     QStackedWidget,
     QTableView,
@@ -64,9 +65,14 @@ def error_label() -> QLabel:
 
 
 def row_table(
-    model: QAbstractItemModel, object_name: str, *, alternating: bool = True
+    model: QAbstractItemModel,
+    object_name: str,
+    *,
+    alternating: bool = True,
+    fit_columns: bool = False,
 ) -> QTableView:
-    """A read-only list of records: whole rows selected one at a time, no row numbers."""
+    """A read-only list of records: whole rows selected one at a time, no row numbers.
+    ``fit_columns``: each column as wide as its text, the last one filling the rest."""
     view = QTableView()
     view.setObjectName(object_name)
     view.setModel(model)
@@ -76,6 +82,9 @@ def row_table(
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(alternating)
     view.setTabKeyNavigation(False)  # Tab leaves the list; the arrows move in it
+    if fit_columns:
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        view.horizontalHeader().setStretchLastSection(True)
     return view
 
 
