@@ -16,8 +16,8 @@ from typing import Any
 from pharmdesk.controllers.validation import search_key
 from pharmdesk.importing.reader import TableFile
 from pharmdesk.importing.rows import (
+    BatchedRun,
     Call,
-    FileBatches,
     ImportSettings,
     PreparedRow,
     cells_for,
@@ -113,7 +113,7 @@ def _digest(name: str, phone: str) -> int:
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
 
 
-class DryRun:
+class DryRun(BatchedRun):
     """Checks a file batch by batch: ``step()`` does one (a window calls it from a
     timer and stays responsive), ``run()`` does them all."""
 
@@ -126,20 +126,13 @@ class DryRun:
         import_id: str,
         batch_size: int = CHECK_BATCH,
     ) -> None:
-        self.call = call
-        self.table = table
-        self.settings = settings
+        super().__init__(call, table, settings, batch_size)
         self.report = DryRunReport(import_id, table.path.name, table.description)
-        self._rows = FileBatches(table, settings, batch_size)
         self._seen: dict[int, int] = {}  # name key + phone digest -> first row
-
-    @property
-    def finished(self) -> bool:
-        return self._rows.finished
 
     def step(self) -> bool:
         """Check the next batch; False once the whole file has been checked."""
-        batch = self._rows.take()
+        batch = self.take()
         if batch is None:
             return False
         answer = self.call(

@@ -56,12 +56,17 @@ def batches(rows: Iterator[PreparedRow], size: int) -> Iterator[list[PreparedRow
         yield batch
 
 
-class FileBatches:
-    """A file's rows, prepared and cut into batches, taken a batch at a time (a window
-    takes one per timer tick and stays responsive)."""
+class BatchedRun:
+    """A pass over a file's prepared rows a batch at a time: a subclass's ``step()``
+    takes one (a window calls it from a timer and stays responsive)."""
 
-    def __init__(self, table: TableFile, settings: ImportSettings, size: int) -> None:
-        self._batches = batches(prepared_rows(table, settings), size)
+    def __init__(
+        self, call: Call, table: TableFile, settings: ImportSettings, batch_size: int
+    ) -> None:
+        self.call = call
+        self.table = table
+        self.settings = settings
+        self._batches = batches(prepared_rows(table, settings), batch_size)
         self.finished = False
 
     def take(self) -> list[PreparedRow] | None:

@@ -15,8 +15,8 @@ from typing import Any
 from pharmdesk.importing.plan import DUPLICATE, ERROR, Problem
 from pharmdesk.importing.reader import TableFile
 from pharmdesk.importing.rows import (
+    BatchedRun,
     Call,
-    FileBatches,
     ImportSettings,
     PreparedRow,
     cells_for,
@@ -64,7 +64,7 @@ class ImportResult:
         }
 
 
-class ImportRun:
+class ImportRun(BatchedRun):
     """Writes a file batch by batch: ``step()`` does one, ``run()`` does them all, and
     ``finish()`` records the summary (once)."""
 
@@ -78,25 +78,18 @@ class ImportRun:
         skip_rows: frozenset[int] = frozenset(),
         batch_size: int = WRITE_BATCH,
     ) -> None:
-        self.call = call
-        self.table = table
-        self.settings = settings
+        super().__init__(call, table, settings, batch_size)
         self.skip_rows = skip_rows
         self.result = ImportResult(import_id, ImportCounts(), cancelled=False)
-        self._rows = FileBatches(table, settings, batch_size)
         self.recorded = False
 
     @property
     def counts(self) -> ImportCounts:
         return self.result.counts
 
-    @property
-    def finished(self) -> bool:
-        return self._rows.finished
-
     def step(self) -> bool:
         """Write the next batch (one transaction); False once the file is done."""
-        batch = self._rows.take()
+        batch = self.take()
         if batch is None:
             return False
         # Counted only once the batch is committed: a failed call leaves the counts as

@@ -17,8 +17,10 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
     QDateTimeEdit,
+    QDialogButtonBox,
     QHeaderView,
     QLabel,
+    QPushButton,
     QStackedWidget,
     QTableView,
     QWidget,
@@ -100,6 +102,14 @@ def results_or_empty(
     stack.addWidget(view)
     stack.addWidget(empty)
     return stack, empty
+
+
+def cancel_or(text: str, object_name: str) -> tuple[QDialogButtonBox, QPushButton]:
+    """A dialog's Cancel and its one action (``text``, the accept role), side by side."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    action = buttons.addButton(text, QDialogButtonBox.ButtonRole.AcceptRole)
+    action.setObjectName(object_name)
+    return buttons, action
 
 
 def tab_order(*widgets: QWidget) -> None:
