@@ -214,6 +214,7 @@ def _window_check(runner: _Runner, files: DatabaseFiles, password: str) -> None:
 
     def render() -> str:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        # Imported here: a build without the desktop window has no Qt (checked above).
         from PySide6.QtCore import QSettings
         from PySide6.QtWidgets import QApplication
 

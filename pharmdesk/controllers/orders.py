@@ -54,11 +54,14 @@ def _naive(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _count_completed(customer: Customer, order: Order) -> None:
+def _completed(op: Op, customer: Customer, order: Order, sub: Subscription | None) -> None:
+    """The order is completed: it counts, and its active subscription's delivery is made."""
     customer.total_orders += 1
     customer.total_spent += order.total
     if customer.last_order is None or order.ordered_at > customer.last_order:
         customer.last_order = order.ordered_at
+    if sub is not None and sub.status == ACTIVE:
+        complete_delivery(op, sub, customer)
 
 
 def _uncount_completed(op: Op, customer: Customer, order: Order) -> None:
@@ -73,9 +76,8 @@ def _uncount_completed(op: Op, customer: Customer, order: Order) -> None:
     )
 
 
-def _deliver(op: Op, customer: Customer, sub: Subscription | None) -> None:
-    if sub is not None and sub.status == ACTIVE:
-        complete_delivery(op, sub, customer)
+def _audit(op: Op, customer: Customer, detail: dict[str, Any]) -> None:
+    op.audit("order", "customer", cust_id(customer.id), detail)
 
 
 def _next_delivery(sub: Subscription | None) -> str | None:
@@ -132,13 +134,11 @@ def record_order(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     op.tx.add(order)
     op.tx.flush()
     if order.status == COMPLETED:
-        _count_completed(customer, order)
-        _deliver(op, customer, sub)
+        _completed(op, customer, order, sub)
     next_delivery = _next_delivery(sub)
-    op.audit(
-        "order",
-        "customer",
-        cust_id(customer.id),
+    _audit(
+        op,
+        customer,
         {
             "event": "record",
             "orderId": order_id(order.id),
@@ -214,13 +214,11 @@ def update_order_status(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     if old == COMPLETED:
         _uncount_completed(op, customer, order)
     if new == COMPLETED:
-        _count_completed(customer, order)
-        _deliver(op, customer, sub)
+        _completed(op, customer, order, sub)
     next_delivery = _next_delivery(sub)
-    op.audit(
-        "order",
-        "customer",
-        cust_id(customer.id),
+    _audit(
+        op,
+        customer,
         {
             "event": "status",
             "orderId": order_id(order.id),

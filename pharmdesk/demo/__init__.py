@@ -51,7 +51,8 @@ from pharmdesk.demo.constants import (
     ProgressCallback,
     catalog_plans,
 )
-from pharmdesk.demo.generate import demo_phone, generate_chunk, packed_chunk
+from pharmdesk.demo.draws import demo_phone
+from pharmdesk.demo.generate import generate_chunk, packed_chunk
 from pharmdesk.demo.load import create_demo, default_workers, replay_sql
 
 __all__ = [

@@ -94,6 +94,19 @@ def _store_chunk(conn: Connection, chunk: PackedChunk, counters: _Counters) -> N
     counters.orders += chunk.orders
 
 
+def _bulk_schema(conn: Connection, kind: str) -> list[tuple[str, str]]:
+    """(name, CREATE sql) of the bulk-loaded tables' indexes or triggers, by name
+    (automatic indexes, which have no SQL, left out)."""
+    names = sorted({bulk.table.name for bulk in BULK.values()})
+    marks = ", ".join("?" for _ in names)
+    rows = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = ? AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks}) ORDER BY name",
+        (kind, *names),
+    ).all()
+    return [(str(name), str(sql)) for name, sql in rows]
+
+
 def _drop_indexes(conn: Connection) -> list[str]:
     """Drop the bulk-loaded tables' indexes, returning their exact SQL to rebuild them.
 
@@ -101,13 +114,7 @@ def _drop_indexes(conn: Connection) -> list[str]:
     in random order (a million names); the SQL comes from the database itself, so what is
     rebuilt is exactly what the migrations made.
     """
-    names = sorted({bulk.table.name for bulk in BULK.values()})
-    marks = ", ".join("?" for _ in names)
-    rows = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({marks}) ORDER BY name",
-        tuple(names),
-    ).all()
+    rows = _bulk_schema(conn, "index")
     quote = conn.engine.dialect.identifier_preparer.quote
     for name, _sql in rows:
         conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
@@ -152,13 +159,7 @@ def _drop_triggers(conn: Connection) -> list[DroppedTrigger]:
     each. Fired row by row they would run once per subscription, against tables whose
     indexes are dropped for the load.
     """
-    names = sorted({bulk.table.name for bulk in BULK.values()})
-    marks = ", ".join("?" for _ in names)
-    rows = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-        f"AND tbl_name IN ({marks}) ORDER BY name",
-        tuple(names),
-    ).all()
+    rows = _bulk_schema(conn, "trigger")
     quote = conn.engine.dialect.identifier_preparer.quote
     dropped = []
     for name, sql in rows:

@@ -47,6 +47,7 @@ class UnreadableDate(ValueError):
 @functools.cache
 def day_first(region: str) -> bool:
     """Whether the region writes all-number dates day first (its short date pattern)."""
+    # Imported here: babel's locale data loads slowly, and only an import reads dates.
     from babel import Locale, UnknownLocaleError
     from babel.dates import get_date_format
 

@@ -9,19 +9,18 @@ same memory, plus a few bytes per row to recognise a row repeated within the fil
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pharmdesk.controllers.validation import search_key
 from pharmdesk.importing.reader import TableFile
 from pharmdesk.importing.rows import (
+    BatchedRun,
     Call,
     ImportSettings,
     PreparedRow,
-    batches,
     cells_for,
-    prepared_rows,
 )
 
 CHECK_BATCH = 500
@@ -114,7 +113,7 @@ def _digest(name: str, phone: str) -> int:
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
 
 
-class DryRun:
+class DryRun(BatchedRun):
     """Checks a file batch by batch: ``step()`` does one (a window calls it from a
     timer and stays responsive), ``run()`` does them all."""
 
@@ -127,23 +126,14 @@ class DryRun:
         import_id: str,
         batch_size: int = CHECK_BATCH,
     ) -> None:
-        self.call = call
-        self.table = table
-        self.settings = settings
+        super().__init__(call, table, settings, batch_size)
         self.report = DryRunReport(import_id, table.path.name, table.description)
-        self._batches: Iterator[list[PreparedRow]] = batches(
-            prepared_rows(table, settings), batch_size
-        )
         self._seen: dict[int, int] = {}  # name key + phone digest -> first row
-        self.finished = False
 
     def step(self) -> bool:
         """Check the next batch; False once the whole file has been checked."""
-        if self.finished:
-            return False
-        batch = next(self._batches, None)
+        batch = self.take()
         if batch is None:
-            self.finished = True
             return False
         answer = self.call(
             "checkImportRows",

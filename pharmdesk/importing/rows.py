@@ -56,6 +56,29 @@ def batches(rows: Iterator[PreparedRow], size: int) -> Iterator[list[PreparedRow
         yield batch
 
 
+class BatchedRun:
+    """A pass over a file's prepared rows a batch at a time: a subclass's ``step()``
+    takes one (a window calls it from a timer and stays responsive)."""
+
+    def __init__(
+        self, call: Call, table: TableFile, settings: ImportSettings, batch_size: int
+    ) -> None:
+        self.call = call
+        self.table = table
+        self.settings = settings
+        self._batches = batches(prepared_rows(table, settings), batch_size)
+        self.finished = False
+
+    def take(self) -> list[PreparedRow] | None:
+        """The next batch; None, and ``finished``, once the whole file was taken."""
+        if self.finished:
+            return None
+        batch = next(self._batches, None)
+        if batch is None:
+            self.finished = True
+        return batch
+
+
 def cells_for(settings: ImportSettings, source: SourceRow, field: str) -> str:
     """What the file holds for a field (for the report): the mapped cells, joined."""
     return " ".join(

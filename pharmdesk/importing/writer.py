@@ -8,19 +8,18 @@ cancel, a lock, a power cut) creates only the rows not yet in. The run ends with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pharmdesk.importing.plan import DUPLICATE, ERROR, Problem
 from pharmdesk.importing.reader import TableFile
 from pharmdesk.importing.rows import (
+    BatchedRun,
     Call,
     ImportSettings,
     PreparedRow,
-    batches,
     cells_for,
-    prepared_rows,
 )
 
 WRITE_BATCH = 500
@@ -65,7 +64,7 @@ class ImportResult:
         }
 
 
-class ImportRun:
+class ImportRun(BatchedRun):
     """Writes a file batch by batch: ``step()`` does one, ``run()`` does them all, and
     ``finish()`` records the summary (once)."""
 
@@ -79,15 +78,9 @@ class ImportRun:
         skip_rows: frozenset[int] = frozenset(),
         batch_size: int = WRITE_BATCH,
     ) -> None:
-        self.call = call
-        self.table = table
-        self.settings = settings
+        super().__init__(call, table, settings, batch_size)
         self.skip_rows = skip_rows
         self.result = ImportResult(import_id, ImportCounts(), cancelled=False)
-        self._batches: Iterator[list[PreparedRow]] = batches(
-            prepared_rows(table, settings), batch_size
-        )
-        self.finished = False
         self.recorded = False
 
     @property
@@ -96,11 +89,8 @@ class ImportRun:
 
     def step(self) -> bool:
         """Write the next batch (one transaction); False once the file is done."""
-        if self.finished:
-            return False
-        batch = next(self._batches, None)
+        batch = self.take()
         if batch is None:
-            self.finished = True
             return False
         # Counted only once the batch is committed: a failed call leaves the counts as
         # they were (nothing of that batch was written either). The rows themselves were

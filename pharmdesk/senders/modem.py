@@ -86,6 +86,7 @@ class GsmModem:
                 if self._opener is not None:
                     self._serial = self._opener(self.port, self.baud, timeout=0.2)
                 else:
+                    # Imported here: only a desk with a modem opens a serial port.
                     import serial
 
                     self._serial = serial.Serial(self.port, self.baud, timeout=0.2)

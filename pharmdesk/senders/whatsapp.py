@@ -16,6 +16,7 @@ def chat_link(phone: str, text: str) -> str:
 
 def qr_png(link: str, scale: int = 6) -> bytes:
     """The link as a QR code PNG (error correction M: readable off a laptop screen)."""
+    # Imported here: only the WhatsApp dialog draws a QR code (start-up stays short).
     import segno
 
     code = segno.make(link, error="m", micro=False)

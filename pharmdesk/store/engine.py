@@ -316,6 +316,8 @@ def open_engine(path: Path, key: bytes) -> Engine:
 def new_engine(files: DatabaseFiles, key: bytes) -> Engine:
     """The engine for a database about to be created: a new file, or a server's."""
     if files.server is not None:
+        # Imported here (and below): server mode loads psycopg and the TLS code; a
+        # single-PC desk never needs them, and starts faster without.
         from pharmdesk.store.server import (
             check_new_database,
             create_missing_database,

@@ -22,7 +22,6 @@ from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QLineEdit,
@@ -37,7 +36,7 @@ from pharmdesk.store.files import write_file_atomic
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.segment_model import CONDITION, HIGH_VALUE, REFILLS, SEGMENT_OPERATIONS
-from pharmdesk.ui.widgets import error_label, heading, plain_label
+from pharmdesk.ui.widgets import cancel_or, error_label, heading, plain_label
 
 AUDIENCE_PAGE = 100
 Call = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -200,11 +199,7 @@ class CampaignExportDialog(QDialog):
         self.error = error_label()
         layout.addWidget(self.error)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.export_button = self.buttons.addButton(
-            "&Export", QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        self.export_button.setObjectName("export")
+        self.buttons, self.export_button = cancel_or("&Export", "export")
         self.export_button.setDefault(True)  # Enter exports; Cancel never takes it over
         self.export_button.setEnabled(self.audience.total > 0)
         self.export_button.clicked.connect(self.export)

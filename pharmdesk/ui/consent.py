@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QListWidget,
     QPushButton,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.widgets import error_label, heading, plain_label
+from pharmdesk.ui.widgets import cancel_or, error_label, heading, plain_label
 
 MAX_LISTED = 200
 
@@ -135,11 +134,7 @@ class BulkConsentDialog(QDialog):
         layout.addWidget(self.confirm)
         self.error = error_label()
         layout.addWidget(self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.record_button = self.buttons.addButton(
-            "&Record consent", QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        self.record_button.setObjectName("recordConsent")
+        self.buttons, self.record_button = cancel_or("&Record consent", "recordConsent")
         self.record_button.setEnabled(False)
         self.confirm.toggled.connect(self.record_button.setEnabled)
         self.record_button.clicked.connect(self.record)

@@ -23,12 +23,10 @@ from PySide6.QtWidgets import (
     QDialog,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -38,7 +36,7 @@ from pharmdesk.ui.backup_runner import Job
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.duplicate_pairs import PairComparison, PairTableModel
 from pharmdesk.ui.record.merge_dialog import MergeDialog
-from pharmdesk.ui.widgets import error_label, heading, plain_label, row_table
+from pharmdesk.ui.widgets import error_label, heading, plain_label, results_or_empty, row_table
 
 MERGE = "mergeCustomers"
 STOP_WAIT = 30.0  # seconds a closing window waits for a scan to stop (it checks often)
@@ -98,21 +96,13 @@ class DuplicatesDialog(QDialog):
         self.setWindowTitle("Duplicate customers")
         self.resize(1100, 680)
         self.model = PairTableModel(desk.caller("findDuplicateCustomers"), self)
-        self.table = row_table(self.model, "pairTable")
+        self.table = row_table(self.model, "pairTable", fit_columns=True)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        self.empty = plain_label(
+        self.stack, self.empty = results_or_empty(
+            self.table,
             "No likely duplicates: no two customers share a phone or a date of birth "
-            "with the same or a similar name."
+            "with the same or a similar name.",
         )
-        self.empty.setObjectName("emptyState")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty)
         self.comparison = PairComparison()
         split = QSplitter(Qt.Orientation.Vertical)
         split.setObjectName("duplicatesSplit")

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QPushButton,
     QSpinBox,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +36,7 @@ from pharmdesk.ui.order_dialog import OrderDialog
 from pharmdesk.ui.paged_model import PAGE_SIZE, AnyIndex, PagedCustomerModel
 from pharmdesk.ui.pdf import write_pdf
 from pharmdesk.ui.theme import DANGER, DANGER_BACKGROUND, brush
-from pharmdesk.ui.widgets import error_label, plain_label, row_table
+from pharmdesk.ui.widgets import error_label, plain_label, results_or_empty, row_table
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 365
@@ -237,13 +236,7 @@ class RefillPanel(QWidget):
         for column, width in enumerate((130, 110, 240, 130)):
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.empty = plain_label()
-        self.empty.setObjectName("emptyState")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty)
+        self.stack, self.empty = results_or_empty(self.table)
         self.error = error_label()
 
         top = QHBoxLayout()

@@ -15,9 +15,7 @@ from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QPushButton,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +26,7 @@ from pharmdesk.ui.models.columns import header_data
 from pharmdesk.ui.models.paged import AnyIndex, Page, PagedModel
 from pharmdesk.ui.plan_controls import ReviewDialog, can_review
 from pharmdesk.ui.record_table import RecordColumn, record_data
-from pharmdesk.ui.widgets import error_label, heading, plain_label, row_table
+from pharmdesk.ui.widgets import error_label, heading, plain_label, results_or_empty, row_table
 
 PAGE_SIZE = 50
 Fetch = Callable[[dict[str, Any]], dict[str, Any]]
@@ -95,20 +93,14 @@ class ReviewPanel(QWidget):
         self.desk = desk
         self.setObjectName("reviewPanel")
         self.model = ReviewTableModel(desk.caller("listPendingReviews"), desk.clock.now, self)
-        self.table = row_table(self.model, "reviewTable")
+        self.table = row_table(self.model, "reviewTable", fit_columns=True)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        self.empty = plain_label(
+        self.stack, self.empty = results_or_empty(
+            self.table,
             "No enrollments are waiting for a pharmacist's review.\n"
-            "An enrollment that conflicts with a recorded allergy appears here."
+            "An enrollment that conflicts with a recorded allergy appears here.",
+            wrap=False,
         )
-        self.empty.setObjectName("emptyState")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty)
 
         self.summary = plain_label()
         self.summary.setObjectName("subtitle")

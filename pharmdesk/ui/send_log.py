@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHeaderView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from pharmdesk.clock import parse_iso
 from pharmdesk.errors import PharmDeskError
@@ -72,10 +72,7 @@ class SendLog(QWidget):
         self.summary = plain_label()
         self.summary.setObjectName("sendLogSummary")
         layout.addWidget(self.summary)
-        self.table = row_table(self.model, "sendLogTable")
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = row_table(self.model, "sendLogTable", fit_columns=True)
         layout.addWidget(self.table)
         self.error = error_label()
         layout.addWidget(self.error)

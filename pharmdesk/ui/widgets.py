@@ -17,7 +17,11 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
     QDateTimeEdit,
+    QDialogButtonBox,
+    QHeaderView,
     QLabel,
+    QPushButton,
+    QStackedWidget,
     QTableView,
     QWidget,
 )
@@ -63,9 +67,14 @@ def error_label() -> QLabel:
 
 
 def row_table(
-    model: QAbstractItemModel, object_name: str, *, alternating: bool = True
+    model: QAbstractItemModel,
+    object_name: str,
+    *,
+    alternating: bool = True,
+    fit_columns: bool = False,
 ) -> QTableView:
-    """A read-only list of records: whole rows selected one at a time, no row numbers."""
+    """A read-only list of records: whole rows selected one at a time, no row numbers.
+    ``fit_columns``: each column as wide as its text, the last one filling the rest."""
     view = QTableView()
     view.setObjectName(object_name)
     view.setModel(model)
@@ -75,7 +84,32 @@ def row_table(
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(alternating)
     view.setTabKeyNavigation(False)  # Tab leaves the list; the arrows move in it
+    if fit_columns:
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        view.horizontalHeader().setStretchLastSection(True)
     return view
+
+
+def results_or_empty(
+    view: QWidget, text: str = "", *, wrap: bool = True
+) -> tuple[QStackedWidget, QLabel]:
+    """A list and, in its place when it has no rows, words saying why: page 0 shows
+    ``view``, page 1 the returned label (object name ``emptyState``)."""
+    empty = plain_label(text, "emptyState")
+    empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    empty.setWordWrap(wrap)
+    stack = QStackedWidget()
+    stack.addWidget(view)
+    stack.addWidget(empty)
+    return stack, empty
+
+
+def cancel_or(text: str, object_name: str) -> tuple[QDialogButtonBox, QPushButton]:
+    """A dialog's Cancel and its one action (``text``, the accept role), side by side."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    action = buttons.addButton(text, QDialogButtonBox.ButtonRole.AcceptRole)
+    action.setObjectName(object_name)
+    return buttons, action
 
 
 def tab_order(*widgets: QWidget) -> None:

@@ -23,17 +23,17 @@ from pharmdesk.clock import FixedClock
 from pharmdesk.controllers.session import DeskSession, sign_in
 from pharmdesk.errors import PERMISSION_DENIED, PharmDeskError
 from pharmdesk.store.schema import AuditEntry
-from pharmdesk.ui import audit_view
-from pharmdesk.ui.audit_csv import audit_csv
-from pharmdesk.ui.audit_filters import ANY_DAY, CUSTOMER_DEBOUNCE_MS, DATE_DEBOUNCE_MS
-from pharmdesk.ui.audit_model import (
+from pharmdesk.ui.audit_view import AuditLogWindow
+from pharmdesk.ui.audit_view import export as audit_export
+from pharmdesk.ui.audit_view.export import audit_csv
+from pharmdesk.ui.audit_view.filters import ANY_DAY, CUSTOMER_DEBOUNCE_MS, DATE_DEBOUNCE_MS
+from pharmdesk.ui.audit_view.model import (
     ENTRY_ID_ROLE,
     PAGE_SIZE,
     AuditLogModel,
     detail_lines,
     what,
 )
-from pharmdesk.ui.audit_view import AuditLogWindow
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.main_window import MainWindow
 from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF
@@ -571,7 +571,7 @@ def test_export_that_cannot_be_written_says_so(
     def full_disk(path: Path, data: bytes, *, replace: bool) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(audit_view, "write_file_atomic", full_disk)
+    monkeypatch.setattr(audit_export, "write_file_atomic", full_disk)
     assert window.export_csv(tmp_path / "log.csv") is None
     assert not (tmp_path / "log.csv").exists()
     assert "could not be written (No space left on device)" in window.error.text()

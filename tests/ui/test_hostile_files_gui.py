@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from pharmdesk.store.schema import Customer
 from pharmdesk.ui.backup.restore_dialog import RestoreDialog
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.import_pages import FILE_PAGE
 from pharmdesk.ui.import_wizard import ImportWizard
+from pharmdesk.ui.import_wizard.common import FILE_PAGE
 from tests.conftest import ADMIN_PASSWORD
 from tests.reliability.hostile import (
     broken_xml_workbook,

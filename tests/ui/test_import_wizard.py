@@ -14,9 +14,15 @@ from sqlalchemy import func, select
 
 from pharmdesk.store.schema import AuditEntry, Customer
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.import_pages import DONE_PAGE, FILE_PAGE, IMPORT_PAGE, MAPPING_PAGE, REPORT_PAGE
-from pharmdesk.ui.import_problems import DECISION_COLUMN, ProblemTableModel
 from pharmdesk.ui.import_wizard import ImportWizard
+from pharmdesk.ui.import_wizard.common import (
+    DONE_PAGE,
+    FILE_PAGE,
+    IMPORT_PAGE,
+    MAPPING_PAGE,
+    REPORT_PAGE,
+)
+from pharmdesk.ui.import_wizard.problems import DECISION_COLUMN, ProblemTableModel
 from pharmdesk.ui.main_window import MainWindow
 from tests.importing.files import write_csv
 

@@ -254,7 +254,7 @@ def test_pause_with_a_date_then_resume(
     row = _row(dialog, enrolled["sub"])
     assert set(row.buttons) == {"pausePlan", "cancelPlan"}
     _click(qtbot, row, "pausePlan")
-    pause = dialog.pause_dialog
+    pause = dialog.plans.pause_dialog
     assert pause.resume_date.minimumDate() == QDate(2026, 4, 19)  # not today, not the past
     pause.resume_date.setFocus()
     pause.resume_date.setDate(QDate(2026, 6, 3))
@@ -292,7 +292,7 @@ def test_pause_until_resumed_sends_no_date(
 ) -> None:  # type: ignore[no-untyped-def]
     dialog = _profile(qtbot, signed_in_desk, enrolled["customer"])
     _click(qtbot, _row(dialog, enrolled["sub"]), "pausePlan")
-    pause = dialog.pause_dialog
+    pause = dialog.plans.pause_dialog
     pause.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is pause)
     qtbot.mouseClick(pause.until, Qt.MouseButton.LeftButton)
@@ -309,7 +309,7 @@ def test_a_refused_pause_shows_the_message_by_the_date(
 ) -> None:  # type: ignore[no-untyped-def]
     dialog = _profile(qtbot, signed_in_desk, enrolled["customer"])
     _click(qtbot, _row(dialog, enrolled["sub"]), "pausePlan")
-    pause = dialog.pause_dialog
+    pause = dialog.plans.pause_dialog
     pause.resume_date.setDate(QDate(2026, 4, 19))
     clock.advance(days=2)  # the dialog stayed open; tomorrow is now the past
     qtbot.mouseClick(pause.save_button, Qt.MouseButton.LeftButton)
@@ -377,7 +377,7 @@ def test_pharmacist_approves_or_rejects_with_a_reason(
     assert set(row.buttons) == {"approvePlan", "rejectPlan"}
     assert "Amoxicillin 500mg" in row.conflicts.text()
     _click(qtbot, row, "approvePlan" if approve else "rejectPlan")
-    review = dialog.review_dialog
+    review = dialog.plans.review_dialog
     warning = review.findChild(type(row.conflicts), "reviewConflicts")
     assert warning is not None and "Penicillin" in warning.text()
     qtbot.mouseClick(review.save_button, Qt.MouseButton.LeftButton)  # no reason yet
@@ -414,11 +414,11 @@ def test_front_desk_sees_awaiting_review_and_no_buttons(
     assert wait is not None and "pharmacist or admin must approve" in wait.text()
     assert "Penicillin" in row.conflicts.text()
     # Even if a review dialog were opened, the controller refuses front desk.
-    dialog.review_plan(row.plan, True)
-    dialog.review_dialog.reason.setPlainText("trying")
-    dialog.review_dialog.save()
-    assert "may not use reviewCustomerPlan" in dialog.review_dialog.error.text()
-    dialog.review_dialog.close()
+    dialog.plans.review_plan(row.plan, True)
+    dialog.plans.review_dialog.reason.setPlainText("trying")
+    dialog.plans.review_dialog.save()
+    assert "may not use reviewCustomerPlan" in dialog.plans.review_dialog.error.text()
+    dialog.plans.review_dialog.close()
     desk.sign_in(ADMIN, ADMIN_PASSWORD)
     assert desk.call("viewProviderCustomerDetails", {"customerId": held["customer"]})["plans"][0][
         "status"
@@ -463,8 +463,8 @@ def test_a_plan_change_in_a_profile_refreshes_the_list_and_the_refill_queue(
         w for w in QApplication.topLevelWidgets() if isinstance(w, ProfileDialog) and w.isVisible()
     ]
     _click(qtbot, _row(profile, enrolled["sub"]), "pausePlan")
-    profile.pause_dialog.until.setChecked(False)
-    qtbot.mouseClick(profile.pause_dialog.save_button, Qt.MouseButton.LeftButton)
+    profile.plans.pause_dialog.until.setChecked(False)
+    qtbot.mouseClick(profile.plans.pause_dialog.save_button, Qt.MouseButton.LeftButton)
     assert main_window.model.index(0, plans_column).data() == "0"
     assert refills.rowCount() == 0  # a paused plan is not due
     profile.close()

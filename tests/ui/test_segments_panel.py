@@ -29,7 +29,8 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.main_window import MainWindow
 from pharmdesk.ui.profile_dialog import ProfileDialog
 from pharmdesk.ui.segment_model import CONDITION, HIGH_VALUE, REFILLS, SegmentTableModel
-from pharmdesk.ui.segments_panel import PARAM_DEBOUNCE_MS, SegmentsPanel
+from pharmdesk.ui.segments_panel import SegmentsPanel
+from pharmdesk.ui.segments_panel.chooser import PARAM_DEBOUNCE_MS
 from tests.controllers.test_segments import subscribe
 
 TODAY = dt.date(2026, 4, 18)

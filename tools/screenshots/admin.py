@@ -16,7 +16,7 @@ from pharmdesk.paths import DatabaseFiles
 from pharmdesk.resources import resource_path
 from pharmdesk.ui.backup.backup_dialog import BackupDialog
 from pharmdesk.ui.backup.restore_dialog import RestoreDialog
-from pharmdesk.ui.import_pages import DONE_PAGE
+from pharmdesk.ui.import_wizard.common import DONE_PAGE
 from pharmdesk.ui.key_change import KeyChangeProgress
 from pharmdesk.ui.main_window import MainWindow
 from pharmdesk.ui.recovery_dialog import RecoveryDialog

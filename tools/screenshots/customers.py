@@ -155,8 +155,8 @@ def profile_example_screens(out: Path, folder: Path) -> None:
     save(pause, out, "plan-pause-until-resumed")
     pause.close()
     held = next(p for p in dialog.details["plans"] if p["status"] == "pendingReview")
-    dialog.review_plan(held, True)
-    review = dialog.review_dialog
+    dialog.plans.review_plan(held, True)
+    review = dialog.plans.review_dialog
     save(review, out, "plan-approve")
     review.save()  # no reason yet: the message says what to do
     save(review, out, "plan-approve-reason-required")

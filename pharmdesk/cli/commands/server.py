@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pharmdesk.cli.commands.server_import import import_file
 from pharmdesk.cli.context import EXIT_OK, EXIT_REFUSED, Context
 from pharmdesk.controllers import server_join
 from pharmdesk.errors import validation
@@ -80,7 +81,5 @@ def cmd_server(ctx: Context) -> int:
     if ctx.args.action == "join":
         return _join(ctx)
     if ctx.args.action == "import-file":
-        from pharmdesk.cli.commands.server_import import import_file
-
         return import_file(ctx)
     return EXIT_REFUSED  # argparse allows only these

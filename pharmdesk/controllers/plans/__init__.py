@@ -144,15 +144,22 @@ def complete_delivery(op: Op, sub: Subscription, customer: Customer) -> None:
     if added and customer.allergy_status == RECORDED:
         conflicts = allergy_conflicts(labels(op.tx, CustomerAllergy, customer.id), added)
         if conflicts:
-            set_status(
+            _send_back(
                 op,
                 sub,
                 customer,
-                PENDING_REVIEW,
-                "The plan now includes "
-                + ", ".join(dict.fromkeys(c["medication"] for c in conflicts))
-                + ", which conflicts with a recorded allergy.",
+                f"The plan now includes {_medications(conflicts)}, which conflicts with a "
+                "recorded allergy.",
             )
+
+
+def _medications(conflicts: list[dict[str, Any]]) -> str:
+    return ", ".join(dict.fromkeys(c["medication"] for c in conflicts))
+
+
+def _send_back(op: Op, sub: Subscription, customer: Customer, reason: str) -> None:
+    """Back to a pharmacist: the subscription waits in ``pendingReview``."""
+    set_status(op, sub, customer, PENDING_REVIEW, reason)
 
 
 def review_after_allergy_change(op: Op, customer: Customer, allergies: list[str]) -> list[str]:
@@ -171,14 +178,11 @@ def review_after_allergy_change(op: Op, customer: Customer, allergies: list[str]
     for sub in subs:
         conflicts = allergy_conflicts(allergies, list(sub.medications))
         if conflicts:
-            set_status(
+            _send_back(
                 op,
                 sub,
                 customer,
-                PENDING_REVIEW,
-                "A newly recorded allergy conflicts with "
-                + ", ".join(dict.fromkeys(c["medication"] for c in conflicts))
-                + ".",
+                f"A newly recorded allergy conflicts with {_medications(conflicts)}.",
             )
             sent_back.append(sub_id(sub.id))
     return sent_back

@@ -6,8 +6,13 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, false, func, select, true
 
-from pharmdesk.controllers.customer_rows import ROW_COLUMNS, SQLITE_ROW_COLUMNS, customer_row
-from pharmdesk.controllers.segments.segment import PageReader, Segment, total_riding_reader
+from pharmdesk.controllers.customer_rows import ROW_COLUMNS, customer_row
+from pharmdesk.controllers.segments.segment import (
+    PageReader,
+    Segment,
+    page_statements,
+    total_riding_reader,
+)
 from pharmdesk.store.schema import Customer
 
 
@@ -36,11 +41,7 @@ def _high_value_statement(
     )
 
 
-_HIGH_VALUE = {
-    (dialect, consented_only): _high_value_statement(columns, consented_only)
-    for dialect, columns in (("sqlite", SQLITE_ROW_COLUMNS), ("other", ROW_COLUMNS))
-    for consented_only in (False, True)
-}
+_HIGH_VALUE = page_statements(_high_value_statement)
 _HIGH_VALUE_TOTAL = {
     consented_only: select(func.count()).where(*_high_value_filter(consented_only))
     for consented_only in (False, True)

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import Select, bindparam, false, func, select, true
 from sqlalchemy.orm import Session
 
-from pharmdesk.controllers.customer_rows import ROW_COLUMNS, SQLITE_ROW_COLUMNS
+from pharmdesk.controllers.customer_rows import ROW_COLUMNS
 from pharmdesk.controllers.plans import ACTIVE
 from pharmdesk.controllers.segments.segment import (
     PageReader,
     Segment,
+    page_statements,
     total_riding_reader,
     unindexed,
 )
@@ -62,11 +63,7 @@ def _refills_page(columns: tuple[Any, ...], consented_only: bool) -> Select[*tup
     )
 
 
-_REFILLS_PAGE = {
-    (dialect, consented_only): _refills_page(columns, consented_only)
-    for dialect, columns in (("sqlite", SQLITE_ROW_COLUMNS), ("other", ROW_COLUMNS))
-    for consented_only in (False, True)
-}
+_REFILLS_PAGE = page_statements(_refills_page)
 _DUE_REFILLS = (
     select(
         Subscription.id,

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from pharmdesk.controllers.customer_rows import customer_row, page_answer, page_rows
+from pharmdesk.controllers.customer_rows import (
+    ROW_COLUMNS,
+    SQLITE_ROW_COLUMNS,
+    customer_row,
+    page_answer,
+    page_rows,
+)
 from pharmdesk.store.schema import Customer, CustomerConsent
 
 RowMaker = Callable[[Any], dict[str, Any]]
@@ -66,6 +72,18 @@ def _unary_plus(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
 
 def _dialect(conn: Connection) -> str:
     return "sqlite" if conn.dialect.name == "sqlite" else "other"
+
+
+def page_statements(
+    build: Callable[[tuple[Any, ...], bool], Any],
+) -> dict[tuple[str, bool], Any]:
+    """A segment's page statement for each store and audience (everyone, or consented
+    only), built once; on SQLite the rows come with their timestamps already formatted."""
+    return {
+        (dialect, consented_only): build(columns, consented_only)
+        for dialect, columns in (("sqlite", SQLITE_ROW_COLUMNS), ("other", ROW_COLUMNS))
+        for consented_only in (False, True)
+    }
 
 
 def total_riding_reader(

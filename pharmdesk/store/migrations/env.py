@@ -30,6 +30,7 @@ context.configure(
 with context.begin_transaction():
     context.run_migrations()
     if connection.dialect.name == "postgresql":
+        # Imported here: only a server's migration needs it (and the TLS code it loads).
         from pharmdesk.store.server import ids_as_in_sqlite
 
         ids_as_in_sqlite(connection)

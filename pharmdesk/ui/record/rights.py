@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -135,11 +134,8 @@ class AccessReportDialog(QDialog):
             RecordColumn("Record", lambda e: str(e["recordId"])),
         ]
         self.model = RecordTableModel(columns, [], parent=self)
-        self.table = row_table(self.model, "accessEntries")
+        self.table = row_table(self.model, "accessEntries", fit_columns=True)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.summary = plain_label()
         self.summary.setObjectName("accessSummary")
         self.summary.setWordWrap(True)

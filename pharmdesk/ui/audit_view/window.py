@@ -13,8 +13,6 @@ everything and closes when the screen locks or the person signs out.
 
 from __future__ import annotations
 
-import contextlib
-import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,31 +30,22 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from pharmdesk.errors import PharmDeskError
-from pharmdesk.store.files import write_file_atomic
-from pharmdesk.ui.audit_csv import audit_csv, default_export_name, read_all
-from pharmdesk.ui.audit_filters import AuditFilters
-from pharmdesk.ui.audit_model import (
-    OUTCOME_LABELS,
-    PROBLEM_OUTCOMES,
-    AuditLogModel,
-    Entry,
-    action_label,
-    detail_lines,
-    what,
-    when_local,
-)
+from pharmdesk.ui.audit_view.detail import entry_html
+from pharmdesk.ui.audit_view.export import default_export_name, write_export
+from pharmdesk.ui.audit_view.filters import AuditFilters
+from pharmdesk.ui.audit_view.messages import count_text, empty_text, verdict
+from pharmdesk.ui.audit_view.model import AuditLogModel, Entry
 from pharmdesk.ui.confirm import Ask, ask_yes_no
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.patient_table import PatientTableView
-from pharmdesk.ui.theme import DANGER, MUTED
-from pharmdesk.ui.widgets import error_label, heading, plain_label
+from pharmdesk.ui.theme import MUTED
+from pharmdesk.ui.widgets import error_label, heading, plain_label, results_or_empty
 
 COLUMN_WIDTHS = (150, 90, 140, 230)  # "What" holds "CUST-12 shown among 19 others"
 
@@ -116,13 +105,7 @@ class AuditLogWindow(QDialog):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         for column, width in enumerate(COLUMN_WIDTHS):
             self.table.setColumnWidth(column, width)
-        self.empty_state = plain_label()
-        self.empty_state.setObjectName("emptyState")
-        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_state.setWordWrap(True)
-        self.results = QStackedWidget()
-        self.results.addWidget(self.table)
-        self.results.addWidget(self.empty_state)
+        self.results, self.empty_state = results_or_empty(self.table)
         self.detail = QTextBrowser()
         self.detail.setObjectName("auditDetail")
         self.detail.setAccessibleName("Selected entry")
@@ -207,35 +190,13 @@ class AuditLogWindow(QDialog):
     # -- showing ------------------------------------------------------------------------------
     def _update_count(self) -> None:
         shown = self.model.rowCount()
-        filtered = bool(self.model.filters)
         if shown == 0:
-            self.empty_state.setText(
-                "No entries match these filters.\nChange or clear the filters to see more."
-                if filtered
-                else "The audit log is empty."
-            )
+            self.empty_state.setText(empty_text(self.model.filters))
             self.results.setCurrentIndex(1)
             self.count_label.setText("")
             return
         self.results.setCurrentIndex(0)
-        noun = "entry" if shown == 1 else "entries"
-        matching = " matching the filters" if filtered else ""
-        customer = self.model.filters.get("customerId")
-        if customer:
-            # The access report: every entry that showed or changed this customer.
-            matching = f" that showed or changed {customer}" + (
-                " (and match the other filters)" if len(self.model.filters) > 1 else ""
-            )
-        if self.model.has_more:
-            self.count_label.setText(
-                f"The newest {shown:,} {noun}{matching}, newest first. Scroll down for older ones."
-            )
-        else:
-            self.count_label.setText(
-                f"All {shown:,} {noun}{matching}, newest first."
-                if shown > 1
-                else f"1 entry{matching}."
-            )
+        self.count_label.setText(count_text(shown, self.model.filters, self.model.has_more))
 
     def _show_error(self, message: str) -> None:
         self.error.setText(message)
@@ -271,43 +232,16 @@ class AuditLogWindow(QDialog):
             return
         finally:
             QApplication.restoreOverrideCursor()
-        checked = int(answer["checked"])
-        if answer["ok"]:
+        bad = None if answer["ok"] else answer["firstBadEntry"]
+        if bad is None:
             self.model.set_bad_entry(None)
-            noun = "entry" if checked == 1 else "entries"
-            sealed = int(answer.get("sealed") or 0)
-            seals = f" {sealed:,} of them sealed, every seal intact." if sealed else ""
-            self._set_verify(
-                "ok",
-                f"Chain intact: {checked:,} {noun} checked. None was changed, removed or "
-                f"reordered.{seals}",
-            )
+            self._set_verify(*verdict(answer, None))
             return
-        if answer["firstBadEntry"] is None:
-            # Every entry is sound, but something needed to trust it is not there.
-            self.model.set_bad_entry(None)
-            self._set_verify(
-                "bad",
-                f"Cannot confirm the log: {answer.get('reason')}. The {checked:,} entries "
-                "themselves are intact. Tell your IT person; keep this PC as it is.",
-            )
-            return
-        bad = str(answer["firstBadEntry"])
+        bad = str(bad)
         entry = self._find_entry(bad)
-        intact = f"The {checked:,} entries before it are intact." if checked else ""
         if entry is not None:
             self.model.refresh_entry(entry)
-            self._set_verify(
-                "bad",
-                f"Chain broken at {bad} ({when_local(entry.get('at'))}): that entry was changed, "
-                f"or one before it removed or moved, after it was written. {intact}",
-            )
-        else:
-            self._set_verify(
-                "bad",
-                f"Chain broken at {bad}: that entry is missing (removed, or the log was cut "
-                f"short). {intact}",
-            )
+        self._set_verify(*verdict(answer, entry))
         self.model.set_bad_entry(bad)
         row = self.model.row_of(bad)
         if row is not None:
@@ -384,42 +318,15 @@ class AuditLogWindow(QDialog):
             self._show_notice(f"Reading the log: {done:,} entries…")
             QApplication.processEvents()  # a long log: the window keeps answering
 
-        try:
-            entries = read_all(self.desk.call, filters, progress)
-        except PharmDeskError as exc:
+        outcome = write_export(
+            self.desk.call, path, filters, replace=replace, region=self.region, progress=progress
+        )
+        if outcome.failed:
             self.notice.hide()
-            self._show_error(f"{exc.message} Nothing was written.")
-            return None
-        if not entries:
-            self._show_notice("Nothing to export: no entries match these filters.")
-            return None
-        data = audit_csv(entries, self.region)
-        record = {**filters, "entries": len(entries), "throughId": entries[0]["id"]}
-        try:
-            # Audited before the file exists: no export without its entry.
-            self.desk.call("recordAuditExport", record)
-        except PharmDeskError as exc:
-            self.notice.hide()
-            self._show_error(f"{exc.message} Nothing was written.")
-            return None
-        try:
-            write_file_atomic(path, data, replace=replace)
-        except OSError as exc:
-            self.notice.hide()
-            if isinstance(exc, FileExistsError):
-                self._show_error(f"{path.name} appeared meanwhile; nothing was written. Try again.")
-            else:
-                self._show_error(
-                    f"The file could not be written ({exc.strerror or 'disk error'}). "
-                    "Check the drive has space and is not write-protected."
-                )
-            # (When even this fails, the first entry still says an export was attempted.)
-            with contextlib.suppress(PharmDeskError):
-                self.desk.call("recordAuditExport", {**record, "outcome": "failed"})
-            return None
-        noun = "entry" if len(entries) == 1 else "entries"
-        self._show_notice(f"Exported {len(entries):,} {noun} to {path}.")
-        return path
+            self._show_error(outcome.message)
+        else:
+            self._show_notice(outcome.message)
+        return outcome.path
 
     # -- lock ----------------------------------------------------------------------------------
     def forget(self) -> None:
@@ -442,50 +349,6 @@ class AuditLogWindow(QDialog):
         self.customer_filter.reset()
         self.detail.clear()
         super().closeEvent(event)
-
-
-def entry_html(entry: Entry, staff_names: dict[str, str], region: str = "NG") -> str:
-    """Every field of one entry, escaped (the detail may hold anything a person typed)."""
-
-    def esc(value: Any) -> str:
-        return html.escape("" if value is None else str(value))
-
-    user = str(entry.get("user") or "")
-    full_name = staff_names.get(user)
-    outcome = str(entry.get("outcome"))
-    outcome_text = esc(OUTCOME_LABELS.get(outcome, outcome))
-    if outcome in PROBLEM_OUTCOMES:
-        outcome_text = f"<b style='color:{DANGER}'>{outcome_text}</b>"
-    action = str(entry.get("action"))
-    grey = f"<span style='color:{MUTED}'>({{}})</span>"
-    rows = [
-        (
-            "When",
-            f"{esc(when_local(entry.get('at')))} " + grey.format(f"{esc(entry.get('at'))} UTC"),
-        ),
-        ("Staff", esc(f"{user} ({full_name})" if full_name else user)),
-        ("Action", f"{esc(action_label(action))} " + grey.format(esc(action))),
-        ("What", esc(what(entry))),
-        ("Outcome", outcome_text),
-    ]
-    table = "".join(
-        f"<tr><td style='color:{MUTED}; padding-right:12px'>{name}</td><td>{value}</td></tr>"
-        for name, value in rows
-    )
-    lines = detail_lines(entry, region)
-    if lines:
-        body = "".join(
-            f"<div style='margin-left:{16 if line.startswith('  ') else 0}px'>"
-            f"{esc(line.strip())}</div>"
-            for line in lines
-        )
-    else:
-        body = f"<div style='color:{MUTED}'>No further detail.</div>"
-    return (
-        f"<h3>{esc(entry['id'])} · {esc(action_label(action))}</h3>"
-        f"<table cellspacing='0' cellpadding='2'>{table}</table>"
-        f"<p style='margin-top:10px'><b>Details</b></p>{body}"
-    )
 
 
 def show_audit_log(

@@ -12,20 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QButtonGroup,
-    QCompleter,
     QHBoxLayout,
     QHeaderView,
-    QLineEdit,
     QPushButton,
-    QRadioButton,
-    QSpinBox,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -39,17 +33,9 @@ from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.formatting import CURRENCY_SYMBOLS, money
 from pharmdesk.ui.patient_table import PatientTableView
 from pharmdesk.ui.segment_model import CONDITION, HIGH_VALUE, REFILLS, SegmentTableModel
-from pharmdesk.ui.widgets import error_label, plain_label
+from pharmdesk.ui.segments_panel.chooser import SegmentChooser, describe
+from pharmdesk.ui.widgets import error_label, plain_label, results_or_empty
 
-PARAM_DEBOUNCE_MS = 400
-DEFAULT_DAYS = 7
-DEFAULT_MIN_SPEND = 100_000
-MAX_MIN_SPEND = 2_000_000_000
-SEGMENT_TITLES = {
-    CONDITION: "By condition",
-    REFILLS: "Upcoming refills",
-    HIGH_VALUE: "High value",
-}
 COLUMN_WIDTHS = {"ID": 90, "Name": 210, "Phone": 130, "Email": 200, "Next refill": 150}
 
 
@@ -71,61 +57,16 @@ class SegmentsPanel(QWidget):
         self.currency = "NGN"
         self.model = SegmentTableModel(desk.call, self)
 
-        # -- which segment ---------------------------------------------------------------------
-        self.choices = QButtonGroup(self)
-        choice_row = QHBoxLayout()
-        choice_row.addWidget(plain_label("Segment:"))
-        self.choice_buttons: dict[str, QRadioButton] = {}
-        for segment, title in SEGMENT_TITLES.items():
-            button = QRadioButton(title)
-            button.setObjectName(f"segment-{segment}")
-            self.choices.addButton(button)
-            self.choice_buttons[segment] = button
-            choice_row.addWidget(button)
-        choice_row.addStretch(1)
-        self.choice_buttons[CONDITION].setChecked(True)
-
-        # -- its parameter ---------------------------------------------------------------------
-        self.condition = QLineEdit()
-        self.condition.setObjectName("condition")
-        self.condition.setPlaceholderText("Part of a condition, e.g. diabetes — then press Enter")
-        self.condition.setAccessibleName("Condition")
-        self.condition.setClearButtonEnabled(True)
-        self.condition_labels = QStringListModel(self)
-        self.completer = QCompleter(self.condition_labels, self)
-        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.condition.setCompleter(self.completer)
-        self.show_button = QPushButton("&Show")
-        self.show_button.setObjectName("showCondition")
-        condition_page = self._param_page("Condition:", self.condition, self.show_button)
-
-        self.days = QSpinBox()
-        self.days.setObjectName("days")
-        self.days.setRange(0, 365)
-        self.days.setValue(DEFAULT_DAYS)
-        self.days.setSuffix(" days")
-        self.days.setAccessibleName("Refills due within days")
-        self.days.setToolTip("0 days: due today (overdue refills are always included)")
-        days_page = self._param_page("Due within the next", self.days)
-
-        self.min_spend = QSpinBox()
-        self.min_spend.setObjectName("minSpend")
-        self.min_spend.setRange(0, MAX_MIN_SPEND)
-        self.min_spend.setSingleStep(10_000)
-        self.min_spend.setGroupSeparatorShown(True)
-        self.min_spend.setValue(DEFAULT_MIN_SPEND)
-        self.min_spend.setAccessibleName("Minimum spend")
-        self.min_spend.setMinimumWidth(150)
-        spend_page = self._param_page("Spent at least", self.min_spend)
-
-        self.params = QStackedWidget()
-        self.param_pages = {CONDITION: 0, REFILLS: 1, HIGH_VALUE: 2}
-        for page in (condition_page, days_page, spend_page):
-            self.params.addWidget(page)
-        self.params.setSizePolicy(
-            self.params.sizePolicy().horizontalPolicy(), self.params.sizePolicy().Policy.Fixed
-        )
+        self.chooser = SegmentChooser(self)
+        # The chooser's parts by name, as the tests and the screenshots reach them.
+        self.choice_buttons = self.chooser.choice_buttons
+        self.condition = self.chooser.condition
+        self.condition_labels = self.chooser.condition_labels
+        self.completer = self.chooser.completer
+        self.days = self.chooser.days
+        self.min_spend = self.chooser.min_spend
+        self.params = self.chooser.params
+        self.param_pages = self.chooser.param_pages
 
         # -- what it shows ---------------------------------------------------------------------
         self.count_label = plain_label()
@@ -138,13 +79,7 @@ class SegmentsPanel(QWidget):
             "segmentTable", QAbstractItemView.SelectionMode.ExtendedSelection
         )
         self.table.setModel(self.model)
-        self.empty_state = plain_label()
-        self.empty_state.setObjectName("emptyState")
-        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_state.setWordWrap(True)
-        self.results = QStackedWidget()
-        self.results.addWidget(self.table)
-        self.results.addWidget(self.empty_state)
+        self.results, self.empty_state = results_or_empty(self.table)
 
         self.export_button = QPushButton("&Export campaign audience…")
         self.export_button.setObjectName("exportCampaign")
@@ -158,8 +93,7 @@ class SegmentsPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 6)
-        layout.addLayout(choice_row)
-        layout.addWidget(self.params)
+        layout.addWidget(self.chooser)
         counts = QHBoxLayout()
         counts.addWidget(self.count_label)
         counts.addSpacing(16)
@@ -185,33 +119,11 @@ class SegmentsPanel(QWidget):
         actions.addWidget(self.export_button)
         layout.addLayout(actions)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(PARAM_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.run)
         self._connect()
         self._update_buttons()
 
-    @staticmethod
-    def _param_page(caption: str, editor: QWidget, extra: QWidget | None = None) -> QWidget:
-        page = QWidget()
-        row = QHBoxLayout(page)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(plain_label(caption))
-        row.addWidget(editor, 1 if isinstance(editor, QLineEdit) else 0)
-        if extra is not None:
-            row.addWidget(extra)
-        if not isinstance(editor, QLineEdit):
-            row.addStretch(1)
-        return page
-
     def _connect(self) -> None:
-        self.choices.buttonToggled.connect(self._segment_toggled)
-        self.condition.returnPressed.connect(self.run)
-        self.show_button.clicked.connect(self.run)
-        self.completer.activated.connect(lambda _text: self.run())
-        self.days.valueChanged.connect(lambda _v: self._debounce.start())
-        self.min_spend.valueChanged.connect(lambda _v: self._debounce.start())
+        self.chooser.ask.connect(self.run)
         self.chart.condition_clicked.connect(self.show_condition)
         self.table.open_requested.connect(self._open_index)
         self.open_button.clicked.connect(lambda: self._open_index(self.table.currentIndex()))
@@ -245,7 +157,7 @@ class SegmentsPanel(QWidget):
     def clear(self) -> None:
         """Locked or signed out: forget the rows, the chart and the condition names."""
         self._signed_in = False
-        self._debounce.stop()
+        self.chooser.waiting.stop()
         self.model.clear()
         self.chart.clear()
         self.summary = None
@@ -274,38 +186,23 @@ class SegmentsPanel(QWidget):
     # -- choosing ---------------------------------------------------------------------------------
     @property
     def segment(self) -> str:
-        for segment, button in self.choice_buttons.items():
-            if button.isChecked():
-                return segment
-        return CONDITION
+        return self.chooser.segment
 
     def value(self) -> Any:
         """The current segment's parameter; None when there is nothing to ask yet."""
-        if self.segment == CONDITION:
-            return self.condition.text().strip() or None
-        if self.segment == REFILLS:
-            return self.days.value()
-        return self.min_spend.value()
+        return self.chooser.value()
 
     def choose(self, segment: str) -> None:
-        self.choice_buttons[segment].setChecked(True)
+        self.chooser.choose(segment)
 
     def show_condition(self, condition: str) -> None:
         self.choose(CONDITION)
         self.condition.setText(condition)
         self.run()
 
-    def _segment_toggled(self, button: QRadioButton, checked: bool) -> None:
-        if not checked:
-            return
-        self.params.setCurrentIndex(self.param_pages[self.segment])
-        self.run()
-        if self.segment == CONDITION:
-            self.condition.setFocus()
-
     def run(self) -> None:
         """Ask for the chosen segment: its chart and the first page of its customers."""
-        self._debounce.stop()
+        self.chooser.waiting.stop()
         if not self._signed_in or self.desk.session is None:
             return
         self.error.hide()
@@ -357,14 +254,7 @@ class SegmentsPanel(QWidget):
     # -- what the panel says ----------------------------------------------------------------------
     def description(self) -> str:
         """The segment in words, for the count and the export dialog."""
-        segment, value = self.segment, self.value()
-        if segment == CONDITION:
-            return f"a condition matching '{value}'"
-        if segment == REFILLS:
-            if value == 0:
-                return "a refill due today or overdue"
-            return f"a refill due within {value} {'day' if value == 1 else 'days'} (or overdue)"
-        return f"spent at least {money(int(value), self.currency)}"
+        return describe(self.segment, self.value(), self.currency)
 
     def _update_counts(self) -> None:
         segment, total = self.model.segment, self.model.total

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QDate, QEvent, QObject, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 
 from pharmdesk.controllers.auditlog import ACTIONS
 from pharmdesk.errors import PharmDeskError
-from pharmdesk.ui.audit_csv import Call
-from pharmdesk.ui.audit_model import action_label
+from pharmdesk.ui.audit_view.export import Call
+from pharmdesk.ui.audit_view.model import action_label
+from pharmdesk.ui.debounce import debounce_timer
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.widgets import DateEdit, plain_label
 
@@ -63,10 +64,7 @@ class CustomerPicker(QLineEdit):
         self.completer_.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer_.setWidget(self)
         self.completer_.activated.connect(self._picked)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(CUSTOMER_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.search_now)
+        self._debounce = debounce_timer(self, CUSTOMER_DEBOUNCE_MS, self.search_now)
         self.textEdited.connect(self._edited)
         # The clear button sets the text without textEdited.
         self.textChanged.connect(self._changed)
@@ -239,10 +237,7 @@ class AuditFilters(QWidget):
         layout.addLayout(who)
         layout.addLayout(when)
 
-        self._date_debounce = QTimer(self)
-        self._date_debounce.setSingleShot(True)
-        self._date_debounce.setInterval(DATE_DEBOUNCE_MS)
-        self._date_debounce.timeout.connect(self.changed.emit)
+        self._date_debounce = debounce_timer(self, DATE_DEBOUNCE_MS, self.changed.emit)
         self.staff_filter.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.action_filter.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.customer_filter.on_change = self.changed.emit

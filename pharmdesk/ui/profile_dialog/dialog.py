@@ -9,9 +9,7 @@ window, so the customer list and the refill queue show it too.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QTextDocument
@@ -22,10 +20,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFrame,
-    QGridLayout,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -34,23 +29,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui.confirm import Ask, asking
+from pharmdesk.ui.consent import ConsentToggle
+from pharmdesk.ui.consent_grid import ConsentGrid
+from pharmdesk.ui.customer_form.form import CustomerForm
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.formatting import ago, day, local_date, money, national_phone
+from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
+from pharmdesk.ui.formatting import local_date, money
 from pharmdesk.ui.order_dialog import OrderDialog
 from pharmdesk.ui.pdf import write_pdf
-from pharmdesk.ui.plan_controls import (
-    PauseDialog,
-    PlanRow,
-    ReviewDialog,
-    can_review,
-    conflict_lines,
-)
-from pharmdesk.ui.profile_document import age_on, allergy_banner_text, profile_html
+from pharmdesk.ui.profile_dialog.document import profile_html
+from pharmdesk.ui.profile_dialog.header import ProfileHeader, empty_section, section_title
+from pharmdesk.ui.profile_dialog.plans import PlansSection
+from pharmdesk.ui.record.record_panel import RecordPanel
 from pharmdesk.ui.record_table import RecordColumn, RecordTableModel
-from pharmdesk.ui.stat_card import StatCard
-from pharmdesk.ui.widgets import error_label, plain_label
+from pharmdesk.ui.send_log import SendLog
+from pharmdesk.ui.widgets import plain_label
 
 CANCEL_PROMPT = asking("Cancel &plan", "&Keep plan")
 
@@ -141,96 +135,31 @@ class ProfileDialog(QDialog):
 
     def _build(self, body: QWidget) -> None:
         d = self.details
-        today = self.desk.clock.today()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(10)
 
-        state, text = allergy_banner_text(d)
-        self.allergy_banner = plain_label(text)
-        self.allergy_banner.setObjectName("allergyBanner")
-        self.allergy_banner.setProperty("state", state)
-        self.allergy_banner.setWordWrap(True)
-        layout.addWidget(self.allergy_banner)
-
-        header = QGridLayout()
-        self.name_label = plain_label(d["name"])
-        self.name_label.setObjectName("profileName")
-        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        header.addWidget(self.name_label, 0, 0, 1, 2)
-        ident = [d["id"]]
-        if d.get("erased"):
-            ident.append("ERASED")
-        elif d.get("mergedInto"):
-            ident.append(f"MERGED into {d['mergedInto']}")
-        elif d.get("archived"):
-            ident.append("ARCHIVED")
-        if d.get("dateOfBirth"):
-            birth = dt.date.fromisoformat(d["dateOfBirth"])
-            ident.append(f"{age_on(birth, today)} years (born {day(d['dateOfBirth'])})")
-        else:
-            ident.append("date of birth not recorded")
-        id_label = plain_label(" · ".join(ident))
-        id_label.setObjectName("profileIdent")
-        header.addWidget(id_label, 1, 0, 1, 2)
-
-        self.phone_text = national_phone(d["phone"], self.region)
-        phone_row = QHBoxLayout()
-        phone_label = plain_label(f"Phone: {self.phone_text or '—'}")
-        phone_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.copy_phone = QPushButton("Copy")
-        self.copy_phone.setObjectName("copyPhone")
-        self.copy_phone.setToolTip("Copy the phone number")
-        self.copy_phone.clicked.connect(self._copy_phone)
-        self.copy_phone.setEnabled(bool(self.phone_text))  # an erased record has none
-        phone_row.addWidget(phone_label)
-        phone_row.addWidget(self.copy_phone)
-        phone_row.addStretch(1)
-        header.addLayout(phone_row, 2, 0)
-        contact = plain_label(
-            "\n".join(
-                [
-                    f"Email: {d['email']}" if d.get("email") else "Email: not given",
-                    f"Address: {d['address']}" if d.get("address") else "Address: not given",
-                ]
-            )
+        self.header = ProfileHeader(
+            self.desk, d, currency=self.currency, region=self.region, parent=body
         )
-        contact.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        contact.setWordWrap(True)
-        header.addWidget(contact, 3, 0, 1, 2)
-        layout.addLayout(header)
+        # The header's parts by name, as the tests and the screenshots reach them.
+        self.allergy_banner = self.header.allergy_banner
+        self.name_label = self.header.name_label
+        self.phone_text = self.header.phone_text
+        self.copy_phone = self.header.copy_phone
+        self.conditions_label = self.header.conditions_label
+        self.cards = self.header.cards
+        layout.addWidget(self.header)
 
-        conditions = d.get("medicalConditions") or []
-        self.conditions_label = plain_label(
-            "Conditions: " + (", ".join(conditions) if conditions else "none recorded")
+        layout.addWidget(section_title("Plans"))
+        self.plans = PlansSection(
+            self.desk, d, today=self.desk.clock.today(), ask=self.ask, host=self, parent=body
         )
-        self.conditions_label.setObjectName("conditions")
-        self.conditions_label.setWordWrap(True)
-        layout.addWidget(self.conditions_label)
-
-        stats = d["stats"]
-        cards = QHBoxLayout()
-        last = stats.get("lastOrder")
-        now = self.desk.clock.now()
-        self.cards = [
-            StatCard("Orders", f"{stats['totalOrders']:,}"),
-            StatCard("Total spent", money(stats["totalSpent"], self.currency)),
-            StatCard("Active plans", str(stats["activePlans"])),
-            StatCard("Last order", local_date(last) if last else "none", ago(last, now)),
-        ]
-        for card in self.cards:
-            cards.addWidget(card)
-        layout.addLayout(cards)
-
-        layout.addWidget(self._section("Plans"))
-        self.plan_error = error_label()
-        self.plan_error.setObjectName("planError")
-        layout.addWidget(self.plan_error)
-        self.plan_rows = [self._plan_row(plan, today) for plan in d["plans"]]
-        for row in self.plan_rows:
-            layout.addWidget(row)
-        if not self.plan_rows:
-            layout.addWidget(self._empty("Not enrolled in any plan."))
+        self.plans.changed.connect(self._changed)
+        self.plans.refused.connect(self._plan_refused)
+        self.plan_error = self.plans.plan_error
+        self.plan_rows = self.plans.plan_rows
+        layout.addWidget(self.plans)
 
         order_columns = [
             RecordColumn("Order", lambda r: r["orderId"]),
@@ -239,14 +168,12 @@ class ProfileDialog(QDialog):
             RecordColumn("Status", lambda r: str(r["status"]).capitalize()),
         ]
         self.orders_model = RecordTableModel(order_columns, d["recentOrders"], parent=self)
-        layout.addWidget(self._section("Recent orders"))
+        layout.addWidget(section_title("Recent orders"))
         layout.addWidget(
-            _table(self.orders_model) if d["recentOrders"] else self._empty("No orders yet.")
+            _table(self.orders_model) if d["recentOrders"] else empty_section("No orders yet.")
         )
 
-        from pharmdesk.ui.record.record_panel import RecordPanel
-
-        layout.addWidget(self._section("Payer, family and carers"))
+        layout.addWidget(section_title("Payer, family and carers"))
         self.record_panel = RecordPanel(self.desk, d, parent=body)
         self.record_panel.changed.connect(self._changed)
         layout.addWidget(self.record_panel)
@@ -254,44 +181,26 @@ class ProfileDialog(QDialog):
         notes = plain_label(d.get("notes") or "No notes.")
         notes.setObjectName("notes")
         notes.setWordWrap(True)
-        layout.addWidget(self._section("Notes"))
+        layout.addWidget(section_title("Notes"))
         layout.addWidget(notes)
 
         self.consent_label = plain_label(self._consent_text())
         self.consent_label.setObjectName("consent")
         layout.addWidget(self.consent_label)
-        from pharmdesk.ui.consent import ConsentToggle
-
         self.consent_toggle = ConsentToggle(self.desk, d, parent=body)
         self.consent_toggle.changed.connect(lambda _consent: self._changed())
         layout.addWidget(self.consent_toggle)
-        from pharmdesk.ui.consent_grid import ConsentGrid
 
-        layout.addWidget(self._section("Consent by purpose and channel"))
+        layout.addWidget(section_title("Consent by purpose and channel"))
         self.consent_grid = ConsentGrid(self.desk, d, parent=body)
         self.consent_grid.changed.connect(self._changed)
         layout.addWidget(self.consent_grid)
-        from pharmdesk.ui.send_log import SendLog
 
-        layout.addWidget(self._section("Reminders and messages sent"))
+        layout.addWidget(section_title("Reminders and messages sent"))
         self.send_log = SendLog(self.desk, self.customer_id, parent=body)
         layout.addWidget(self.send_log)
 
         layout.addStretch(1)
-
-    def _plan_row(self, plan: dict[str, Any], today: dt.date) -> PlanRow:
-        row = PlanRow(
-            plan,
-            today=today,
-            allergies=list(self.details.get("allergies") or []),
-            reviewer=can_review(self.desk),
-            writable=not self.details.get("archived"),
-        )
-        row.pause.connect(self.pause_plan)
-        row.resume.connect(self.resume_plan)
-        row.cancel.connect(self.cancel_plan)
-        row.review.connect(self.review_plan)
-        return row
 
     def _consent_text(self) -> str:
         d = self.details
@@ -304,82 +213,19 @@ class ProfileDialog(QDialog):
             )
         return "Marketing consent: not given (never asked)"
 
-    @staticmethod
-    def _section(title: str) -> QLabel:
-        label = plain_label(title)
-        label.setObjectName("sectionTitle")
-        return label
-
-    @staticmethod
-    def _empty(text: str) -> QLabel:
-        label = plain_label(text)
-        label.setObjectName("emptySection")
-        return label
-
     # -- actions -----------------------------------------------------------------------------
     def _changed(self) -> None:
         """Something was written from here: re-read, and tell whoever lists this customer."""
         self.refresh()
         self.changed.emit(self.customer_id)
 
-    def _plan_refused(self, exc: PharmDeskError) -> None:
+    def _plan_refused(self, message: str) -> None:
         """A refused plan change (changed at another desk meanwhile, say): say so, re-read."""
         self.refresh()
-        self.plan_error.setText(exc.message)
+        self.plan_error.setText(message)
         self.plan_error.show()
 
-    def pause_plan(self, plan: dict[str, Any]) -> None:
-        dialog = PauseDialog(self.desk, plan, self)
-        dialog.paused.connect(lambda _answer: self._changed())
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.show()
-        self.pause_dialog = dialog
-
-    def resume_plan(self, plan: dict[str, Any]) -> None:
-        """Resume at once: nothing to choose (a passed delivery date moves to today)."""
-        try:
-            self.desk.call("resumeCustomerPlan", {"subscriptionId": plan["subscriptionId"]})
-        except PharmDeskError as exc:
-            self._plan_refused(exc)
-            return
-        self._changed()
-
-    def cancel_plan(self, plan: dict[str, Any]) -> None:
-        question = (
-            f"Cancel {plan['name']} ({plan['subscriptionId']}) for {self.details['name']}?\n\n"
-            "This stops future deliveries and cannot be undone; to restart later, enroll "
-            "the customer again."
-        )
-        if not self.ask("Cancel plan?", question):
-            return
-        try:
-            self.desk.call("cancelCustomerPlan", {"subscriptionId": plan["subscriptionId"]})
-        except PharmDeskError as exc:
-            self._plan_refused(exc)
-            return
-        self._changed()
-
-    def review_plan(self, plan: dict[str, Any], approve: bool) -> None:
-        dialog = ReviewDialog(
-            self.desk,
-            plan,
-            approve,
-            customer_name=self.details["name"],
-            conflicts=conflict_lines(
-                list(self.details.get("allergies") or []), list(plan["medications"])
-            ),
-            parent=self,
-        )
-        dialog.reviewed.connect(lambda _answer: self._changed())
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.show()
-        self.review_dialog = dialog
-
     def edit(self) -> None:
-        from pharmdesk.ui.customer_form.form import CustomerForm
-
         form = CustomerForm(self.desk, self.details, self)
         form.saved.connect(lambda _cid: self._changed())
         form.setWindowModality(Qt.WindowModality.WindowModal)
@@ -434,8 +280,6 @@ class ProfileDialog(QDialog):
         self.order_button.clicked.connect(self.record_order)
 
     def enroll_in_plan(self) -> None:
-        from pharmdesk.ui.enrollment.wizard import EnrollmentWizard
-
         wizard = EnrollmentWizard(self.desk, self.customer_id, self)
         wizard.enrolled.connect(lambda _cid: self._changed())
         # "Open profile" at the end: this dialog is that profile.
@@ -474,7 +318,3 @@ class ProfileDialog(QDialog):
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.show()
         self.order = dialog
-
-    def _copy_phone(self) -> None:
-        self.desk.copy_text(self.phone_text)
-        self.copy_phone.setText("Copied")

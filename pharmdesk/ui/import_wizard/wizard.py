@@ -19,16 +19,16 @@ from PySide6.QtWidgets import QWidget, QWizard
 from pharmdesk.errors import AUTH_FAILED, PharmDeskError
 from pharmdesk.importing import ImportResult, ImportSettings, TableFile
 from pharmdesk.ui.desk import DeskContext
-from pharmdesk.ui.import_pages import (
+from pharmdesk.ui.import_wizard.common import (
     IMPORT_PAGE,
     ChooseFile,
-    FilePage,
-    MappingPage,
-    ReportPage,
     choose_customer_file,
     choose_report_file,
 )
-from pharmdesk.ui.import_progress import DonePage, ImportPage
+from pharmdesk.ui.import_wizard.file_page import FilePage
+from pharmdesk.ui.import_wizard.mapping_page import MappingPage
+from pharmdesk.ui.import_wizard.report_page import ReportPage
+from pharmdesk.ui.import_wizard.run_pages import DonePage, ImportPage
 
 
 class ImportWizard(QWizard):

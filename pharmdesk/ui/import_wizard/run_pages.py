@@ -10,12 +10,12 @@ from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QVBoxLayou
 
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.importing import ImportResult, ImportRun
-from pharmdesk.ui.import_pages import GUI_BATCH, UNEXPECTED, log
+from pharmdesk.ui.import_wizard.common import GUI_BATCH, UNEXPECTED, log
 from pharmdesk.ui.widgets import error_label, plain_label
 from pharmdesk.ui.wizard_page import CompletablePage
 
 if TYPE_CHECKING:  # the wizard owns its pages; a page only names its type
-    from pharmdesk.ui.import_wizard import ImportWizard
+    from pharmdesk.ui.import_wizard.wizard import ImportWizard
 
 
 class ImportPage(CompletablePage):
