@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from pharmdesk.errors import AUTH_FAILED, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store import migrate
+from pharmdesk.store import migrate, upgrade
 from pharmdesk.store.engine import (
     BUSY_TIMEOUT_SECONDS,
     KEY_BYTES,
@@ -53,7 +53,7 @@ def open_database(files: DatabaseFiles, key: bytes) -> Database:
     engine = open_store(files, key)
     try:
         if migrate.needs_upgrade(engine):
-            migrate.upgrade(engine, files)
+            upgrade.upgrade(engine, files)
     except BaseException:
         engine.dispose()
         raise

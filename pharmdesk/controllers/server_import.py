@@ -30,7 +30,7 @@ from pharmdesk.errors import (
     validation,
 )
 from pharmdesk.paths import DatabaseFiles, server_files, server_where
-from pharmdesk.store import migrate, transfer
+from pharmdesk.store import migrate, transfer, upgrade
 from pharmdesk.store.engine import new_engine
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
 
@@ -169,7 +169,7 @@ def _move(
                 if not transfer.server_is_empty(conn):
                     raise _not_empty(url)
         else:
-            migrate.upgrade(engine)
+            upgrade.upgrade(engine)
         with engine.connect() as conn, conn.begin():
             if not transfer.server_is_empty(conn):  # another desk got there first
                 raise _not_empty(url)

@@ -54,7 +54,7 @@ from pharmdesk.errors import (
     validation,
 )
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store import migrate
+from pharmdesk.store import migrate, upgrade
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
 from pharmdesk.store.engine import KEY_BYTES, Database, new_engine
 from pharmdesk.store.rekey import Progress as RekeyProgress
@@ -675,7 +675,7 @@ def create_database(
                 "This server database already holds a PharmDesk schema; nothing was changed.",
                 "db",
             )
-        migrate.upgrade(engine)
+        upgrade.upgrade(engine)
         db = Database(files.db, engine)
         with db.transaction() as tx:
             now = clock.now()

@@ -8,7 +8,7 @@ from alembic import command
 from sqlalchemy import inspect, text
 
 from pharmdesk.controllers.session import DeskSession
-from pharmdesk.store import migrate
+from pharmdesk.store import migrate, upgrade
 from tests.record.helpers import customer
 
 TRIGGERS = {"customer_search_insert", "customer_search_update", "customer_search_delete"}
@@ -43,7 +43,7 @@ def test_down_to_0006_and_up_again(admin: DeskSession) -> None:
         assert not {"customer_relationship", "customer_merge"} & _names(conn, "table")
         assert "payer" not in {c["name"] for c in inspect(conn).get_columns("customer")}
         assert _names(conn, "trigger") >= TRIGGERS
-    migrate.upgrade(engine)
+    upgrade.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.SCHEMA_HEAD
     with engine.begin() as conn:
         assert _names(conn, "trigger") >= TRIGGERS

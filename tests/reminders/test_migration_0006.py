@@ -8,7 +8,7 @@ from alembic import command
 from sqlalchemy import text
 
 from pharmdesk.controllers.session import DeskSession
-from pharmdesk.store import migrate
+from pharmdesk.store import migrate, upgrade
 from tests.reminders.test_consent import current
 
 
@@ -37,7 +37,7 @@ def test_marketing_consent_is_carried_over_per_channel(admin: DeskSession, clock
         assert "consent_record" not in tables
         # A consent recorded before events were kept: only the customer row knows it.
         conn.execute(text("DELETE FROM consent_event WHERE customer_id = 1"))
-    migrate.upgrade(engine)
+    upgrade.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.SCHEMA_HEAD
 
     ada = current(admin, agreed)

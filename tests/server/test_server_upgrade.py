@@ -18,7 +18,7 @@ from pharmdesk.controllers import backups
 from pharmdesk.controllers.session import sign_in
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store import migrate
+from pharmdesk.store import migrate, upgrade
 from pharmdesk.store.backup import pgtools
 from pharmdesk.store.schema import AuditEntry
 from pharmdesk.store.server import open_server_engine
@@ -73,7 +73,7 @@ def test_two_new_desks_upgrade_the_server_once(
 
         runs: list[str] = []
         inside, release = threading.Event(), threading.Event()
-        real_run = migrate._run_chain
+        real_run = migrate.run_chain
 
         def paused_run(engine: Engine) -> None:
             runs.append("run")
@@ -81,20 +81,20 @@ def test_two_new_desks_upgrade_the_server_once(
             assert release.wait(30)
             real_run(engine)
 
-        monkeypatch.setattr(migrate, "_run_chain", paused_run)
+        monkeypatch.setattr(migrate, "run_chain", paused_run)
         outcomes: dict[str, Any] = {}
 
-        def upgrade(name: str, engine: Engine) -> None:
+        def upgrade_desk(name: str, engine: Engine) -> None:
             try:
-                outcomes[name] = migrate.upgrade(engine, db_files)
+                outcomes[name] = upgrade.upgrade(engine, db_files)
             except BaseException as exc:  # reported below
                 outcomes[name] = exc
 
         caplog.set_level(logging.WARNING, logger=migrate.__name__)
-        first = threading.Thread(target=upgrade, args=("a", desk_a))
+        first = threading.Thread(target=upgrade_desk, args=("a", desk_a))
         first.start()
         assert inside.wait(30)
-        second = threading.Thread(target=upgrade, args=("b", desk_b))
+        second = threading.Thread(target=upgrade_desk, args=("b", desk_b))
         second.start()
         deadline = time.monotonic() + 20
         while not _waiting_for_migration_lock(watcher):
@@ -104,11 +104,11 @@ def test_two_new_desks_upgrade_the_server_once(
         release.set()
         first.join(60)
         second.join(60)
-        assert outcomes == {"a": migrate.UPGRADED, "b": migrate.UPGRADED_ELSEWHERE}
+        assert outcomes == {"a": upgrade.UPGRADED, "b": upgrade.UPGRADED_ELSEWHERE}
         assert runs == ["run"]  # the chain ran once
         assert migrate.current_revision(watcher) == migrate.SCHEMA_HEAD
         said = [record.getMessage() for record in caplog.records]
-        assert migrate.WAITING in said and migrate.DONE_ELSEWHERE in said
+        assert upgrade.WAITING in said and upgrade.DONE_ELSEWHERE in said
         # One verified backup, made before the chain ran, by the desk that upgraded.
         (copy,) = db_files.db.parent.glob(f"*before-upgrade-from-schema-{_previous()}-*.pdbak")
         assert any(f"after a verified backup of it: {copy}" in line for line in said)
@@ -159,8 +159,8 @@ def test_no_server_upgrade_without_a_verified_backup(
         assert not list(db_files.db.parent.glob("*.pdbak"))
         # A bare connection (no desk's files) never upgrades an existing schema.
         with pytest.raises(PharmDeskError) as bare:
-            migrate.upgrade(engine)
-        assert bare.value.message == migrate.SERVER_UPGRADE_NEEDS_DESK
+            upgrade.upgrade(engine)
+        assert bare.value.message == upgrade.SERVER_UPGRADE_NEEDS_DESK
         assert migrate.current_revision(engine) == _previous()
     finally:
         engine.dispose()

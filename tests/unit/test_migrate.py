@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store import migrate
+from pharmdesk.store import migrate, upgrade
 from tests.conftest import ADMIN_PASSWORD, TEST_KDF
 
 
@@ -96,7 +96,7 @@ def test_upgrading_a_0002_database_to_the_head(admin: DeskSession) -> None:
     assert "ix_customer_condition_label_key" in index_names()
     assert not {"ix_customer_condition_key", "ix_customer_birth"} & index_names()
     assert migrate.needs_upgrade(engine) is True
-    migrate.upgrade(engine)
+    upgrade.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.SCHEMA_HEAD
     assert {"ix_customer_condition_key", "ix_customer_birth"} <= index_names()
     found = admin.call("getCustomersByCondition", {"condition": "asthma"})

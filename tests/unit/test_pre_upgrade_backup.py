@@ -15,7 +15,7 @@ from pharmdesk.controllers.backups import chain_check
 from pharmdesk.controllers.session import open_database
 from pharmdesk.errors import DISK_FULL, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store import backup, migrate
+from pharmdesk.store import backup, migrate, upgrade
 from pharmdesk.store.backup import pre_upgrade
 from pharmdesk.store.engine import KEY_BYTES, make_engine, open_engine
 from pharmdesk.store.vault import Vault
@@ -121,7 +121,7 @@ def test_a_missing_key_file_refuses_the_upgrade(tmp_path: Path) -> None:
 
 
 def test_a_new_database_needs_no_safety_backup(db_files: DatabaseFiles) -> None:
-    # The shared template was created through migrate.upgrade from nothing.
+    # The shared template was created through upgrade.upgrade from nothing.
     assert safety_copies(db_files.db.parent) == []
 
 
@@ -136,7 +136,7 @@ def test_the_safety_copy_keeps_the_search_index(admin, tmp_path: Path) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0002")
-    migrate.upgrade(engine)
+    upgrade.upgrade(engine)
     folder = admin.files.db.parent
     (copy,) = safety_copies(folder)
     assert "-from-schema-0002-" in copy.name
