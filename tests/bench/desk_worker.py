@@ -14,6 +14,7 @@ to check against the database. Nothing here asserts.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import sys
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pharmdesk.clock import Clock, FixedClock
 from pharmdesk.controllers import api  # noqa: F401  (registers the operations)
 from pharmdesk.controllers.session import DeskSession, sign_in
 from pharmdesk.errors import CONFLICT, PharmDeskError
@@ -194,7 +196,11 @@ def main(argv: list[str]) -> int:
     files = DatabaseFiles(Path(config["db"]), server=config.get("server"))
     kdf = KdfParams(**config["kdf"])
     began = time.perf_counter()
-    session = sign_in(files, config["username"], config["password"], kdf=kdf)
+    # A database with a fixed "now" (the bench's demo) is worked on at that moment: the
+    # first sign-in at today's date would first resume every plan paused since.
+    moment = config.get("moment")
+    clock = FixedClock(dt.datetime.fromisoformat(moment)) if moment else Clock()
+    session = sign_in(files, config["username"], config["password"], kdf=kdf, clock=clock)
     signed_in_ms = (time.perf_counter() - began) * 1000
     try:
         desk = Desk(session, config)

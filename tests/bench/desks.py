@@ -147,6 +147,7 @@ def run_desks(
     seed: int,
     kdf: KdfParams,
     think_ms: float = 0.0,
+    moment: dt.datetime | None = None,
 ) -> tuple[list[dict[str, Any]], float]:
     """Start one process per desk, let them sign in, start them together; their results
     and the seconds from the start signal until the last one finished."""
@@ -168,6 +169,7 @@ def run_desks(
                 "seed": seed * 100 + n,
                 "seconds": seconds,
                 "thinkMs": think_ms,
+                "moment": moment.isoformat() if moment is not None else None,
             }
             path = folder / f"desk{n}.json"
             path.write_text(json.dumps(config))
@@ -355,12 +357,14 @@ def run_mix(
     seed: int = 2026,
     kdf: KdfParams = MIX_KDF,
     think_ms: float = 0.0,
+    moment: dt.datetime | None = None,
 ) -> MixReport:
-    """Prepare, run the desks, check; ``admin`` is a signed-in admin of ``files``."""
+    """Prepare, run the desks, check; ``admin`` is a signed-in admin of ``files``.
+    ``moment``: the desks' fixed clock (default: the real one)."""
     tag = random.Random(seed ^ int(time.time())).randrange(100, 1000)
     prepared = prepare(admin, desks, tag)
     after = audit_head(owner_url)
-    results, took = run_desks(files, prepared, seconds, seed, kdf, think_ms)
+    results, took = run_desks(files, prepared, seconds, seed, kdf, think_ms, moment)
     problems = check(owner_url, prepared, results, after)
     verified = admin.call("verifyAuditLog", {})
     if verified["ok"] is not True:
