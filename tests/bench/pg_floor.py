@@ -8,7 +8,8 @@ SQLite's ``BEGIN IMMEDIATE``), the reads, an audit entry with its hash (and a ro
 customer it shows), the commit. Its audit entries go to twin tables made like
 ``audit_entry`` and ``audit_customer`` (``CREATE TABLE ... (LIKE ... INCLUDING ALL)``:
 same columns and indexes), so the product's chain stays one verifiable chain for the desk
-mix that runs afterwards. Each function returns the comparable value of ``ops.py``.
+mix that runs afterwards. Statements are never prepared (each is planned with its
+values). Each function returns the comparable value of ``ops.py``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ class PgFloor:
     def __init__(self, url: str, user: str, moment: dt.datetime) -> None:
         import psycopg
 
-        self.conn = psycopg.connect(url, autocommit=True)
+        # Each statement planned with its values (psycopg would prepare a statement run 5
+        # times, and the server may then keep one generic plan for every search text: 300
+        # ms for a LIKE search without hits at 100,000 customers instead of 0.2 ms).
+        self.conn = psycopg.connect(url, autocommit=True, prepare_threshold=None)
         self.conn.execute(f"CREATE TABLE IF NOT EXISTS {AUDIT} (LIKE audit_entry INCLUDING ALL)")
         self.conn.execute(f"CREATE TABLE IF NOT EXISTS {SHOWN} (LIKE audit_customer INCLUDING ALL)")
         self.conn.execute(f"INSERT INTO {AUDIT} SELECT * FROM audit_entry ORDER BY id DESC LIMIT 1")
@@ -292,6 +296,10 @@ class PgFloor:
         return self._in_transaction(work)
 
     def update_address(self, number: int, address: str) -> list[str]:
+        """The operation and its floor share one database: the floor changes the next
+        customer's address (the same one would already hold it, and nothing be written)."""
+        number += 1
+
         def work() -> list[str]:
             old = self.conn.execute(
                 "SELECT address, version FROM customer WHERE id = %s FOR UPDATE", (number,)

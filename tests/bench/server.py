@@ -59,6 +59,19 @@ class _ProbeSource:
         self.conn = sqlite3.connect(f"file:{plain}?mode=ro", uri=True)
 
 
+def wait_for_other_build(db: cache.BenchDatabase, quiet_minutes: float = 10.0) -> None:
+    """Another benchmark process may be building or upgrading this very cache entry (its
+    ``.partial`` folder, written to): wait for it instead of starting over in the same
+    folder. A ``.partial`` left untouched for ``quiet_minutes`` is an interrupted one."""
+    partial = db.folder.with_name(db.folder.name + ".partial")
+    while not db.ready() and partial.exists():
+        newest = max((p.stat().st_mtime for p in partial.iterdir()), default=0.0)
+        if time.time() - newest > quiet_minutes * 60:
+            return
+        log(f"{db.size:,}: another process is building {partial.name}; waiting")
+        time.sleep(30)
+
+
 def populate(db: cache.BenchDatabase, url: str, desk_base: Path) -> tuple[DatabaseFiles, float]:
     """The cached demo moved onto the empty server database; its desk files, seconds."""
     began = time.monotonic()
@@ -209,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for size in sizes:
             db = cache.cached_database(folder, size, args.seed)
+            wait_for_other_build(db)
             if not db.ready():
                 log(f"{size:,}: building the demo database (once; cached in {db.folder})")
             cache.build(db, workers=None, log=log)
