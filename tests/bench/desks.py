@@ -52,6 +52,7 @@ from tests.bench.desk_worker import MIX
 # Cheap key slots for the desks' own staff (the mix measures operations, not sign-ins).
 MIX_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 HOT_CUSTOMERS = 3
+ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "mixadmin"
 # The audit action each operation writes (API.md, "Audit actions").
 ACTIONS = {
@@ -180,6 +181,7 @@ def run_desks(
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
+                cwd=ROOT,  # ``-m tests...`` from the repository, wherever this runs from
             )
             children.append((child, result))
         for child, _result in children:
