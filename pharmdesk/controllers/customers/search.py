@@ -203,9 +203,11 @@ def _has_search_index(tx: Session) -> bool:
 def _list_page(conn: Connection, sort: str, offset: int, limit: int) -> tuple[int, list[Any]]:
     """The total and one page of the unsearched list, read in the order of the sort's
     index (rows that the offset skips are never read: SQLite defers the row lookup).
-    The total rides along on each row, so a page is one statement."""
+    The total rides along on each row, so a page is one statement. The same on a server
+    (where the ``lastOrder`` sort took 170 ms at 100,000 customers as one sort)."""
     descending, key = _sort_order(sort)
-    base = select(*SQLITE_ROW_COLUMNS, _ACTIVE.label("active")).where(Customer.archived == false())
+    columns = SQLITE_ROW_COLUMNS if conn.dialect.name == "sqlite" else ROW_COLUMNS
+    base = select(*columns, _ACTIVE.label("active")).where(Customer.archived == false())
     rows: list[Any] = []
     if key is not Customer.last_order:
         query = base.order_by(*_order_by(key, descending))
@@ -301,14 +303,14 @@ def customer_page(
     milliseconds per page, the ORM's own work per statement would be most of the time.
     """
     terms = search_terms(search)
-    # An id is one row; FTS5 query strings cannot hold NUL; other databases have no index.
-    if terms.customer_id is not None or "\x00" in (search or "") or not _has_search_index(tx):
-        return page_answer(tx, customer_list_query(search, sort), page=page, limit=limit)
     conn = tx.connection()
     offset = (page - 1) * limit
     if terms.empty:
         active, listed = _list_page(conn, sort, offset, limit)
         return page_rows(listed, total=active, page=page, limit=limit)
+    # An id is one row; FTS5 query strings cannot hold NUL; other databases have no index.
+    if terms.customer_id is not None or "\x00" in (search or "") or not _has_search_index(tx):
+        return page_answer(tx, customer_list_query(search, sort), page=page, limit=limit)
     query = search_index_query(terms)
     counts = conn.execute(_COUNTS, {"query": query}).one()
     active, total = int(counts.active), int(counts.matching)
