@@ -54,7 +54,7 @@ from pharmdesk.errors import (
     validation,
 )
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store import migrate
+from pharmdesk.store import migrate, pg_roles
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
 from pharmdesk.store.engine import KEY_BYTES, Database, new_engine
 from pharmdesk.store.rekey import Progress as RekeyProgress
@@ -567,8 +567,13 @@ def _audit_sign_in(
             pending = [e for e in pending if e.get("action") != "tamper"]
         record_pending_failures(tx, pending, now)
         sealing.record_tamper(tx, now, username, watch.found)
-        access = sealing.at_sign_in(
-            tx, vault, username, row.role == ADMIN, secret=secret, kept=seal, now=now
+        # A branch server keeps the log append-only itself: no forward-secure seal there.
+        access = (
+            sealing.SealAccess()
+            if files.server is not None
+            else sealing.at_sign_in(
+                tx, vault, username, row.role == ADMIN, secret=secret, kept=seal, now=now
+            )
         )
         newest = tx.scalar(select(AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1))
         detail: dict[str, Any] = {} if method is None else {"method": method}
@@ -665,7 +670,9 @@ def create_database(
         check_new_password(password, username=username)
     files.db.parent.mkdir(parents=True, exist_ok=True)
     key = os.urandom(KEY_BYTES)
-    seal = SealRoot(new_root(), 1)  # the first entry below is the first sealed one
+    # The first entry below is the first sealed one; a branch server keeps its log
+    # append-only itself and is not sealed (docs/admin/server.md).
+    seal = SealRoot(new_root(), 1) if files.server is None else None
     created: list[Any] = []
     try:
         engine = new_engine(files, key)
@@ -704,14 +711,18 @@ def create_database(
                 detail={"event": "init", "role": ADMIN},
                 start=seal,
             )
+            if files.server is not None:  # the first admin's own login role
+                tx.flush()
+                pg_roles.sync_login(tx.connection(), username, password)
             head = audit.chain_head(tx)
         SignInAttempts.beside(files).seq()  # the counter file exists from the start
         vault = Vault(files.vault, kdf)
         recovery = vault.create(key, username, password)
-        sealing.password_set(vault, username, staff_secret(password), seal)
-        sealing.password_set(
-            vault, RECOVERY_OWNER, recovery_secret(normalize_recovery_key(recovery)), seal
-        )
+        if seal is not None:
+            sealing.password_set(vault, username, staff_secret(password), seal)
+            sealing.password_set(
+                vault, RECOVERY_OWNER, recovery_secret(normalize_recovery_key(recovery)), seal
+            )
         if head is not None and audit.write_checkpoint(files.checkpoint, head):
             with db.transaction() as tx:
                 sealing.remember_checkpoint(tx, head.entry_id)

@@ -25,11 +25,11 @@ from sqlalchemy.exc import DBAPIError
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 from pharmdesk.paths import server_files, server_where
-from pharmdesk.store import tls
+from pharmdesk.store import pg_audit_sql, pg_roles, tls
 
 # pg_advisory_xact_lock's key for "a PharmDesk transaction" (any fixed 64-bit number;
 # the locks are per database, so databases on one server do not wait for each other).
-TRANSACTION_LOCK = 0x5048_4152_4D44_534B  # "PHARMDSK"
+TRANSACTION_LOCK = pg_audit_sql.TRANSACTION_LOCK  # "PHARMDSK" (the audit functions take it)
 CONNECT_TIMEOUT_SECONDS = 10
 LOCK_TIMEOUT = "15s"  # as long as single-PC mode waits for SQLite's write lock
 
@@ -229,3 +229,11 @@ def ids_as_in_sqlite(conn: Connection) -> None:
             f"CREATE TRIGGER pharmdesk_next_id BEFORE INSERT ON {quoted} "
             "FOR EACH ROW EXECUTE FUNCTION pharmdesk_next_id()"
         )
+
+
+def server_objects(conn: Connection) -> None:
+    """What the migration chain leaves to code on a server, after every upgrade (and at
+    ``pharmdesk init``): row ids as in SQLite, then the database's group roles, their
+    GRANTs (tables of later revisions included) and the audit functions."""
+    ids_as_in_sqlite(conn)
+    pg_roles.apply_privileges(conn)

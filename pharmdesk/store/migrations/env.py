@@ -30,6 +30,6 @@ context.configure(
 with context.begin_transaction():
     context.run_migrations()
     if connection.dialect.name == "postgresql":
-        from pharmdesk.store.server import ids_as_in_sqlite
+        from pharmdesk.store.server import server_objects
 
-        ids_as_in_sqlite(connection)
+        server_objects(connection)
