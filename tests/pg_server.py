@@ -137,6 +137,14 @@ class PgServer:
         )
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
+        # The socket trusts the owner only (the tests' own connections); staff logins
+        # sign in with their SCRAM passwords there too, as at a desk on the LAN.
+        (self.data / "pg_hba.conf").write_text(
+            f"local all {SUPERUSER} trust\n"
+            "local all all scram-sha-256\n"
+            "host all all 127.0.0.1/32 scram-sha-256\n"
+            "host all all ::1/128 scram-sha-256\n"
+        )
         options = " ".join(
             [
                 f"-p {self.port}",

@@ -47,6 +47,7 @@ from pharmdesk.errors import (
     validation,
 )
 from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store import server
 from pharmdesk.store.attempts import SignInAttempts
 from pharmdesk.store.engine import Database
 from pharmdesk.store.rekey import Progress as RekeyProgress
@@ -69,6 +70,8 @@ class StaffInfo:
     full_name: str
     role: str
     must_change_password: bool
+    # The sign-in found this PC's clock earlier than the newest audit entry.
+    clock_behind: bool = False
 
 
 def _locked_message(until: dt.datetime) -> str:
@@ -155,6 +158,12 @@ class DeskSession:
     def is_open(self) -> bool:
         return self._key is not None
 
+    @property
+    def own_server_login(self) -> bool:
+        """Signed in to a branch server as the person's own PostgreSQL login
+        (``server_signin``), rather than through a key slot kept at this desk."""
+        return self._key is not None and server.login_of(self._key) is not None
+
     def settings(self) -> dict[str, Any]:
         if self._settings is None:
             with self.db.transaction() as tx:
@@ -166,6 +175,17 @@ class DeskSession:
 
     def mark_password_changed(self) -> None:
         self.staff = replace(self.staff, must_change_password=False)
+
+    def use_server_login(self, key: bytes) -> None:
+        """Branch server: reconnect as this person with a new password (changeMyPassword),
+        so that no connection or key kept here holds the old one."""
+        from pharmdesk.controllers.server_signin import open_as
+
+        if not self.is_open:
+            return
+        fresh = open_as(self.files, key)
+        old, self.db, self._key = self.db, fresh, key
+        old.close()
 
     # -- running an operation -------------------------------------------------------------
     def call(self, name: str, params: Any = None) -> dict[str, Any]:

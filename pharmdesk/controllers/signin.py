@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from pharmdesk.clock import Clock, to_iso
 from pharmdesk.controllers import audit, revocation, sealing
@@ -39,6 +40,7 @@ from pharmdesk.errors import (
     PharmDeskError,
 )
 from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store import server
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
 from pharmdesk.store.engine import Database
 from pharmdesk.store.schema import AuditEntry, Staff
@@ -86,6 +88,13 @@ def sign_in(
     successful sign-in by anyone.
     """
     clock = clock or Clock()
+    if files.server is not None and not files.vault.exists():
+        # A desk of a branch server that joined with the URL only: the person signs in
+        # as their own PostgreSQL login. (A desk that keeps key slots for the server,
+        # the one that ran 'pharmdesk init', still signs in through them.)
+        from pharmdesk.controllers.server_signin import sign_in_server
+
+        return sign_in_server(files, username, password, clock=clock, sleep=sleep, kdf=kdf)
     _require_files(files)
     vault = Vault(files.vault, kdf)
     attempts = SignInAttempts.beside(files)
@@ -145,7 +154,15 @@ def open_session(
     secret = None if password is None else staff_secret(password)
     try:
         staff, seal = _audit_sign_in(
-            db, files, username, clock, method, secret, Vault(files.vault, kdf), seal
+            db,
+            files,
+            username,
+            clock,
+            method,
+            secret,
+            Vault(files.vault, kdf),
+            seal,
+            own_login=server.login_of(key) is not None,
         )
     except BaseException:
         db.close()
@@ -164,6 +181,8 @@ def _audit_sign_in(
     secret: bytes | None,
     vault: Vault,
     seal: SealRoot | None,
+    *,
+    own_login: bool = False,
 ) -> tuple[StaffInfo, SealRoot | None]:
     attempts = SignInAttempts.beside(files)
     pending, seq = attempts.pending_and_seq()
@@ -179,7 +198,13 @@ def _audit_sign_in(
                 "An admin reset your password. Sign in with the one-time password.",
             )
         now = clock.now()
-        watch = sealing.check_files(tx, files.checkpoint, seq, pending)
+        if own_login:
+            # Each desk of a branch server keeps its own counters and checkpoint, and
+            # the server keeps the log append-only: nothing here to compare with what
+            # the database saw of another desk's files.
+            watch = sealing.FileWatch()
+        else:
+            watch = sealing.check_files(tx, files.checkpoint, seq, pending)
         if watch.forgive_missing_counters:
             attempts.forgive_missing()
             pending = [e for e in pending if e.get("action") != "tamper"]
@@ -193,7 +218,7 @@ def _audit_sign_in(
                 tx, vault, username, row.role == ADMIN, secret=secret, kept=seal, now=now
             )
         )
-        newest = tx.scalar(select(AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1))
+        newest = _newest_entry_at(tx)
         detail: dict[str, Any] = {} if method is None else {"method": method}
         if newest is not None and now.replace(tzinfo=None) < newest:
             detail["clockBehind"] = {"newestEntry": to_iso(newest.replace(tzinfo=dt.UTC))}
@@ -207,14 +232,32 @@ def _audit_sign_in(
             start=access.start,
         )
         access.finish()
-        row.last_sign_in = now.replace(tzinfo=None)
-        info = StaffInfo(row.username, row.full_name, row.role, row.must_change_password)
+        if not own_login:
+            row.last_sign_in = now.replace(tzinfo=None)
+        else:  # staff logins may not write the staff table: their own row, by the server
+            tx.execute(text("SELECT pharmdesk_signed_in(:at)"), {"at": now.replace(tzinfo=None)})
+        info = StaffInfo(
+            row.username,
+            row.full_name,
+            row.role,
+            row.must_change_password,
+            clock_behind="clockBehind" in detail,
+        )
     attempts.forget_pending(len(pending))
     return info, access.root
 
 
+def _newest_entry_at(tx: Session) -> dt.datetime | None:
+    if tx.get_bind().dialect.name == "postgresql":  # only admins read the log there
+        head = tx.execute(text("SELECT head_at FROM pharmdesk_audit_head()")).first()
+        return None if head is None else head[0]
+    return tx.scalar(select(AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1))
+
+
 def clock_is_behind(session: DeskSession) -> bool:
     """True when the last sign-in found the PC's clock earlier than the audit log."""
+    if session.files.server is not None:
+        return session.staff.clock_behind  # the log is not every login's to read there
     with session.db.transaction() as tx:
         entry = tx.scalar(
             select(AuditEntry)

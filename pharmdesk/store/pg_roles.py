@@ -25,7 +25,7 @@ import unicodedata
 from sqlalchemy import Connection, Engine, text
 
 from pharmdesk.store.pg_audit_sql import append_function, head_function, redact_function
-from pharmdesk.store.pg_staff_sql import staff_login_function
+from pharmdesk.store.pg_staff_sql import signed_in_function, staff_login_function
 
 ROLES = ("frontdesk", "pharmacist", "admin")
 MAX_NAME_BYTES = 63
@@ -201,12 +201,14 @@ def _audit_functions(conn: Connection, schema: str, groups: dict[str, str]) -> N
     conn.exec_driver_sql(redact_function(path, admin.replace("'", "''")))
     conn.exec_driver_sql(head_function(path))
     conn.exec_driver_sql(staff_login_function(path, groups))
+    conn.exec_driver_sql(signed_in_function(path))
     signatures = {
         "pharmdesk_login_role(text)": everyone,
         "pharmdesk_audit_append(timestamp, text, jsonb)": everyone,
         "pharmdesk_audit_head()": everyone,
         "pharmdesk_audit_redact(integer, text)": quote(conn, admin),
         "pharmdesk_staff_login(text, text)": everyone,
+        "pharmdesk_signed_in(timestamp)": everyone,
     }
     for signature, grantees in signatures.items():
         conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")

@@ -79,3 +79,16 @@ BEGIN
 END
 $fn$
 """
+
+
+def signed_in_function(search_path: str) -> str:
+    """A sign-in notes its time on the person's own staff row, and only there (staff
+    logins may not change the staff table)."""
+    return f"""
+CREATE OR REPLACE FUNCTION pharmdesk_signed_in(p_at timestamp)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = {search_path} AS $fn$
+    UPDATE staff SET last_sign_in = p_at
+    WHERE pharmdesk_login_role(username) = session_user::text
+$fn$
+"""

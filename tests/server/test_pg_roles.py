@@ -24,6 +24,7 @@ from tests import pg_server
 from tests.conftest import ADMIN
 
 Connect = Callable[[str], psycopg.Connection]
+LOGIN_PASSWORD = "a login made by the test itself 1"
 
 
 @pytest.fixture
@@ -58,10 +59,13 @@ def as_login(
         username, _sep, role = spec.partition(":")
         login = pg_roles.login_role(name, username)
         group = pg_roles.group_role(name, role)
-        owner.execute(f'CREATE ROLE "{login}" LOGIN IN ROLE "{group}"')  # type: ignore[arg-type]
-        conn = psycopg.connect(
-            host=str(pg.sockets), port=pg.port, user=login, dbname=name, autocommit=True
+        owner.execute(
+            f'CREATE ROLE "{login}" LOGIN PASSWORD \'{LOGIN_PASSWORD}\' IN ROLE "{group}"'  # type: ignore[arg-type]
         )
+        conn = psycopg.connect(
+            host=str(pg.sockets), port=pg.port, user=login, dbname=name, autocommit=True,
+            password=LOGIN_PASSWORD,
+        )  # fmt: skip
         opened.append(conn)
         return conn
 
@@ -212,7 +216,7 @@ def test_a_login_of_another_database_cannot_connect(
         with pytest.raises(psycopg.OperationalError, match="permission denied"):
             psycopg.connect(
                 host=str(pg.sockets), port=pg.port, dbname=other,
-                user=pg_roles.login_role(_dbname(db_files), "femi"),
+                user=pg_roles.login_role(_dbname(db_files), "femi"), password=LOGIN_PASSWORD,
             ).close()  # fmt: skip
     finally:
         pg_server.drop_database(pg, other)
