@@ -24,6 +24,7 @@ import unicodedata
 
 from sqlalchemy import Connection, Engine, text
 
+from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 from pharmdesk.store.pg_audit_sql import append_function, head_function, redact_function
 from pharmdesk.store.pg_staff_sql import signed_in_function, staff_login_function
 
@@ -125,8 +126,21 @@ def _sequences(conn: Connection) -> list[str]:
     ]
 
 
+NEEDS_CREATEROLE = (
+    "The login '{login}' may not create roles: PharmDesk makes this database's group roles "
+    "and each person's own login with it. Give it CREATEROLE on the server (ALTER ROLE "
+    '"{login}" CREATEROLE, as a superuser; see the server guide) and run the command '
+    "again. The schema was not created."
+)
+
+
 def ensure_groups(conn: Connection, database: str) -> dict[str, str]:
     """The database's three group roles (NOLOGIN), created when missing."""
+    login, may = conn.execute(
+        text("SELECT rolname, rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user")
+    ).one()
+    if not may:
+        raise PharmDeskError(DATABASE_ERROR, NEEDS_CREATEROLE.format(login=login))
     groups = {role: group_role(database, role) for role in ROLES}
     existing = set(
         conn.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
@@ -314,3 +315,34 @@ def test_only_admins_manage_logins_through_the_server_function(
         # Their own password, as a verifier only.
         with pytest.raises(errors.InvalidParameterValue):
             desk.execute("SELECT pharmdesk_staff_login('femi', 'plain text password 123')")
+
+
+def test_init_refuses_an_owner_without_createrole_and_changes_nothing(
+    pg: pg_server.PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pharmdesk.clock import FixedClock
+    from pharmdesk.controllers.session import create_database
+    from pharmdesk.errors import DATABASE_ERROR
+    from pharmdesk.store import migrate
+    from tests.conftest import ADMIN_PASSWORD, TEST_KDF
+
+    owner = "pharmdesk_weak_owner"
+    pg_server._admin(pg, f"CREATE ROLE {owner} LOGIN CREATEDB PASSWORD '{LOGIN_PASSWORD}'")
+    pg_server._admin(
+        pg, f"CREATE DATABASE weak OWNER {owner} TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
+    )
+    monkeypatch.setenv("PGPASSWORD", LOGIN_PASSWORD)
+    url = pg.url("weak", user=owner)
+    files = DatabaseFiles(tmp_path / "weak" / "pharmdesk.db", server=url)
+    with pytest.raises(PharmDeskError) as refused:
+        create_database(
+            files, admin=ADMIN, full_name="Ada", password=ADMIN_PASSWORD, clock=FixedClock(),
+            kdf=TEST_KDF,
+        )  # fmt: skip
+    assert refused.value.code == DATABASE_ERROR and "CREATEROLE" in refused.value.message
+    engine = create_engine(server.sqlalchemy_url(pg.url("weak")), poolclass=NullPool)
+    try:
+        assert migrate.current_revision(engine) is None
+    finally:
+        engine.dispose()
+    assert not files.vault.exists()
