@@ -7,13 +7,10 @@ open database and the key; locking or signing out closes the one and forgets the
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -36,6 +33,17 @@ from pharmdesk.controllers.registry import (
     no_progress,
 )
 from pharmdesk.controllers.revocation import LiveKeys
+from pharmdesk.controllers.session_parts import (
+    ACCOUNT_DISABLED,
+    CHECKPOINT_EVERY,
+    WRONG_PASSWORD,
+    StaffInfo,
+    _ClosedDatabase,
+    _Denied,
+    _locked_message,
+    _Revoked,
+    record_pending_failures,
+)
 from pharmdesk.controllers.settings_store import load_settings
 from pharmdesk.controllers.validation import parse_params
 from pharmdesk.errors import (
@@ -56,56 +64,15 @@ from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_EVERY = dt.timedelta(minutes=5)
-WRONG_PASSWORD = "Wrong username or password. Check both and try again."
-ACCOUNT_DISABLED = (
-    "Your account was disabled by an admin, so this session has ended. Ask an admin if "
-    "this is a mistake."
-)
-
-
-@dataclass(frozen=True)
-class StaffInfo:
-    username: str
-    full_name: str
-    role: str
-    must_change_password: bool
-    # The sign-in found this PC's clock earlier than the newest audit entry.
-    clock_behind: bool = False
-
-
-def _locked_message(until: dt.datetime) -> str:
-    local = until.astimezone().strftime("%H:%M")
-    return (
-        f"Too many wrong passwords for this account: it is locked until {local}. "
-        "Try again then, or ask an admin to unlock it."
-    )
-
-
-class _ClosedDatabase(Database):
-    """What a locked or signed-out session holds instead of its database: no engine (so
-    no key), and any late transaction is refused."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.damage = None
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Session]:
-        raise PharmDeskError(AUTH_FAILED, "The session is locked. Sign in again.")
-        yield  # never reached: makes this a generator like Database.transaction
-
-    def close(self) -> None:
-        """Already closed."""
-
-
-class _Denied(Exception):
-    """The signed-in person's role may not run the operation (raised inside its
-    transaction, so nothing of it is kept; the refusal is audited after)."""
-
-
-class _Revoked(Exception):
-    """The signed-in person's account was disabled since the session began."""
+__all__ = [
+    "ACCOUNT_DISABLED",
+    "CHECKPOINT_EVERY",
+    "WRONG_PASSWORD",
+    "DeskSession",
+    "StaffInfo",
+    "_locked_message",
+    "record_pending_failures",
+]
 
 
 class DeskSession:
@@ -438,26 +405,3 @@ class DeskSession:
     def close(self) -> None:
         """End a command-line session: checkpoint and close, no sign-out entry."""
         self._end(None)
-
-
-def record_pending_failures(tx: Session, pending: list[dict[str, Any]], now: dt.datetime) -> None:
-    """Enter the failed attempts counted while the database was locked (any way in:
-    a staff sign-in or the recovery key)."""
-    for event in pending:
-        if event.get("action") == "tamper":
-            sealing.record_tamper(tx, now, "", [event])
-            continue
-        failure = {"at": event["at"]}
-        for extra in ("until", "method", "pinCleared"):  # pinCleared: see quick_unlock
-            if extra in event:
-                failure[extra] = event[extra]
-        audit.append(
-            tx,
-            at=now,
-            user=str(event["user"])[:64],
-            action=str(event["action"]),
-            entity_type="staff",
-            entity_id=str(event["user"])[:24],
-            outcome="failed",
-            detail=failure,
-        )

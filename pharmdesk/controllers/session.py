@@ -1,9 +1,10 @@
 """The signed-in staff member: sign-in, first-run setup, running operations, lock.
 
 The pieces live in their own modules; this one names them for the front ends:
-``desk_session`` (``DeskSession``: operations, jobs, checkpoint, lock), ``signin`` (a
-keyslot sign-in on a single PC, the audited sign-in of both stores), ``server_signin``
-(a branch server: the person's own PostgreSQL login) and ``setup`` (a new database).
+``desk_session`` (``DeskSession``: operations, jobs, checkpoint, lock; its parts in
+``session_parts``), ``signin`` (a keyslot sign-in on a single PC, the audited sign-in of
+both stores), ``server_signin`` (a branch server: the person's own PostgreSQL login) and
+``setup`` (a new database).
 """
 
 from __future__ import annotations
