@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.pool import NullPool
+
 CI_USER = "pharmdesk-ci"
 SUPERUSER = "pharmdesk_owner"
 REQUIRE_ENV = "PHARMDESK_REQUIRE_PG"
@@ -135,6 +137,14 @@ class PgServer:
         )
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
+        # The socket trusts the owner only (the tests' own connections); staff logins
+        # sign in with their SCRAM passwords there too, as at a desk on the LAN.
+        (self.data / "pg_hba.conf").write_text(
+            f"local all {SUPERUSER} trust\n"
+            "local all all scram-sha-256\n"
+            "host all all 127.0.0.1/32 scram-sha-256\n"
+            "host all all ::1/128 scram-sha-256\n"
+        )
         options = " ".join(
             [
                 f"-p {self.port}",
@@ -219,14 +229,58 @@ def create_database(server: PgServer, name: str) -> None:
 
 
 def copy_template(server: PgServer) -> str:
-    """A new database copied from the migrated template; its name."""
+    """A new database copied from the migrated template, with its own group roles,
+    GRANTs and audit functions (they are named from the database: a copy has the
+    template's, which name the template's roles); its name."""
     name = f"pharmdesk_test_{os.getpid()}_{next(_numbers)}"
     _admin(server, f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
+    apply_privileges(server, name)
     return name
 
 
+def apply_privileges(server: PgServer, name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from pharmdesk.store import pg_roles
+    from pharmdesk.store import server as server_store
+
+    engine = create_engine(server_store.sqlalchemy_url(server.url(name)), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            pg_roles.apply_privileges(conn)
+            # Each person's login role, with the password they have in the template (a
+            # SCRAM verifier does not depend on the role's name).
+            for username in conn.execute(text("SELECT username FROM staff")).scalars():
+                verifier = conn.execute(
+                    text("SELECT rolpassword FROM pg_authid WHERE rolname = :role"),
+                    {"role": pg_roles.login_role(TEMPLATE, str(username))},
+                ).scalar()
+                conn.execute(
+                    text("SELECT pharmdesk_staff_login(:username, :verifier)"),
+                    {"username": username, "verifier": verifier},
+                )
+    finally:
+        engine.dispose()
+
+
 def drop_database(server: PgServer, name: str) -> None:
+    """Drop a test database and the roles named from it (roles are the server's, not
+    the database's: they would outlive it)."""
+    import psycopg
+
+    from pharmdesk.store.pg_roles import role_prefixes
+
     _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with psycopg.connect(
+        host=str(server.sockets), port=server.port, user=SUPERUSER, dbname="postgres",
+        autocommit=True,
+    ) as conn:  # fmt: skip
+        for prefix in role_prefixes(name):
+            roles = conn.execute(
+                "SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", (prefix,)
+            ).fetchall()
+            for (role,) in roles:
+                conn.execute(f'DROP ROLE IF EXISTS "{role}"')  # type: ignore[arg-type]
 
 
 class DatabaseSupply:

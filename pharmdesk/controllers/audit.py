@@ -13,6 +13,7 @@ chain rewritten from scratch no longer contains it. Checking is ``audit_verify``
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, insert, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from pharmdesk.controllers.audit_seal import SealRoot, entry_mac, next_key
@@ -215,6 +217,8 @@ def append_many(
         raise ValueError("append_many needs at least one entry")
     tx.flush()
     conn = tx.connection()
+    if conn.dialect.name == "postgresql":
+        return _append_on_server(conn, at, user, entries)
     head = conn.execute(HEAD).first()
     prev_id, prev_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
     naive_at = at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -262,6 +266,35 @@ def append_many(
         conn.execute(_INSERT_CUSTOMERS, shown)
     sealer.save(conn)
     return Checkpoint(prev_id, prev_hash)
+
+
+# Branch server mode: the server computes the hashes and writes the entries itself
+# (store/pg_audit_sql.py); a staff login may not insert into the log directly. The
+# server enforces append-only, so its entries are not sealed (docs/admin/server.md).
+_APPEND_ON_SERVER = sql_text(
+    "SELECT head_id, head_hash FROM pharmdesk_audit_append(:at, :user, CAST(:entries AS jsonb))"
+)
+
+
+def _append_on_server(
+    conn: Connection, at: dt.datetime, user: str, entries: Sequence[Entry]
+) -> Checkpoint:
+    naive_at = at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    payload = [
+        {
+            "action": entry.action,
+            "entityType": entry.entity_type,
+            "entityId": entry.entity_id,
+            "outcome": entry.outcome,
+            "detail": canonical_detail(entry.detail),
+            "customers": sorted(entry.customer_ids()),
+        }
+        for entry in entries
+    ]
+    head = conn.execute(
+        _APPEND_ON_SERVER, {"at": naive_at, "user": user, "entries": json.dumps(payload)}
+    ).one()
+    return Checkpoint(int(head.head_id), str(head.head_hash))
 
 
 def read_checkpoint(path: Path) -> Checkpoint | None:

@@ -52,6 +52,7 @@ from pharmdesk.errors import (
     validation,
 )
 from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store import server
 from pharmdesk.store.attempts import SignInAttempts
 from pharmdesk.store.engine import KEY_BYTES, DatabaseOpenError
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, derive
@@ -271,8 +272,13 @@ class QuickUnlock:
         if state.locked_until is not None:
             raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
         secret = self._unwrap(sealed, pin)
-        key = None if secret is None else secret[:KEY_BYTES]
-        seal = None if secret is None else SealRoot.from_payload(secret[KEY_BYTES:])
+        key: bytes | None
+        seal: SealRoot | None
+        if secret is not None and server.login_of(secret) is not None:
+            key, seal = secret, None  # a branch server login (no seal there)
+        else:
+            key = None if secret is None else secret[:KEY_BYTES]
+            seal = None if secret is None else SealRoot.from_payload(secret[KEY_BYTES:])
         secret = None
         if key is None:
             self.tries_left -= 1

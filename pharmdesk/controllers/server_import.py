@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import Clock
@@ -32,6 +33,7 @@ from pharmdesk.errors import (
 from pharmdesk.paths import DatabaseFiles, server_files, server_where
 from pharmdesk.store import migrate, transfer, upgrade
 from pharmdesk.store.engine import new_engine
+from pharmdesk.store.schema import AuditState
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
 
 WRONG_PASSWORD = "Wrong username or password for that file. Check both; nothing was changed."
@@ -184,6 +186,14 @@ def _move(
                     f"{report.first_bad_entry}: {report.reason}); the server database was "
                     "left empty. Run 'pharmdesk audit verify' on the file's PC.",
                 )
+            # The server keeps its log append-only itself and does not seal it: the
+            # file's entries keep their seals (checked on the file and its backups); the
+            # current epoch key would be of no use in the server database.
+            conn.execute(
+                update(AuditState)
+                .where(AuditState.id == 1)
+                .values(seal_epoch=None, seal_key=None, sealed_at=None)
+            )
             audit.append(
                 tx,
                 at=clock.now(),

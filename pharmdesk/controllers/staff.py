@@ -18,6 +18,11 @@ or a full disk at commit), and each operation is arranged so that window errs sa
 - resetStaffPassword / changeMyPassword: the new password works; at worst the
   must-change flag is stale and the person is asked for one more change.
 In every case, running the same operation again completes it.
+
+On a branch server each person is also a PostgreSQL login role (``store/pg_roles``): the
+operations bring it in step with the row in the same transaction (created by addStaff,
+its group changed by setStaffRole, NOLOGIN by disableStaff, its password set from a
+SCRAM verifier made at the desk), so a rolled-back operation leaves the role as it was.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from pharmdesk.errors import (
     not_found,
     validation,
 )
+from pharmdesk.store import pg_roles, server
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
 from pharmdesk.store.schema import Staff
 from pharmdesk.store.vault import normalize_recovery_key
@@ -116,9 +122,26 @@ def _write_vault(change: Callable[[], None]) -> None:
         ) from None
 
 
+def _server_login(op: Op, username: str, password: str | None = None) -> None:
+    """On a branch server: the person's PostgreSQL login role follows their staff row
+    (created, its group, LOGIN or NOLOGIN) in this transaction, with the new password's
+    SCRAM verifier when given (``store/pg_roles.sync_login``). Nothing on a single PC."""
+    conn = op.tx.connection()
+    if conn.dialect.name != "postgresql":
+        return
+    op.tx.flush()
+    pg_roles.sync_login(conn, username, password)
+
+
 def _set_password(op: Op, username: str, password: str, role: str) -> None:
-    """The person's keyslot, then their audit-seal entry under the same password: an admin's
-    holds the seal root (when this session has it), everyone's a key pair for later."""
+    """The person's login role on a branch server, then their keyslot, then their
+    audit-seal entry under the same password: an admin's holds the seal root (when this
+    session has it), everyone's a key pair for later."""
+    _server_login(op, username, password)
+    if op.desk.own_server_login:
+        # The server checks passwords itself: no key slot at the desk (this session's
+        # key is the signed-in person's login, never to be wrapped for someone else).
+        return
     _write_vault(
         lambda: op.desk.vault.set_staff_password(username, password, op.desk.key, op.desk.next_key)
     )
@@ -138,6 +161,8 @@ def _audit_staff(op: Op, username: str | None, event: str, **detail: Any) -> Non
 def list_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     locked = SignInAttempts(op.desk.files.attempts).locked_out_users(op.now)
     rows = op.tx.scalars(select(Staff).order_by(Staff.username)).all()
+    conn = op.tx.connection()
+    database = pg_roles.current_database(conn) if conn.dialect.name == "postgresql" else None
     staff = [
         {
             "username": row.username,
@@ -149,6 +174,9 @@ def list_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         }
         for row in rows
     ]
+    if database is not None:  # branch server mode: each person's own PostgreSQL login
+        for entry in staff:
+            entry["dbRole"] = pg_roles.login_role(database, str(entry["username"]))
     _audit_staff(op, None, "list", shown=len(staff))
     return {"staff": staff}
 
@@ -211,6 +239,9 @@ def disable_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     # commit (DeskSession.call adds "rekeyed"), so a copy of the old key file, with the
     # old password, opens nothing any more.
     username = row.username
+    _server_login(op, username)  # NOLOGIN, and its password gone, on a branch server
+    if op.desk.own_server_login:
+        return {"success": True}  # the server lets them in no more; no key to change
     _write_vault(lambda: sealing.disabled(op.desk.vault, username))
     _write_vault(lambda: op.desk.request_rekey(f"{username} disabled", revoke=username))
     return {"success": True}
@@ -265,10 +296,15 @@ def set_staff_role(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     row.role = p["role"]
     _audit_staff(op, row.username, "setRole", old=old, new=p["role"])
     op.tx.flush()
-    # A new admin gets the audit seal root handed to their key pair; a former one loses it.
-    _write_vault(
-        lambda: sealing.role_changed(op.desk.vault, row.username, p["role"] == ADMIN, op.desk.seal)
-    )
+    _server_login(op, row.username)  # the new group's rights, from the next statement
+    if not op.desk.own_server_login:
+        # A new admin gets the audit seal root handed to their key pair; a former one
+        # loses it.
+        _write_vault(
+            lambda: sealing.role_changed(
+                op.desk.vault, row.username, p["role"] == ADMIN, op.desk.seal
+            )
+        )
     if row.username == op.user:
         # An admin who demotes themself loses the rights now, not at the next sign-in.
         op.desk.staff = replace(op.desk.staff, role=p["role"])
@@ -319,7 +355,7 @@ def change_my_password(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     if state.locked_until is not None:
         attempts.record_locked_attempt(op.user, op.now)
         raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
-    if op.desk.vault.unlock_staff(op.user, p["oldPassword"]) is None:
+    if not _old_password_is_right(op, p["oldPassword"]):
         state = attempts.record_failure(op.user, op.desk.clock.now())
         # Slept by DeskSession.call once this transaction is over (no lock held meanwhile).
         op.desk.failure_delay = failure_delay(state.failures)
@@ -338,7 +374,19 @@ def change_my_password(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     # worst, the must-change flag set, so the person is asked once more.
     _set_password(op, op.user, new, row.role)
     op.desk.mark_password_changed()
+    if op.desk.own_server_login:
+        # The session reconnects with the new password once it is the server's.
+        key = server.login_key(op.user, new)
+        op.after_commit.append(lambda: op.desk.use_server_login(key))
     return {"success": True}
+
+
+def _old_password_is_right(op: Op, password: str) -> bool:
+    if op.desk.own_server_login:
+        from pharmdesk.controllers.server_signin import password_is_right
+
+        return password_is_right(op.desk.files, op.user, password)
+    return op.desk.vault.unlock_staff(op.user, password) is not None
 
 
 # -- replaceRecoveryKey ---------------------------------------------------------------------
@@ -362,6 +410,13 @@ def replace_recovery_key(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     break-glass sign-in (whoever read the paper could use it again), when the paper is
     lost, or when an upgrade dropped an old-style recovery slot. Shown once, like at setup;
     it also carries the audit seal's root, as the first one did."""
+    if op.desk.own_server_login:
+        raise validation(
+            "A branch server has no recovery key to replace: people sign in with their own "
+            "server logins, and the database owner's login is the way in when no admin "
+            "can (see the server guide).",
+            "reason",
+        )
     _audit_staff(op, None, "replaceRecoveryKey", reason=p["reason"])
     op.tx.flush()
     keys: list[str] = []

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import to_iso
@@ -120,7 +120,17 @@ class Checkpoint:
         return digest.startswith(self.hash) if len(self.hash) < 64 else digest == self.hash
 
 
+# On a branch server only admins read the log; every desk reads its head (checkpoint,
+# clock check) through the server's function (store/pg_audit_sql.py).
+SERVER_HEAD = text("SELECT head_id, head_hash, head_at FROM pharmdesk_audit_head()")
+
+
+def is_server(conn: Session | Connection) -> bool:
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    return bind.dialect.name == "postgresql"
+
+
 def chain_head(conn: Session | Connection) -> Checkpoint | None:
     """The newest entry's id and hash; None for an empty log."""
-    head = conn.execute(HEAD).first()
+    head = conn.execute(SERVER_HEAD if is_server(conn) else HEAD).first()
     return Checkpoint(int(head[0]), str(head[1])) if head else None

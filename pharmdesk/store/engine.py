@@ -341,7 +341,8 @@ def open_store(files: DatabaseFiles, key: bytes) -> Engine:
     if files.server is not None:
         from pharmdesk.store.server import open_server_engine
 
-        return open_server_engine(files.server)
+        # A person's login (``server.login_key``) connects as their own role.
+        return open_server_engine(files.server, key)
     return open_engine(files.db, key)
 
 

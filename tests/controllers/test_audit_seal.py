@@ -26,6 +26,11 @@ from pharmdesk.store.schema import AuditEntry, AuditState
 from pharmdesk.store.vault import Vault
 from tests.conftest import ADMIN_PASSWORD, TEST_KDF
 
+pytestmark = pytest.mark.single_pc(
+    "the forward-secure seal is single-PC mode's; a branch server keeps its log append-only "
+    "itself (docs/admin/server.md)"
+)
+
 Login = Callable[..., DeskSession]
 
 

@@ -420,6 +420,7 @@ def test_the_pin_is_written_nowhere(
     assert quick.unlock(pin).staff.username == ADMIN
 
 
+@pytest.mark.single_pc("the forward-secure seal is single-PC mode's (docs/admin/server.md)")
 def test_an_admins_seal_root_is_kept_under_the_pin_only(
     quick: QuickUnlock, admin: DeskSession
 ) -> None:

@@ -97,6 +97,11 @@ def test_add_staff_then_sign_in_and_list(admin: DeskSession, login: Login) -> No
     assert femi.staff.must_change_password is False
     staff = admin.call("listStaff")["staff"]
     assert [s["username"] for s in staff] == ["admin", "femi.o"]
+    # In branch server mode each person is a PostgreSQL login role (tests/server).
+    db_role = staff[1].pop("dbRole", None)
+    assert (db_role is None) == (admin.files.server is None)
+    if db_role is not None:
+        assert db_role.startswith("pd_") and db_role.endswith(".femi.o")
     assert staff[1] == {
         "username": "femi.o",
         "fullName": "Femi Okafor",
@@ -121,7 +126,8 @@ def test_list_staff_order_fields_and_audit(admin: DeskSession, login: Login, clo
         add(admin, name)
     staff = admin.call("listStaff")["staff"]
     assert [s["username"] for s in staff] == ["admin", "bola", "chidi", "zainab"]
-    assert set(staff[0]) == {"username", "fullName", "role", "disabled", "lockedOut", "lastSignIn"}
+    fields = {"username", "fullName", "role", "disabled", "lockedOut", "lastSignIn"}
+    assert set(staff[0]) == fields | ({"dbRole"} if admin.files.server else set())
     assert staff[1]["lastSignIn"] is None  # never signed in
     clock.advance(minutes=3)
     login("chidi", "chidi likes long walks 2026")

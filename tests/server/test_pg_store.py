@@ -9,7 +9,12 @@ from sqlalchemy import create_engine, text
 
 from pharmdesk.clock import FixedClock
 from pharmdesk.controllers.session import create_database, sign_in
-from pharmdesk.errors import DATABASE_ERROR, NOT_FOUND, VALIDATION_ERROR, PharmDeskError
+from pharmdesk.errors import (
+    AUTH_FAILED,
+    DATABASE_ERROR,
+    VALIDATION_ERROR,
+    PharmDeskError,
+)
 from pharmdesk.paths import DatabaseFiles, is_server_url, resolve_db_files, server_files
 from pharmdesk.store import migrate, server
 from tests import pg_server
@@ -135,15 +140,23 @@ def test_an_unreachable_server_is_a_clear_error_without_the_password(tmp_path: P
     assert not files.vault.exists()
 
 
-def test_a_desk_without_the_servers_sign_in_keys_is_told_what_to_do(
+def test_a_desk_with_the_url_only_signs_the_first_admin_in_as_their_own_login(
     pg: pg_server.PgServer, tmp_path: Path
 ) -> None:
+    """init makes the first admin's login role with their password: any desk that knows
+    the server's URL signs them in, without key slots (tests/server/test_pg_signin)."""
     files = _new_files(pg, tmp_path, "keys")
     _create(files)
     elsewhere = DatabaseFiles(tmp_path / "new-desk" / "pharmdesk.db", server=files.server)
+    desk = sign_in(elsewhere, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+    try:
+        assert desk.own_server_login and desk.staff.role == "admin"
+        assert not elsewhere.vault.exists()
+    finally:
+        desk.close()
     with pytest.raises(PharmDeskError) as refused:
-        sign_in(elsewhere, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
-    assert refused.value.code == NOT_FOUND
+        sign_in(elsewhere, ADMIN, "not the admin's password 1", clock=FixedClock(), kdf=TEST_KDF)
+    assert refused.value.code == AUTH_FAILED
 
 
 def test_setup_creates_a_missing_database_sorting_byte_by_byte(

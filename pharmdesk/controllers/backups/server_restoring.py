@@ -23,7 +23,7 @@ from pharmdesk.paths import DatabaseFiles, server_where
 from pharmdesk.store import backup
 from pharmdesk.store.files import open_private
 from pharmdesk.store.schema import AuditEntry, Customer
-from pharmdesk.store.server import make_server_engine
+from pharmdesk.store.server import make_server_engine, server_objects
 
 CHECKS = ["sha256", "aesGcmChunks", "pgRestore", "rowCounts", "auditChain"]
 
@@ -101,6 +101,10 @@ def run_server_restore(
         backup.check_restored(url, archive.manifest, archive.checkpoint, chain_check)
         engine = make_server_engine(url)
         try:
+            # The dump carries no owners or GRANTs (--no-owner --no-acl), and role names
+            # are this database's own: its groups, GRANTs and audit functions made anew.
+            with engine.begin() as conn:
+                server_objects(conn)
             with Session(engine) as tx, tx.begin():
                 audit.append(
                     tx,

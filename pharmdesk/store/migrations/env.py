@@ -31,6 +31,6 @@ with context.begin_transaction():
     context.run_migrations()
     if connection.dialect.name == "postgresql":
         # Imported here: only a server's migration needs it (and the TLS code it loads).
-        from pharmdesk.store.server import ids_as_in_sqlite
+        from pharmdesk.store.server import server_objects
 
-        ids_as_in_sqlite(connection)
+        server_objects(connection)
