@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,8 @@ from sqlalchemy import Engine, func, inspect, select, table
 from sqlalchemy.orm import Session
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError, validation
-from pharmdesk.store import audit_chain
-from pharmdesk.store.archive import GIB, KIB, MIB, Limits
+from pharmdesk.store import audit_chain, migrate
+from pharmdesk.store.archive import GIB, KIB, MIB, Limits, open_checked
 from pharmdesk.store.files import fsync_dir
 from pharmdesk.store.schema import AuditEntry, Base
 
@@ -149,6 +150,27 @@ class Manifest:
 
 
 # -- helpers -------------------------------------------------------------------------------
+NEWER_BACKUP = (
+    "This backup was made by a newer PharmDesk. Install that version (or newer) to "
+    "restore it; nothing was changed."
+)
+
+
+def refuse_unknown_revision(manifest: Manifest) -> None:
+    """A backup of a schema this PharmDesk does not know (made by a newer one)."""
+    revision = manifest.schema_revision
+    if revision is not None and revision not in migrate.known_revisions():
+        raise PharmDeskError(DATABASE_ERROR, NEWER_BACKUP)
+
+
+def open_archive(path: Path, limits: Limits) -> zipfile.ZipFile:
+    """A backup file opened within ``limits``; a clear refusal when it cannot be read."""
+    try:
+        return open_checked(path, limits)
+    except OSError:
+        raise limits.refuse("it cannot be read (check the drive)") from None
+
+
 def read_json_member(data: bytes) -> Any:
     """A small JSON part of a backup; a damaged one is the file's fault."""
     try:

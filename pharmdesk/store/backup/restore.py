@@ -14,7 +14,6 @@ from typing import Any
 
 from pharmdesk.errors import DATABASE_ERROR, NOT_FOUND, PharmDeskError, validation
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store import migrate
 from pharmdesk.store.archive import DamagedMember, copy_member, open_checked, read_member
 from pharmdesk.store.backup.copy import VerifiedCopy, verify_copy
 from pharmdesk.store.backup.format import (
@@ -29,7 +28,9 @@ from pharmdesk.store.backup.format import (
     Progress,
     damaged,
     no_progress,
+    open_archive,
     read_json_member,
+    refuse_unknown_revision,
     sha256_file,
 )
 from pharmdesk.store.files import fsync_dir, open_private
@@ -61,19 +62,10 @@ class BackupArchive:
             except DamagedMember as exc:
                 # A whole archive within bounds whose part fails its checksum: bit rot.
                 raise damaged(f"{exc.member} does not match its checksum") from None
-        revision = self.manifest.schema_revision
-        if revision is not None and revision not in migrate.known_revisions():
-            raise PharmDeskError(
-                DATABASE_ERROR,
-                "This backup was made by a newer PharmDesk. Install that version (or newer) "
-                "to restore it; nothing was changed.",
-            )
+        refuse_unknown_revision(self.manifest)
 
     def _open(self) -> zipfile.ZipFile:
-        try:
-            return open_checked(self.path, LIMITS)
-        except OSError:
-            raise LIMITS.refuse("it cannot be read (check the drive)") from None
+        return open_archive(self.path, LIMITS)
 
     @property
     def checkpoint(self) -> dict[str, Any] | None:

@@ -31,7 +31,9 @@ from pharmdesk.store.backup.format import (
     Progress,
     damaged,
     no_progress,
+    open_archive,
     read_json_member,
+    refuse_unknown_revision,
     row_counts,
 )
 from pharmdesk.store.backup.server import DUMP, KEYSLOTS, SERVER_LIMITS
@@ -69,19 +71,10 @@ class ServerArchive:
             raise damaged("its keyslots are unreadable")
         self.slots: list[dict[str, Any]] = slots
         self.checkpoint = _checkpoint(checkpoint)
-        revision = self.manifest.schema_revision
-        if revision is not None and revision not in migrate.known_revisions():
-            raise PharmDeskError(
-                DATABASE_ERROR,
-                "This backup was made by a newer PharmDesk. Install that version (or newer) "
-                "to restore it; nothing was changed.",
-            )
+        refuse_unknown_revision(self.manifest)
 
     def _open(self) -> zipfile.ZipFile:
-        try:
-            return open_checked(self.path, SERVER_LIMITS)
-        except OSError:
-            raise SERVER_LIMITS.refuse("it cannot be read (check the drive)") from None
+        return open_archive(self.path, SERVER_LIMITS)
 
     def unlock(self, username: str | None, secret: str, *, recovery: bool = False) -> bytes | None:
         """The backup key from an admin's password or the recovery key; None if wrong."""
