@@ -17,6 +17,7 @@ from pharmdesk.controllers import (  # noqa: F401
     lookups,
     orders,
     plan_acknowledgements,
+    recovery_key,
     run_sheet,
     segment_summary,
     settings,

@@ -18,9 +18,7 @@ from sqlalchemy.orm import Session
 
 from pharmdesk.clock import Clock
 from pharmdesk.controllers import audit, revocation, sealing
-from pharmdesk.controllers.audit_seal import (
-    SealRoot,
-)
+from pharmdesk.controllers.audit_seal import SealRoot
 from pharmdesk.controllers.plans import resume_due_plans
 from pharmdesk.controllers.registry import (
     ADMIN,
@@ -36,11 +34,9 @@ from pharmdesk.controllers.revocation import LiveKeys
 from pharmdesk.controllers.session_parts import (
     ACCOUNT_DISABLED,
     CHECKPOINT_EVERY,
-    WRONG_PASSWORD,
     StaffInfo,
     _ClosedDatabase,
     _Denied,
-    _locked_message,
     _Revoked,
     record_pending_failures,
 )
@@ -63,16 +59,6 @@ from pharmdesk.store.schema import Staff
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
 
 log = logging.getLogger(__name__)
-
-__all__ = [
-    "ACCOUNT_DISABLED",
-    "CHECKPOINT_EVERY",
-    "WRONG_PASSWORD",
-    "DeskSession",
-    "StaffInfo",
-    "_locked_message",
-    "record_pending_failures",
-]
 
 
 class DeskSession:

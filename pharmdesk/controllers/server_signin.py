@@ -24,7 +24,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from pharmdesk.clock import Clock
-from pharmdesk.controllers.desk_session import WRONG_PASSWORD, DeskSession, _locked_message
+from pharmdesk.controllers.desk_session import DeskSession
+from pharmdesk.controllers.session_parts import WRONG_PASSWORD, _locked_message
 from pharmdesk.controllers.signin import open_session
 from pharmdesk.errors import AUTH_FAILED, DATABASE_ERROR, LOCKED_OUT, PharmDeskError
 from pharmdesk.paths import DatabaseFiles

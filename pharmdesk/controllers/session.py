@@ -9,16 +9,16 @@ both stores), ``server_signin`` (a branch server: the person's own PostgreSQL lo
 
 from __future__ import annotations
 
-from pharmdesk.controllers.desk_session import (
+from pharmdesk.controllers.desk_session import DeskSession
+from pharmdesk.controllers.revocation import open_database
+from pharmdesk.controllers.session_parts import (
     ACCOUNT_DISABLED,
     CHECKPOINT_EVERY,
     WRONG_PASSWORD,
-    DeskSession,
     StaffInfo,
     _locked_message,
     record_pending_failures,
 )
-from pharmdesk.controllers.revocation import open_database
 from pharmdesk.controllers.setup import USERNAME_PATTERN, create_database, validate_username
 from pharmdesk.controllers.signin import _require_files, clock_is_behind, open_session, sign_in
 

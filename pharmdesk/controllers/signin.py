@@ -21,17 +21,17 @@ from pharmdesk.controllers.audit_seal import (
     SealRoot,
     staff_secret,
 )
-from pharmdesk.controllers.desk_session import (
-    WRONG_PASSWORD,
-    DeskSession,
-    StaffInfo,
-    _locked_message,
-    record_pending_failures,
-)
+from pharmdesk.controllers.desk_session import DeskSession
 from pharmdesk.controllers.registry import (
     ADMIN,
 )
 from pharmdesk.controllers.revocation import open_database
+from pharmdesk.controllers.session_parts import (
+    WRONG_PASSWORD,
+    StaffInfo,
+    _locked_message,
+    record_pending_failures,
+)
 from pharmdesk.errors import (
     AUTH_FAILED,
     LOCKED_OUT,

@@ -36,10 +36,9 @@ from typing import Any
 from sqlalchemy import false, func, select
 
 from pharmdesk.controllers import sealing
-from pharmdesk.controllers.audit_seal import RECOVERY_OWNER, recovery_secret, staff_secret
+from pharmdesk.controllers.audit_seal import staff_secret
 from pharmdesk.controllers.customer_rows import iso_or_none
 from pharmdesk.controllers.passwords import check_new_password
-from pharmdesk.controllers.recovery import MIN_REASON_WORDS, check_reason
 from pharmdesk.controllers.registry import ADMIN, ADMINS, EVERYONE, ROLES, Op, operation
 from pharmdesk.controllers.session import _locked_message, validate_username
 from pharmdesk.controllers.validation import Param, boolean, choice, free_text, string
@@ -55,7 +54,6 @@ from pharmdesk.errors import (
 from pharmdesk.store import pg_roles, server
 from pharmdesk.store.attempts import SignInAttempts, failure_delay
 from pharmdesk.store.schema import Staff
-from pharmdesk.store.vault import normalize_recovery_key
 
 MAX_PASSWORD_INPUT = 4096  # the rule allows 1,024 after NFKC; refuse absurd input early
 
@@ -105,7 +103,7 @@ def _refuse_losing_last_admin(op: Op, row: Staff, field: str, action: str) -> No
         )
 
 
-def _write_vault(change: Callable[[], None]) -> None:
+def write_vault(change: Callable[[], None]) -> None:
     """Run one vault-file write; a file-system failure becomes an error a person can act on."""
     try:
         change()
@@ -142,16 +140,14 @@ def _set_password(op: Op, username: str, password: str, role: str) -> None:
         # The server checks passwords itself: no key slot at the desk (this session's
         # key is the signed-in person's login, never to be wrapped for someone else).
         return
-    _write_vault(
+    write_vault(
         lambda: op.desk.vault.set_staff_password(username, password, op.desk.key, op.desk.next_key)
     )
     root = op.desk.seal if role == ADMIN else None
-    _write_vault(
-        lambda: sealing.password_set(op.desk.vault, username, staff_secret(password), root)
-    )
+    write_vault(lambda: sealing.password_set(op.desk.vault, username, staff_secret(password), root))
 
 
-def _audit_staff(op: Op, username: str | None, event: str, **detail: Any) -> None:
+def audit_staff(op: Op, username: str | None, event: str, **detail: Any) -> None:
     """One ``staff`` entry per operation; passwords never reach it."""
     op.audit("staff", "staff", username, {"event": event, **detail})
 
@@ -177,7 +173,7 @@ def list_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     if database is not None:  # branch server mode: each person's own PostgreSQL login
         for entry in staff:
             entry["dbRole"] = pg_roles.login_role(database, str(entry["username"]))
-    _audit_staff(op, None, "list", shown=len(staff))
+    audit_staff(op, None, "list", shown=len(staff))
     return {"staff": staff}
 
 
@@ -213,7 +209,7 @@ def add_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             created_at=op.naive_now,
         )
     )
-    _audit_staff(op, username, "add", role=p["role"], mustChangePassword=p["mustChangePassword"])
+    audit_staff(op, username, "add", role=p["role"], mustChangePassword=p["mustChangePassword"])
     # Vault last (see the module docstring): a slot without its row opens nothing.
     _set_password(op, username, password, p["role"])
     return {"success": True}
@@ -231,7 +227,7 @@ def disable_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         raise validation(f"'{row.username}' is already disabled.", "username")
     _refuse_losing_last_admin(op, row, "username", "disabled")
     row.disabled = True
-    _audit_staff(op, row.username, "disable")
+    audit_staff(op, row.username, "disable")
     op.tx.flush()
     # Removing the slot is what shuts the person out; done last (inside the transaction),
     # a lost commit still leaves them unable to sign in. The same atomic write seals a new
@@ -242,8 +238,8 @@ def disable_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     _server_login(op, username)  # NOLOGIN, and its password gone, on a branch server
     if op.desk.own_server_login:
         return {"success": True}  # the server lets them in no more; no key to change
-    _write_vault(lambda: sealing.disabled(op.desk.vault, username))
-    _write_vault(lambda: op.desk.request_rekey(f"{username} disabled", revoke=username))
+    write_vault(lambda: sealing.disabled(op.desk.vault, username))
+    write_vault(lambda: op.desk.request_rekey(f"{username} disabled", revoke=username))
     return {"success": True}
 
 
@@ -263,7 +259,7 @@ def enable_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         )
     row.disabled = False
     row.must_change_password = p["mustChangePassword"]
-    _audit_staff(op, row.username, "enable", mustChangePassword=p["mustChangePassword"])
+    audit_staff(op, row.username, "enable", mustChangePassword=p["mustChangePassword"])
     op.tx.flush()
     # A slot written while the row still says disabled opens nothing.
     _set_password(op, row.username, password, row.role)
@@ -276,7 +272,7 @@ def unlock_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     row = _get_staff(op, p["username"])
     attempts = SignInAttempts(op.desk.files.attempts)
     was_locked = row.username in attempts.locked_out_users(op.now)
-    _audit_staff(op, row.username, "unlock", wasLockedOut=was_locked)
+    audit_staff(op, row.username, "unlock", wasLockedOut=was_locked)
     op.tx.flush()
     attempts.clear(row.username)
     return {"success": True}
@@ -294,13 +290,13 @@ def set_staff_role(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     if old == ADMIN and p["role"] != ADMIN:
         _refuse_losing_last_admin(op, row, "role", "demoted")
     row.role = p["role"]
-    _audit_staff(op, row.username, "setRole", old=old, new=p["role"])
+    audit_staff(op, row.username, "setRole", old=old, new=p["role"])
     op.tx.flush()
     _server_login(op, row.username)  # the new group's rights, from the next statement
     if not op.desk.own_server_login:
         # A new admin gets the audit seal root handed to their key pair; a former one
         # loses it.
-        _write_vault(
+        write_vault(
             lambda: sealing.role_changed(
                 op.desk.vault, row.username, p["role"] == ADMIN, op.desk.seal
             )
@@ -328,7 +324,7 @@ def reset_staff_password(op: Op, p: dict[str, Any]) -> dict[str, Any]:
             "username",
         )
     row.must_change_password = p["mustChangePassword"]
-    _audit_staff(op, row.username, "resetPassword", mustChangePassword=p["mustChangePassword"])
+    audit_staff(op, row.username, "resetPassword", mustChangePassword=p["mustChangePassword"])
     op.tx.flush()
     _set_password(op, row.username, password, row.role)
     return {"success": True}
@@ -367,7 +363,7 @@ def change_my_password(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     attempts.clear(op.user)
     row = _get_staff(op, op.user)
     row.must_change_password = False
-    _audit_staff(op, op.user, "changePassword")
+    audit_staff(op, op.user, "changePassword")
     op.tx.flush()
     # The new slot replaces the old in one atomic file write: the old password or the
     # new one works, never neither. A lost commit leaves the new one working and, at
@@ -387,40 +383,3 @@ def _old_password_is_right(op: Op, password: str) -> bool:
 
         return password_is_right(op.desk.files, op.user, password)
     return op.desk.vault.unlock_staff(op.user, password) is not None
-
-
-# -- replaceRecoveryKey ---------------------------------------------------------------------
-NEW_KEY_REASON_RULE = (
-    f"Write why the recovery key is being replaced, in at least {MIN_REASON_WORDS} words "
-    "(for example: 'the paper was read at a break-glass sign-in'). It is kept in the audit log."
-)
-
-
-@operation(
-    "replaceRecoveryKey",
-    params={
-        "reason": Param(
-            lambda _name, value: check_reason(value, NEW_KEY_REASON_RULE), required=True
-        )
-    },
-    roles=ADMINS,
-)
-def replace_recovery_key(op: Op, p: dict[str, Any]) -> dict[str, Any]:
-    """A new recovery key replaces the old one, which opens nothing from now on: after a
-    break-glass sign-in (whoever read the paper could use it again), when the paper is
-    lost, or when an upgrade dropped an old-style recovery slot. Shown once, like at setup;
-    it also carries the audit seal's root, as the first one did."""
-    if op.desk.own_server_login:
-        raise validation(
-            "A branch server has no recovery key to replace: people sign in with their own "
-            "server logins, and the database owner's login is the way in when no admin "
-            "can (see the server guide).",
-            "reason",
-        )
-    _audit_staff(op, None, "replaceRecoveryKey", reason=p["reason"])
-    op.tx.flush()
-    keys: list[str] = []
-    _write_vault(lambda: keys.append(op.desk.vault.replace_recovery(op.desk.key, op.desk.next_key)))
-    secret = recovery_secret(normalize_recovery_key(keys[0]))
-    _write_vault(lambda: sealing.password_set(op.desk.vault, RECOVERY_OWNER, secret, op.desk.seal))
-    return {"success": True, "recoveryKey": keys[0]}

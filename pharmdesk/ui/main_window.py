@@ -11,7 +11,7 @@ status bar (``main_window_status``) and what it remembers per person
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -28,6 +28,7 @@ from pharmdesk.ui import main_window_admin as admin
 from pharmdesk.ui import main_window_open as opening
 from pharmdesk.ui import main_window_panels as panels
 from pharmdesk.ui.customer_table import CustomerTableModel
+from pharmdesk.ui.debounce import debounce_timer
 from pharmdesk.ui.desk import DeskContext
 from pharmdesk.ui.idle_lock import IdleWatcher, LockCoordinator
 from pharmdesk.ui.main_window_lock import lock_form, lock_page, show_locked
@@ -111,10 +112,7 @@ class MainWindow(WindowParts):
         self.branch_label = self.status.branch_label
         self.no_recovery_key = self.status.no_recovery_key
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self._run_search)
+        self._debounce = debounce_timer(self, SEARCH_DEBOUNCE_MS, self._run_search)
 
         idle_minutes = 5.0
         self.idle = IdleWatcher(idle_minutes, self)

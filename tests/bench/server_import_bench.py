@@ -19,15 +19,19 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
 from pharmdesk.controllers.server_import import import_file
+from pharmdesk.controllers.session import sign_in
 from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER
+from pharmdesk.paths import DatabaseFiles, server_files
 from pharmdesk.store import transfer
 from pharmdesk.store.server import open_server_engine
 from tests import pg_server
 from tests.bench import cache
+from tests.server import answers
 
 DATABASE = "import_bench"
 
@@ -63,7 +67,7 @@ def _server_counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def run(size: int, seed: int, cache_dir: Path, url: str | None) -> None:
+def run(size: int, seed: int, cache_dir: Path, url: str | None, check: bool = True) -> None:
     source = cache.cached_database(cache_dir, size, seed)
     if not source.ready():
         print(f"building the {size:,}-customer demo database (once; takes minutes)")
@@ -84,19 +88,54 @@ def run(size: int, seed: int, cache_dir: Path, url: str | None) -> None:
                 progress=clock,
                 desk_base=Path(desk),
             )
-        total = clock.finish()
-        rows = sum(result.counts.values())
-        print(f"server import-file, {size:,} customers: {total:.1f} s for {rows:,} rows")
-        print(f"  {rows / total:,.0f} rows/s overall")
-        for stage, seconds in clock.took.items():
-            print(f"  {stage}: {seconds:.1f} s")
-        found = _server_counts(url)
-        differ = [n for n, c in result.counts.items() if found[n] != c + (n == "audit_entry")]
-        print(f"  audit entries verified: {result.audit_entries:,}")
-        print("  counts on the server: " + ("the same" if not differ else f"DIFFER in {differ}"))
+            total = clock.finish()
+            report(size, result, total, clock, url)
+            if check:
+                _same_answers(source, server_files(url, base=Path(desk)), size, result)
     finally:
         if server is not None:
             pg_server.stop_server(server)
+
+
+def report(size: int, result: Any, total: float, clock: StageClock, url: str) -> None:
+    rows = sum(result.counts.values())
+    print(f"server import-file, {size:,} customers: {total:.1f} s for {rows:,} rows")
+    print(f"  {rows / total:,.0f} rows/s overall")
+    for stage, seconds in clock.took.items():
+        print(f"  {stage}: {seconds:.1f} s")
+    found = _server_counts(url)
+    differ = [n for n, c in result.counts.items() if found[n] != c + (n == "audit_entry")]
+    print(f"  audit entries verified: {result.audit_entries:,}")
+    print("  counts on the server: " + ("the same" if not differ else f"DIFFER in {differ}"))
+
+
+def _same_answers(
+    source: cache.BenchDatabase, on_server: DatabaseFiles, size: int, result: Any
+) -> None:
+    """About 200 operations asked of the server and of a copy of the file (the cached
+    original is never written): their answers must be the same."""
+    head = result.audit_entries
+    step = max(1, size // 150)
+    customers = [*range(1, size + 1, step), *range(2, 42, 2)]
+    clock = cache.demo_clock()
+    with tempfile.TemporaryDirectory() as folder:
+        copy = source.copy_to(Path(folder))
+        server_desk = sign_in(on_server, DEMO_USER, DEMO_PASSWORD, clock=clock)
+        file_desk = sign_in(copy.files, DEMO_USER, DEMO_PASSWORD, clock=clock)
+        try:
+            began = time.monotonic()
+            on_file = answers.sample(file_desk, head, customers)
+            asked = answers.sample(server_desk, head, customers)
+            verified = server_desk.call("verifyAuditLog", {})
+        finally:
+            server_desk.close()
+            file_desk.close()
+    same = sum(1 for a, b in zip(on_file, asked, strict=True) if a == b)
+    print(
+        f"  answers: {same:,} of {len(asked):,} operations the same on the file and the "
+        f"server ({time.monotonic() - began:.1f} s); audit chain on the server: "
+        + ("verified" if verified.get("ok") else f"NOT verified: {verified}")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,8 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--cache", type=Path, default=cache.default_cache_dir())
     parser.add_argument("--db", help="an empty server database (default: a temp server)")
+    parser.add_argument(
+        "--no-answers", action="store_true", help="skip the ~200 answers compared with the file"
+    )
     args = parser.parse_args(argv)
-    run(args.size, args.seed, args.cache, args.db)
+    run(args.size, args.seed, args.cache, args.db, check=not args.no_answers)
     return 0
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
 from pharmdesk.errors import PharmDeskError
+from pharmdesk.ui.debounce import debounce_timer
 from pharmdesk.ui.enrollment.page_parts import ID_ROLE, choose_current, show_error
 from pharmdesk.ui.formatting import national_phone
 from pharmdesk.ui.widgets import error_label, plain_label
@@ -63,10 +64,7 @@ class CustomerPage(CompletablePage):
         layout.addWidget(self.results, 1)
         layout.addWidget(self.hint)
         layout.addWidget(self.error)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.search_now)
+        self._debounce = debounce_timer(self, SEARCH_DEBOUNCE_MS, self.search_now)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.search.search_requested.connect(self.search_now)
         self.results.currentItemChanged.connect(lambda *_: self.completeChanged.emit())
