@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pharmdesk.controllers import api  # noqa: F401  (registers the operations asked)
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import PharmDeskError
 
