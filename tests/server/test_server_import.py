@@ -353,6 +353,41 @@ def test_each_person_signs_in_with_their_one_time_password_and_chooses_their_own
     _desk_sign_in(other_desk, "femi", _own("femi")).close()
 
 
+def test_a_failure_after_the_logins_leaves_no_login_and_no_row(
+    pg: pg_server.PgServer,
+    demo_file: DatabaseFiles,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = _copy(demo_file, tmp_path / "file")
+    url = _fresh(pg, "import_fails_late")
+
+    def analyze(_conn: object) -> None:  # the last step of the copy's transaction
+        raise PharmDeskError("DATABASE_ERROR", "the server went away")
+
+    monkeypatch.setattr(transfer, "analyze", analyze)
+    with pytest.raises(PharmDeskError, match="went away"):
+        import_file(
+            source,
+            url,
+            username=DEMO_USER,
+            password=DEMO_PASSWORD,
+            kdf=TEST_KDF,
+            desk_base=tmp_path / "desk",
+        )
+    assert set(_server_rows(url).values()) == {0}
+    engine = open_server_engine(url)
+    try:
+        with engine.connect() as conn:
+            logins = conn.execute(
+                text("SELECT count(*) FROM pg_roles WHERE rolname LIKE :p"),
+                {"p": pg_roles.role_prefixes("import_fails_late")[0] + "%"},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert logins == 0
+
+
 def test_refusals_change_neither_side(
     pg: pg_server.PgServer, demo_file: DatabaseFiles, tmp_path: Path
 ) -> None:
