@@ -7,14 +7,18 @@ character repeated, or is just the username.
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
 from functools import cache
 
-from pharmdesk.errors import validation
+from pharmdesk.errors import PharmDeskError, validation
 from pharmdesk.resources import resource_path
 
 MIN_LENGTH = 15
 MAX_LENGTH = 1024
+ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no l/1, o/0: read aloud or off paper
+ONE_TIME_GROUPS = 4
+ONE_TIME_GROUP_LEN = 4
 RULE = (
     f"Use at least {MIN_LENGTH} characters. A few unrelated words with spaces make a good "
     "password; any characters are allowed. Common passwords are refused."
@@ -54,3 +58,17 @@ def check_new_password(password: str, *, username: str = "", field: str = "passw
     if username and folded.replace(" ", "") in {username.casefold() * n for n in range(1, 10)}:
         raise validation("The password cannot be your username. Choose another.", field)
     return normalised
+
+
+def generate_one_time_password() -> str:
+    """Four groups of four (about 79 bits), easy to read out: ``k7qm-x2pa-9fhz-wd3e``."""
+    while True:
+        groups = [
+            "".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(ONE_TIME_GROUP_LEN))
+            for _ in range(ONE_TIME_GROUPS)
+        ]
+        candidate = "-".join(groups)
+        try:
+            return check_new_password(candidate)
+        except PharmDeskError:  # astronomically unlikely (e.g. one repeated letter)
+            continue

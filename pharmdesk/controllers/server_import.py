@@ -5,23 +5,29 @@ server URL names the database owner's login (``PGPASSWORD`` / ``~/.pgpass``). Th
 database must be empty: either without a schema yet (it is made here with the one
 Alembic chain) or made by that chain with no rows. See ``store/transfer.py`` for the copy.
 
-The staff table moves with everything else. Each person still needs a login on the
-server; the answer lists them (``staffNeedingLogin``).
+The staff table moves with everything else, and in the same server transaction each
+active person gets their own login role (``store/pg_roles``) with a fresh one-time
+password and ``must_change_password`` set, so their first sign-in at a desk asks for
+their own; a disabled person's role is made ``NOLOGIN`` without a password (as
+``disableStaff`` leaves it). The passwords are in the answer only (``logins``), made for
+the caller to show once: no log, audit entry or file holds them. Afterwards every desk,
+this one included, signs people in with their own logins: the file's key slots are not
+carried over.
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, update
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import Clock
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.audit_verify import verify_chain
+from pharmdesk.controllers.passwords import generate_one_time_password
 from pharmdesk.errors import (
     AUTH_FAILED,
     DATABASE_ERROR,
@@ -31,20 +37,37 @@ from pharmdesk.errors import (
     validation,
 )
 from pharmdesk.paths import DatabaseFiles, server_files, server_where
-from pharmdesk.store import migrate, transfer, upgrade
+from pharmdesk.store import migrate, pg_roles, transfer, upgrade
 from pharmdesk.store.engine import new_engine
-from pharmdesk.store.schema import AuditState
+from pharmdesk.store.schema import AuditState, Staff
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
 
 WRONG_PASSWORD = "Wrong username or password for that file. Check both; nothing was changed."
 ADMIN = "admin"
 
 
+@dataclass(frozen=True)
+class Login:
+    """A person's new server login and its one-time password (kept out of ``repr``)."""
+
+    username: str
+    db_role: str
+    one_time_password: str = field(repr=False)
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "username": self.username,
+            "dbRole": self.db_role,
+            "oneTimePassword": self.one_time_password,
+        }
+
+
 @dataclass
 class ImportResult:
     counts: dict[str, int]
     audit_entries: int
-    staff_needing_login: list[str]
+    logins: list[Login]
+    disabled: list[str]
     desk_files: DatabaseFiles
     created_schema: bool
     notes: list[str] = field(default_factory=list)
@@ -54,7 +77,8 @@ class ImportResult:
             "success": True,
             "counts": self.counts,
             "auditEntriesVerified": self.audit_entries,
-            "staffNeedingLogin": self.staff_needing_login,
+            "logins": [login.to_json() for login in self.logins],
+            "disabledWithoutLogin": self.disabled,
             "deskFolder": str(self.desk_files.db.parent),
             "createdSchema": self.created_schema,
         }
@@ -99,8 +123,10 @@ def _check_source(conn: Any, username: str, name: str) -> None:
         )
 
 
-def _desk_side_files(source: DatabaseFiles, url: str, base: Path | None) -> DatabaseFiles:
-    target = server_files(url, base=base)  # where 'pharmdesk init' puts them
+def _desk_side_files(url: str, base: Path | None) -> DatabaseFiles:
+    """This PC's folder for the server (its sign-in counters). Key slots left there
+    would make it sign people in the old way, not with their own logins."""
+    target = server_files(url, base=base)
     if target.vault.exists():
         raise validation(
             f"This PC already keeps sign-in keys for {server_where(url)} in "
@@ -127,13 +153,13 @@ def import_file(
     clock = clock or Clock()
     username = username.strip().lower()
     keys = _file_key(source, username, password, kdf)
-    desk_files = _desk_side_files(source, url, desk_base)
+    desk_files = _desk_side_files(url, desk_base)
     last_error: PharmDeskError | None = None
     for key in keys:  # the current key; the next one when a rekey was left pending
         try:
             with transfer.read_only_file(source.db, key) as conn:
                 _check_source(conn, username, source.db.name)
-                return _move(conn, source, url, username, clock, progress, desk_files)
+                return _move(conn, url, username, clock, progress, desk_files)
         except PharmDeskError as exc:
             if transfer.NOT_A_DATABASE.format(name=source.db.name) != exc.message:
                 raise
@@ -144,7 +170,6 @@ def import_file(
 
 def _move(
     source_conn: Any,
-    source: DatabaseFiles,
     url: str,
     username: str,
     clock: Clock,
@@ -186,6 +211,7 @@ def _move(
                     f"{report.first_bad_entry}: {report.reason}); the server database was "
                     "left empty. Run 'pharmdesk audit verify' on the file's PC.",
                 )
+            logins = _make_logins(conn, staff)
             # The server keeps its log append-only itself and does not seal it: the
             # file's entries keep their seals (checked on the file and its backups); the
             # current epoch key would be of no use in the server database.
@@ -205,6 +231,7 @@ def _move(
                     "customers": copied.counts.get("customer", 0),
                     "auditEntries": report.checked,
                     "schema": migrate.SCHEMA_HEAD,
+                    "logins": len(logins),  # how many; never a password
                 },
             )
             tx.flush()
@@ -214,11 +241,11 @@ def _move(
             progress("Planner statistics", 1, 1)
     finally:
         engine.dispose()
-    _copy_side_files(source, desk_files)
     return ImportResult(
         counts=copied.counts,
         audit_entries=report.checked,
-        staff_needing_login=[name for name, _role, disabled in staff if not disabled],
+        logins=logins,
+        disabled=[name for name, _role, disabled in staff if disabled],
         desk_files=desk_files,
         created_schema=revision is None,
     )
@@ -232,12 +259,18 @@ def _not_empty(url: str) -> PharmDeskError:
     )
 
 
-def _copy_side_files(source: DatabaseFiles, target: DatabaseFiles) -> None:
-    """This PC's sign-in keys for the server: the file's own, so its staff sign in here
-    with the passwords they have."""
-    target.db.parent.mkdir(parents=True, exist_ok=True)
-    for src, dest in ((source.vault, target.vault), (source.checkpoint, target.checkpoint)):
-        if src.exists():
-            shutil.copy2(src, dest)
-    if source.attempts.exists():
-        shutil.copy2(source.attempts, target.attempts)
+def _make_logins(conn: Connection, staff: list[tuple[str, str, bool]]) -> list[Login]:
+    """Each active person's login role with a fresh one-time password, to be changed at
+    the first sign-in; a disabled person's role ``NOLOGIN`` with no password. In the
+    copy's transaction: a failure leaves no role changed."""
+    logins: list[Login] = []
+    for username, _role, disabled in staff:
+        if disabled:
+            pg_roles.sync_login(conn, username)
+            continue
+        conn.execute(
+            update(Staff).where(Staff.username == username).values(must_change_password=True)
+        )
+        password = generate_one_time_password()
+        logins.append(Login(username, pg_roles.sync_login(conn, username, password), password))
+    return logins

@@ -362,7 +362,10 @@ def change_my_password(op: Op, p: dict[str, Any]) -> dict[str, Any]:
         )
     attempts.clear(op.user)
     row = _get_staff(op, op.user)
-    row.must_change_password = False
+    if not op.desk.own_server_login or row.role == ADMIN:
+        row.must_change_password = False
+    # (Other staff logins may not update the staff table: setting their own password on
+    # the server clears the flag, in pharmdesk_staff_login.)
     audit_staff(op, op.user, "changePassword")
     op.tx.flush()
     # The new slot replaces the old in one atomic file write: the old password or the

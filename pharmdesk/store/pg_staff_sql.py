@@ -6,8 +6,10 @@ when missing, makes it a member of exactly the group of the row's role, lets it 
 while the row is active (NOLOGIN, and no password, once disabled) and sets its password
 when a SCRAM-SHA-256 verifier is given (computed at the desk: the password itself never
 reaches the server). Only an admin (or the owner) may call it for anyone; everyone may
-call it for themself, and then it only sets the password. Admin logins therefore need no
-CREATEROLE: this function is the narrower right (a role attribute is not inherited).
+call it for themself, and then it only sets the password (and clears their
+``must_change_password``: staff logins may not update the staff table). Admin logins
+therefore need no CREATEROLE: this function is the narrower right (a role attribute is
+not inherited).
 
 No percent signs below: the statement goes through the driver's parameter formatting.
 """
@@ -59,6 +61,8 @@ BEGIN
         IF p_verifier IS NOT NULL THEN
             EXECUTE 'ALTER ROLE ' || quote_ident(v_role)
                     || ' PASSWORD ' || quote_literal(p_verifier);
+            -- Their own choice: a one-time password is one no more.
+            UPDATE staff SET must_change_password = false WHERE username = p_username;
         END IF;
         RETURN v_role;
     END IF;

@@ -31,14 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from pharmdesk.controllers import api  # noqa: F401  (registers the operations)
-from pharmdesk.controllers.server_import import import_file
 from pharmdesk.controllers.session import sign_in
 from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store.vault import Vault
 from tests import pg_server
 from tests.bench import cache, desks, report
 from tests.bench.floor import Floor
+from tests.bench.moved import Moved, move_demo
 from tests.bench.ops import cases, probe
 from tests.bench.pg_floor import PgFloor
 from tests.bench.report import Row
@@ -72,33 +71,26 @@ def wait_for_other_build(db: cache.BenchDatabase, quiet_minutes: float = 10.0) -
         time.sleep(30)
 
 
-def populate(db: cache.BenchDatabase, url: str, desk_base: Path) -> tuple[DatabaseFiles, float]:
-    """The cached demo moved onto the empty server database; its desk files, seconds."""
+def populate(db: cache.BenchDatabase, url: str, desk_base: Path) -> tuple[Moved, float]:
+    """The cached demo moved onto the empty server database (``moved.move_demo``), then
+    analysed; the move and its seconds."""
     began = time.monotonic()
-    result = import_file(
-        db.files,
-        url,
-        username=DEMO_USER,
-        password=DEMO_PASSWORD,
-        clock=cache.demo_clock(),
-        desk_base=desk_base,
-    )
+    moved = move_demo(db.files, url, desk_base)
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
-    return result.desk_files, time.monotonic() - began
+    return moved, time.monotonic() - began
 
 
-def sign_in_row(size: int, files: DatabaseFiles, url: str, repeat: int) -> Row:
+def sign_in_row(size: int, moved: Moved, url: str, repeat: int) -> Row:
     import psycopg
 
     def signed_in() -> None:
-        sign_in(files, DEMO_USER, DEMO_PASSWORD, clock=cache.demo_clock()).close()
+        sign_in(moved.desk, DEMO_USER, DEMO_PASSWORD, clock=cache.demo_clock()).close()
 
     def floor_sign_in() -> None:
-        assert Vault(files.vault).unlock_staff(DEMO_USER, DEMO_PASSWORD) is not None
-        with psycopg.connect(url) as conn:
+        with psycopg.connect(url, user=moved.db_role, password=DEMO_PASSWORD) as conn:
             conn.execute("SELECT version_num FROM alembic_version").fetchone()
 
     timing = measure(signed_in, repeat, warmup=1)
@@ -106,12 +98,12 @@ def sign_in_row(size: int, files: DatabaseFiles, url: str, repeat: int) -> Row:
     return Row(
         size,
         "sign-in",
-        "key unwrap + connect + migrate check + audit",
+        "own login (SCRAM) + migrate check + audit",
         timing.median_ms,
         floor.median_ms,
         "<1000 ms",
         timing.median_ms < 1000,
-        note="floor: the same Argon2id unwrap + a psycopg connection and one query",
+        note="floor: the same login's psycopg connection (SCRAM) and one query",
     )
 
 
@@ -232,10 +224,11 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="pharmdesk-bench-") as temp:
                 work = Path(temp)
                 log(f"{size:,}: moving the demo onto the server")
-                files, seconds = populate(db, url, work / "desk")
+                moved, seconds = populate(db, url, work / "desk")
+                files = moved.desk
                 extra[f"importSeconds{size}"] = round(seconds, 1)
                 log(f"{size:,}: on the server in {seconds:.0f} s")
-                rows.append(sign_in_row(size, files, url, max(3, args.repeat // 3)))
+                rows.append(sign_in_row(size, moved, url, max(3, args.repeat // 3)))
                 rows += operation_rows(db, files, url, work, args.repeat)
                 if args.mix_seconds > 0:
                     for think in (float(t) for t in args.think.split(",") if t.strip()):

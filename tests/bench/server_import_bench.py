@@ -23,14 +23,14 @@ from typing import Any
 
 from sqlalchemy import text
 
-from pharmdesk.controllers.server_import import import_file
 from pharmdesk.controllers.session import sign_in
 from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER
-from pharmdesk.paths import DatabaseFiles, server_files
+from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import transfer
 from pharmdesk.store.server import open_server_engine
 from tests import pg_server
 from tests.bench import cache
+from tests.bench.moved import move_demo
 from tests.server import answers
 
 DATABASE = "import_bench"
@@ -80,18 +80,11 @@ def run(size: int, seed: int, cache_dir: Path, url: str | None, check: bool = Tr
     try:
         clock = StageClock()
         with tempfile.TemporaryDirectory() as desk:
-            result = import_file(
-                source.files,
-                url,
-                username=DEMO_USER,
-                password=DEMO_PASSWORD,
-                progress=clock,
-                desk_base=Path(desk),
-            )
+            moved = move_demo(source.files, url, Path(desk), progress=clock)
             total = clock.finish()
-            report(size, result, total, clock, url)
+            report(size, moved.result, total, clock, url)
             if check:
-                _same_answers(source, server_files(url, base=Path(desk)), size, result)
+                _same_answers(source, moved.desk, size, moved.result)
     finally:
         if server is not None:
             pg_server.stop_server(server)

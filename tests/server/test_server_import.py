@@ -6,23 +6,30 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from pharmdesk.controllers.server_import import import_file
+from pharmdesk.controllers.server_import import ImportResult, import_file
 from pharmdesk.controllers.session import DeskSession, sign_in
 from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER, create_demo
-from pharmdesk.errors import PharmDeskError
+from pharmdesk.errors import AUTH_FAILED, PASSWORD_CHANGE_REQUIRED, PharmDeskError
 from pharmdesk.paths import DatabaseFiles, server_files
-from pharmdesk.store import transfer
+from pharmdesk.store import pg_roles, transfer
 from pharmdesk.store.server import open_server_engine
 from tests import pg_server
 from tests.cli.conftest import run_process, subprocess_env
 from tests.conftest import TEST_KDF, FixedClock
+from tests.server import answers
 
 CUSTOMERS = 300
+# Staff added to the demo file: their file passwords, and who is disabled.
+FILE_STAFF = {
+    "femi": ("frontdesk", "femi likes long walks 2026"),
+    "bola": ("pharmacist", "bola reads the labels twice"),
+    "tayo": ("frontdesk", "tayo left the branch in may"),
+}
+DISABLED = "tayo"
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +56,17 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFiles:
             "mergeCustomers",
             {"keepId": "CUST-10", "mergeId": "CUST-11", "fields": keep_all, "reason": "same"},
         )
+        for username, (role, password) in FILE_STAFF.items():
+            desk.call(
+                "addStaff",
+                {
+                    "username": username,
+                    "fullName": username.title(),
+                    "role": role,
+                    "password": password,
+                },
+            )
+        desk.call("disableStaff", {"username": DISABLED})
     finally:
         desk.close()
     return files
@@ -86,39 +104,8 @@ def _copy(demo_file: DatabaseFiles, folder: Path) -> DatabaseFiles:
     return target
 
 
-def _ask(desk: DeskSession, name: str, params: dict[str, Any]) -> Any:
-    """The answer, or the refusal (the same refusal on both stores is the same answer)."""
-    try:
-        return desk.call(name, params)
-    except PharmDeskError as exc:
-        return exc.to_json()
-
-
-def _sample(desk: DeskSession, head: int) -> list[Any]:
-    answers: list[Any] = []
-    for search in ("", "a", "ade", "0803", "CUST-7", "mar o", "zzzz"):
-        for page in (1, 2):
-            answers.append(desk.call("fetchCustomers", {"search": search, "page": page}))
-    for sort in ("-createdAt", "lastOrder", "-totalOrders", "planCount"):
-        answers.append(desk.call("fetchCustomers", {"sort": sort}))
-    for prefix in ("ad", "ch", "em", "ib", "ka", "ng", "ol", "tu", "yu", "0", "234", "+234"):
-        answers.append(desk.call("fetchCustomers", {"search": prefix, "limit": 25}))
-    for number in [*range(1, CUSTOMERS + 1, 2), *range(2, 42, 2)]:  # the merged pair too
-        answers.append(_ask(desk, "viewProviderCustomerDetails", {"customerId": f"CUST-{number}"}))
-    for condition in ("diabetes", "hypert", "asthma"):
-        answers.append(desk.call("getCustomersByCondition", {"condition": condition}))
-    for days in (0, 7, 30):
-        answers.append(desk.call("getCustomersWithUpcomingRefills", {"days": days}))
-    for spend in (0, 50000):
-        answers.append(desk.call("getHighValueCustomers", {"minSpend": spend}))
-    before = f"AUD-{head + 1}"  # the entries the file had: the same on both sides
-    for _page in range(4):
-        page = desk.call("fetchAuditLog", {"limit": 100, "beforeId": before})
-        answers.append(page["entries"])
-        if not page["hasMore"]:
-            break
-        before = page["nextBeforeId"]
-    return answers
+# Profiles: every other customer, and the merged pair of the demo.
+SAMPLED = [*range(1, CUSTOMERS + 1, 2), *range(2, 42, 2)]
 
 
 def test_a_demo_file_moves_with_every_row_and_the_same_answers(
@@ -177,21 +164,25 @@ def test_a_demo_file_moves_with_every_row_and_the_same_answers(
             assert analysed > 0
     finally:
         engine.dispose()
-    assert result.staff_needing_login == [DEMO_USER]
+    assert [(login.username, login.db_role) for login in result.logins] == [
+        (name, pg_roles.login_role("import_demo", name)) for name in ("bola", DEMO_USER, "femi")
+    ]
+    assert result.disabled == [DISABLED]
 
-    # This desk keeps the file's sign-in keys for the server, where 'pharmdesk init'
-    # would have put them; its staff sign in with the passwords they have.
+    # Every desk, this one included, signs people in with their own logins now: the
+    # file's key slots stay with the file.
     files = server_files(url, base=tmp_path / "desk")
-    assert result.desk_files == files
-    on_server = sign_in(files, DEMO_USER, DEMO_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+    assert result.desk_files == files and not files.vault.exists()
+    otp = _one_time(result)
+    on_server = _first_sign_in(files, DEMO_USER, otp[DEMO_USER])
     on_file = sign_in(source, DEMO_USER, DEMO_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
     try:
         assert on_server.call("verifyAuditLog", {})["ok"] is True
         moved = on_server.call("fetchAuditLog", {"action": "restore"})["entries"]
         assert [(e["user"], e["detail"]["kind"]) for e in moved] == [(DEMO_USER, "serverImport")]
         assert moved[0]["detail"]["customers"] == file_counts["customer"]
-        sample = _sample(on_server, head.entry_id)
-        assert sample == _sample(on_file, head.entry_id)
+        sample = answers.sample(on_server, head.entry_id, SAMPLED)
+        assert sample == answers.sample(on_file, head.entry_id, SAMPLED)
         totals = [a["total"] for a in sample if isinstance(a, dict) and "total" in a]
         assert len(sample) >= 200
         assert sum(1 for t in totals if t > 0) >= 25  # the sample finds real customers
@@ -203,6 +194,40 @@ def test_a_demo_file_moves_with_every_row_and_the_same_answers(
         on_file.close()
 
 
+def _one_time(result: ImportResult) -> dict[str, str]:
+    return {login.username: login.one_time_password for login in result.logins}
+
+
+def _desk_sign_in(files: DatabaseFiles, username: str, password: str) -> DeskSession:
+    return sign_in(files, username, password, clock=FixedClock(), sleep=_no_wait, kdf=TEST_KDF)
+
+
+def _no_wait(_seconds: float) -> None:
+    pass
+
+
+def _first_sign_in(files: DatabaseFiles, username: str, one_time: str) -> DeskSession:
+    """A URL-only desk: the person signs in as their own login with the one-time password
+    and must choose their own before anything else."""
+    assert not files.vault.exists()
+    desk = _desk_sign_in(files, username, one_time)
+    try:
+        assert desk.own_server_login and desk.staff.must_change_password
+        with pytest.raises(PharmDeskError) as first:
+            desk.call("fetchCustomers", {})
+        assert first.value.code == PASSWORD_CHANGE_REQUIRED
+        desk.call("changeMyPassword", {"oldPassword": one_time, "newPassword": _own(username)})
+        assert not desk.staff.must_change_password
+    except BaseException:
+        desk.close()
+        raise
+    return desk
+
+
+def _own(username: str) -> str:
+    return f"{username} chose this on the server"
+
+
 def _file_key(files: DatabaseFiles) -> bytes:
     from pharmdesk.store.vault import Vault
 
@@ -212,6 +237,124 @@ def _file_key(files: DatabaseFiles) -> bytes:
     key = vault.keys(opened)[0]
     assert key is not None
     return key
+
+
+def test_each_person_signs_in_with_their_one_time_password_and_chooses_their_own(
+    pg: pg_server.PgServer, demo_file: DatabaseFiles, tmp_path: Path
+) -> None:
+    source = _copy(demo_file, tmp_path / "file")
+    url = _fresh(pg, "import_logins")
+
+    def move() -> ImportResult:
+        return import_file(
+            source,
+            url,
+            username=DEMO_USER,
+            password=DEMO_PASSWORD,
+            clock=FixedClock(),
+            kdf=TEST_KDF,
+            desk_base=tmp_path / "desk",
+        )
+
+    result = move()
+    otp = _one_time(result)
+    assert sorted(otp) == ["bola", DEMO_USER, "femi"]
+    assert len(set(otp.values())) == 3
+    assert DISABLED not in otp and result.disabled == [DISABLED]
+    assert not any(p in repr(result) for p in otp.values())  # a logged result shows none
+    desk_files = server_files(url, base=tmp_path / "desk")
+    other_desk = server_files(url, base=tmp_path / "other-desk")
+
+    # The file's passwords open nothing on the server: only the one-time ones do.
+    with pytest.raises(PharmDeskError) as old:
+        _desk_sign_in(other_desk, "femi", FILE_STAFF["femi"][1])
+    assert old.value.code == AUTH_FAILED
+    for username, one_time in otp.items():
+        desk = _first_sign_in(
+            desk_files if username == DEMO_USER else other_desk, username, one_time
+        )
+        try:
+            assert desk.call("fetchCustomers", {})["total"] > 0
+            with desk.db.transaction() as tx:
+                who = tx.execute(text("SELECT session_user")).scalar_one()
+            assert who == pg_roles.login_role("import_logins", username)
+            assert desk.staff.role == (
+                FILE_STAFF[username][0] if username in FILE_STAFF else "admin"
+            )
+        finally:
+            desk.close()
+        with pytest.raises(PharmDeskError) as used:  # one-time: changed at first sign-in
+            _desk_sign_in(other_desk, username, one_time)
+        assert used.value.code == AUTH_FAILED
+
+    # A disabled person has a login role that may not log in, and no password.
+    with pytest.raises(PharmDeskError) as disabled:
+        _desk_sign_in(other_desk, DISABLED, FILE_STAFF[DISABLED][1])
+    assert disabled.value.code == AUTH_FAILED
+    engine = open_server_engine(url)
+    try:
+        with engine.connect() as conn:
+            can_login = dict(
+                conn.execute(
+                    text("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE :p"),
+                    {"p": pg_roles.role_prefixes("import_logins")[0] + "%"},
+                ).all()
+            )
+            log = conn.execute(text("SELECT row_to_json(a)::text FROM audit_entry a")).scalars()
+            log_text = "\n".join(log)
+            moved = conn.execute(
+                text("SELECT detail::text FROM audit_entry WHERE action = 'restore'")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert can_login == {
+        pg_roles.login_role("import_logins", name): name != DISABLED
+        for name in ("bola", DEMO_USER, "femi", DISABLED)
+    }
+    assert json.loads(moved)["logins"] == 3
+    for one_time in otp.values():  # nowhere in the audit log
+        assert one_time not in log_text
+
+    # A second run refuses and leaves every login as its person set it.
+    with pytest.raises(PharmDeskError) as again:
+        move()
+    assert again.value.code == "VALIDATION_ERROR"
+    _desk_sign_in(other_desk, "femi", _own("femi")).close()
+
+
+def test_a_failure_after_the_logins_leaves_no_login_and_no_row(
+    pg: pg_server.PgServer,
+    demo_file: DatabaseFiles,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = _copy(demo_file, tmp_path / "file")
+    url = _fresh(pg, "import_fails_late")
+
+    def analyze(_conn: object) -> None:  # the last step of the copy's transaction
+        raise PharmDeskError("DATABASE_ERROR", "the server went away")
+
+    monkeypatch.setattr(transfer, "analyze", analyze)
+    with pytest.raises(PharmDeskError, match="went away"):
+        import_file(
+            source,
+            url,
+            username=DEMO_USER,
+            password=DEMO_PASSWORD,
+            kdf=TEST_KDF,
+            desk_base=tmp_path / "desk",
+        )
+    assert set(_server_rows(url).values()) == {0}
+    engine = open_server_engine(url)
+    try:
+        with engine.connect() as conn:
+            logins = conn.execute(
+                text("SELECT count(*) FROM pg_roles WHERE rolname LIKE :p"),
+                {"p": pg_roles.role_prefixes("import_fails_late")[0] + "%"},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert logins == 0
 
 
 def test_refusals_change_neither_side(
@@ -271,11 +414,23 @@ def test_the_command_moves_a_file_and_refuses_a_second_run(
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer["counts"]["customer"] == CUSTOMERS
-    assert answer["staffNeedingLogin"] == [DEMO_USER]
+    logins = {login["username"]: login for login in answer["logins"]}
+    assert sorted(logins) == ["bola", DEMO_USER, "femi"]
+    assert logins["femi"]["dbRole"] == pg_roles.login_role("import_cli", "femi")
+    assert answer["disabledWithoutLogin"] == [DISABLED]
     assert "Copying to the server" in done.stderr
-    assert "need a login on the server" in done.stderr
+    assert "3 staff login(s) made on the server" in done.stderr
+    assert "disabled account(s) got no login: tayo" in done.stderr
+    for login in logins.values():  # printed once, in the answer on standard output only
+        assert done.stdout.count(login["oneTimePassword"]) == 1
+        assert login["oneTimePassword"] not in done.stderr
     assert DEMO_PASSWORD not in done.stdout + done.stderr
+    desk = _first_sign_in(
+        server_files(url, base=tmp_path / "desk"), "bola", logins["bola"]["oneTimePassword"]
+    )
+    desk.close()
 
     again = run_process(*argv, env=env)
     assert again.returncode != 0
     assert json.loads(again.stdout)["error"]["code"] == "VALIDATION_ERROR"
+    assert "oneTimePassword" not in again.stdout

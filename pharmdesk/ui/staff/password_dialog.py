@@ -8,7 +8,6 @@ sign-in (``mustChangePassword``).
 
 from __future__ import annotations
 
-import secrets
 from html import escape
 from typing import Any
 
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmdesk.controllers.passwords import check_new_password
+from pharmdesk.controllers.passwords import generate_one_time_password
 from pharmdesk.errors import PharmDeskError
 from pharmdesk.ui import screen_fit
 from pharmdesk.ui.desk import DeskContext
@@ -33,24 +32,7 @@ from pharmdesk.ui.password_fields import rule_label
 from pharmdesk.ui.staff.role_dialog import role_combo
 from pharmdesk.ui.widgets import error_label, heading, plain_label, rich_label
 
-ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no l/1, o/0: read aloud or off paper
-ONE_TIME_GROUPS = 4
-ONE_TIME_GROUP_LEN = 4
 ADD, RESET, ENABLE = "add", "reset", "enable"
-
-
-def generate_one_time_password() -> str:
-    """Four groups of four (about 79 bits), easy to read out: ``k7qm-x2pa-9fhz-wd3e``."""
-    while True:
-        groups = [
-            "".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(ONE_TIME_GROUP_LEN))
-            for _ in range(ONE_TIME_GROUPS)
-        ]
-        candidate = "-".join(groups)
-        try:
-            return check_new_password(candidate)
-        except PharmDeskError:  # astronomically unlikely (e.g. one repeated letter)
-            continue
 
 
 class StaffPasswordDialog(QDialog):
