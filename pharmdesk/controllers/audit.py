@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from pharmdesk.controllers.audit_seal import SealRoot, entry_mac, next_key
 from pharmdesk.controllers.audit_verify import ChainReport, verify_chain
+from pharmdesk.store import driver_sql
 from pharmdesk.store.audit_chain import (
     GENESIS,
     HEAD,
@@ -41,7 +42,7 @@ from pharmdesk.store.audit_chain import (
     is_redacted,
 )
 from pharmdesk.store.files import read_json, write_json_atomic
-from pharmdesk.store.schema import AuditCustomer, AuditEntry, AuditState
+from pharmdesk.store.schema import AuditState
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,15 @@ __all__ = [
     "verify_chain",
 ]
 
-_INSERT = insert(AuditEntry)
-_INSERT_CUSTOMERS = insert(AuditCustomer)
+# Run on the driver (``store/driver_sql``): every operation writes one entry.
+_INSERT_SQL = (
+    "INSERT INTO audit_entry (id, at, user, action, entity_type, entity_id, outcome, "
+    "detail, prev_hash, hash, detail_hash, epoch, mac) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_CUSTOMERS_SQL = "INSERT INTO audit_customer (customer_id, entry_id) VALUES (?, ?)"
+# How SQLAlchemy stores a DateTime in SQLite, so that entries read back alike.
+STORED_MOMENT = "%Y-%m-%d %H:%M:%S.%f"
 # The seal moves on at least this often while entries are written.
 EPOCH_LENGTH = dt.timedelta(hours=1)
 _CUSTOMER_ID = re.compile(r"CUST-([1-9][0-9]{0,17})")
@@ -192,6 +200,56 @@ class _Sealer:
         )
 
 
+# What ``append_many`` must read before it writes: the chain's head and the seal state.
+# An operation reads them with the person's staff row in one statement at its start
+# (``DeskSession.call``) and leaves them here for its first append; any later append in
+# the same transaction reads them again.
+_PREFETCHED = "pharmdesk.audit.prefetched"
+
+
+@dataclass(frozen=True)
+class SealState:
+    """The seal columns of ``audit_state`` (what ``_Sealer`` reads)."""
+
+    seal_epoch: int | None
+    seal_key: str | None
+    sealed_at: dt.datetime | None
+
+    @classmethod
+    def stored(cls, epoch: int | None, key: str | None, at: str | None) -> SealState:
+        """From the columns as SQLite holds them (``sealed_at`` as text)."""
+        return cls(epoch, key, dt.datetime.fromisoformat(at) if at is not None else None)
+
+
+@dataclass(frozen=True)
+class ChainStart:
+    """The head (id, hash) and seal state an operation's first append starts from."""
+
+    head_id: int
+    head_hash: str
+    state: Any  # the audit_state row or a SealState; None before the row exists
+
+
+def prefetched(tx: Session, start: ChainStart) -> None:
+    """Leave the chain's head and seal state, read at the start of this transaction under
+    its write lock, for the transaction's first append."""
+    tx.info[_PREFETCHED] = start
+
+
+def forget_prefetched(tx: Session) -> None:
+    """Whatever changes the seal state outside ``append_many`` calls this first."""
+    tx.info.pop(_PREFETCHED, None)
+
+
+def _chain_start(tx: Session, conn: Connection) -> ChainStart:
+    known = tx.info.pop(_PREFETCHED, None)
+    if known is not None:
+        return known
+    head = conn.execute(HEAD).first()
+    prev_id, prev_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+    return ChainStart(prev_id, prev_hash, conn.execute(STATE).first())
+
+
 def append_many(
     tx: Session,
     *,
@@ -219,10 +277,11 @@ def append_many(
     conn = tx.connection()
     if conn.dialect.name == "postgresql":
         return _append_on_server(conn, at, user, entries)
-    head = conn.execute(HEAD).first()
-    prev_id, prev_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+    chain = _chain_start(tx, conn)
+    prev_id, prev_hash = chain.head_id, chain.head_hash
     naive_at = at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
-    sealer = _Sealer(conn.execute(STATE).first(), naive_at, ratchet, start, prev_id + 1)
+    sealer = _Sealer(chain.state, naive_at, ratchet, start, prev_id + 1)
+    stored_at = naive_at.strftime(STORED_MOMENT)
     rows = []
     shown = []
     for entry in entries:
@@ -243,27 +302,27 @@ def append_many(
         )
         epoch, mac = sealer.seal(prev_id, digest)
         rows.append(
-            {
-                "id": prev_id,
-                "at": naive_at,
-                "user": user,
-                "action": entry.action,
-                "entity_type": entry.entity_type,
-                "entity_id": entry.entity_id,
-                "outcome": entry.outcome,
-                "detail": text,
-                "prev_hash": prev_hash,
-                "hash": digest,
-                "detail_hash": text_hash,
-                "epoch": epoch,
-                "mac": mac,
-            }
+            (
+                prev_id,
+                stored_at,
+                user,
+                entry.action,
+                entry.entity_type,
+                entry.entity_id,
+                entry.outcome,
+                text,
+                prev_hash,
+                digest,
+                text_hash,
+                epoch,
+                mac,
+            )
         )
-        shown += [{"customer_id": c, "entry_id": prev_id} for c in sorted(entry.customer_ids())]
+        shown += [(c, prev_id) for c in sorted(entry.customer_ids())]
         prev_hash = digest
-    conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    driver_sql.executemany(conn, _INSERT_SQL, rows)
     if shown:
-        conn.execute(_INSERT_CUSTOMERS, shown)
+        driver_sql.executemany(conn, _INSERT_CUSTOMERS_SQL, shown)
     sealer.save(conn)
     return Checkpoint(prev_id, prev_hash)
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import Clock
@@ -39,6 +38,7 @@ from pharmdesk.controllers.session_parts import (
     _Denied,
     _Revoked,
     record_pending_failures,
+    staff_now,
 )
 from pharmdesk.controllers.settings_store import load_settings
 from pharmdesk.controllers.validation import parse_params
@@ -55,7 +55,6 @@ from pharmdesk.store import server
 from pharmdesk.store.attempts import SignInAttempts
 from pharmdesk.store.engine import Database
 from pharmdesk.store.rekey import Progress as RekeyProgress
-from pharmdesk.store.schema import Staff
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
 
 log = logging.getLogger(__name__)
@@ -204,14 +203,13 @@ class DeskSession:
     def _refresh_staff(self, tx: Session) -> None:
         if not self._staff_row:
             return
-        row = tx.execute(
-            select(Staff.role, Staff.disabled).where(Staff.username == self.staff.username)
-        ).first()
-        if row is None or row.disabled:
+        found = staff_now(tx, self.staff.username)
+        if found is None or found[1]:  # gone, or disabled
             raise _Revoked
-        if row.role != self.staff.role:
-            self.staff = replace(self.staff, role=row.role)
-            if row.role != ADMIN:
+        role = found[0]
+        if role != self.staff.role:
+            self.staff = replace(self.staff, role=role)
+            if role != ADMIN:
                 self.seal = None  # the audit seal root is an admin's only
 
     def _check_allowed(self, name: str, before_password_change: bool = False) -> None:

@@ -247,6 +247,7 @@ def _restore_state(tx: Session, root: SealRoot, now: dt.datetime) -> None:
         .limit(1)
     )
     epoch = int(last or 0)
+    audit.forget_prefetched(tx)
     audit.ensure_state(tx.connection())
     key = EpochKeys(root.root).key(epoch) if epoch else root.root
     tx.execute(

@@ -1,5 +1,6 @@
 """What a desk session is made of besides ``DeskSession`` itself: who is signed in, the
-answers every sign-in path shares, a closed database, and entering failed attempts."""
+answers every sign-in path shares, the read that starts every operation, a closed
+database, and entering failed attempts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from pharmdesk.controllers import audit, sealing
@@ -17,7 +19,9 @@ from pharmdesk.errors import (
     AUTH_FAILED,
     PharmDeskError,
 )
+from pharmdesk.store import driver_sql
 from pharmdesk.store.engine import Database
+from pharmdesk.store.schema import Staff
 
 CHECKPOINT_EVERY = dt.timedelta(minutes=5)
 WRONG_PASSWORD = "Wrong username or password. Check both and try again."
@@ -35,6 +39,37 @@ class StaffInfo:
     must_change_password: bool
     # The sign-in found this PC's clock earlier than the newest audit entry.
     clock_behind: bool = False
+
+
+# Read at the start of every operation, in its transaction. On a file the same statement
+# reads the audit chain's head and seal state, which the operation's audit entry needs
+# (``audit.prefetched``), and runs on the driver (``store/driver_sql``): one statement,
+# not three. A server appends its entries itself (``audit._append_on_server``).
+_STAFF_NOW = select(Staff.role, Staff.disabled).where(Staff.username == bindparam("username"))
+_STAFF_AND_CHAIN = (
+    "SELECT s.role, s.disabled, h.id, h.hash, a.id, a.seal_epoch, a.seal_key, a.sealed_at "
+    "FROM staff s LEFT JOIN audit_entry h ON h.id = (SELECT max(id) FROM audit_entry) "
+    "LEFT JOIN audit_state a ON a.id = 1 WHERE s.username = ?"
+)
+
+
+def staff_now(tx: Session, username: str) -> tuple[str, bool] | None:
+    """The person's role and whether the account is disabled, as the database says now
+    (None: no such staff row)."""
+    conn = tx.connection()
+    if conn.dialect.name != "sqlite":
+        found = conn.execute(_STAFF_NOW, {"username": username}).first()
+        return None if found is None else (found.role, bool(found.disabled))
+    # fetchall: the statement is done (and reset) before anything else runs.
+    rows = driver_sql.execute(conn, _STAFF_AND_CHAIN, (username,)).fetchall()
+    if not rows:
+        return None
+    role, disabled, head_id, head_hash, state_id, *seal = rows[0]
+    state = audit.SealState.stored(*seal) if state_id is not None else None
+    if head_id is None:  # an empty log
+        head_id, head_hash = 0, audit.GENESIS
+    audit.prefetched(tx, audit.ChainStart(head_id, head_hash, state))
+    return role, bool(disabled)
 
 
 def _locked_message(until: dt.datetime) -> str:

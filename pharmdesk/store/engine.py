@@ -30,6 +30,7 @@ from sqlalchemy.pool import StaticPool
 
 from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store import driver_sql
 from pharmdesk.store.files import create_private, make_private
 
 # SQLAlchemy logs every statement at INFO and every result row at DEBUG; rows are
@@ -210,7 +211,7 @@ def make_engine(path: Path, key: bytes) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        driver_sql.execute(conn, "BEGIN IMMEDIATE")
 
     return engine
 

@@ -34,6 +34,7 @@ from tests.bench.timing import (
     fsync_latency_ms,
     measure,
     measure_together,
+    measure_with_floor,
     strace_available,
 )
 
@@ -224,15 +225,14 @@ def run_size(db: cache.BenchDatabase, args: argparse.Namespace, fsyncs: bool) ->
         log(f"{size:,}: operations ({probes})")
         today = cache.demo_clock().today()
         for case in cases(desk, floor, probes, today):
-            timing, *measured = measure_together([case.run, *case.floors], args.repeat)
+            timing, floor_timing, answers = measure_with_floor(case.run, case.floors, args.repeat)
             floor_ms = None
             same = None
-            if measured:
-                best = min(measured, key=lambda t: t.median_ms)
-                floor_ms = best.median_ms
+            if floor_timing is not None:
+                floor_ms = floor_timing.median_ms
                 if not case.writes:
                     mine = case.comparable(timing.result)
-                    same = all(mine == t.result for t in measured)
+                    same = all(mine == answer for answer in answers)
             ratio = timing.median_ms / floor_ms if floor_ms else None
             target, ok = controller_target(size, timing.median_ms, ratio)
             row = Row(

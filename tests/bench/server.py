@@ -41,7 +41,7 @@ from tests.bench.moved import Moved, move_demo
 from tests.bench.ops import cases, probe
 from tests.bench.pg_floor import PgFloor
 from tests.bench.report import Row
-from tests.bench.timing import measure, measure_together
+from tests.bench.timing import measure, measure_with_floor
 
 TARGET = "<50 ms, <=3x"
 MIX_TARGET = "p95 <100 ms"
@@ -122,14 +122,14 @@ def operation_rows(
         today = cache.demo_clock().today()
         on_file = cases(desk, file_floor, probes, today)
         for case, file_case in zip(cases(desk, floor, probes, today), on_file, strict=True):  # type: ignore[arg-type]
-            timing, *measured = measure_together([case.run, *case.floors], repeat)
-            floor_ms = min((t.median_ms for t in measured), default=None)
+            timing, floor_timing, answers = measure_with_floor(case.run, case.floors, repeat)
+            floor_ms = None if floor_timing is None else floor_timing.median_ms
             same = None
             note = case.note
-            if measured and not case.writes:
+            if floor_timing is not None and not case.writes:
                 mine = case.comparable(timing.result)
                 file_answer = file_case.floors[0]()
-                same = all(mine == t.result for t in measured) and mine == file_answer
+                same = all(mine == answer for answer in answers) and mine == file_answer
                 note = (note + "; " if note else "") + (
                     "same as the file" if mine == file_answer else "DIFFERS from the file"
                 )

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.session import DeskSession
+from pharmdesk.errors import PharmDeskError
 
 
 def _report(desk: DeskSession) -> audit.ChainReport:
@@ -70,3 +71,25 @@ def test_checkpoint_never_moves_backwards(admin: DeskSession) -> None:
     assert newest is not None
     audit.write_checkpoint(admin.files.checkpoint, audit.Checkpoint(1, "0" * 64))
     assert audit.read_checkpoint(admin.files.checkpoint) == newest
+
+
+def test_desks_taking_turns_continue_one_chain(admin: DeskSession, frontdesk: DeskSession) -> None:
+    """Each operation starts from the chain as it is under its own transaction's lock:
+    entries another desk (another connection) wrote since are followed, not overwritten,
+    and an operation refused half-way leaves nothing for the next one to start from."""
+    admin.call("addProviderCustomer", {"name": "Chinedu Okafor", "phone": "08031234567"})
+    for turn in range(3):
+        frontdesk.call("fetchCustomers", {"search": "CUST-1"})
+        admin.call("viewProviderCustomerDetails", {"customerId": "CUST-1"})
+        with pytest.raises(PharmDeskError):
+            frontdesk.call("viewProviderCustomerDetails", {"customerId": "CUST-99"})
+        frontdesk.call(
+            "updateProviderCustomer", {"customerId": "CUST-1", "address": f"{turn} Lekki"}
+        )
+    report = _report(admin)
+    assert report.ok
+    with admin.db.transaction() as tx:
+        rows = tx.execute(text('SELECT id, "user", action FROM audit_entry ORDER BY id')).all()
+    assert [row.id for row in rows] == list(range(1, len(rows) + 1))
+    last = [(row.user, row.action) for row in rows[-9:]]
+    assert last == [("femi", "list"), ("admin", "view"), ("femi", "update")] * 3

@@ -266,10 +266,12 @@ def resume_due_plans(
     """
     # Almost always there is nothing to resume: answer that with one prepared index seek
     # before building the ORM query (this runs at every sign-in, view and refill read).
+    op.tx.flush()  # the probe below sees this transaction's own changes, as a query would
+    conn = op.tx.connection()  # a Core statement: no ORM work for the usual "none"
     if customer_id is None:
-        probe = op.tx.execute(_DUE_PAUSE, {"today": op.today})
+        probe = conn.execute(_DUE_PAUSE, {"today": op.today})
     else:
-        probe = op.tx.execute(_DUE_PAUSE_OF, {"today": op.today, "customer": customer_id})
+        probe = conn.execute(_DUE_PAUSE_OF, {"today": op.today, "customer": customer_id})
     if probe.first() is None:
         return []
     query = (
