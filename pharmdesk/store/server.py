@@ -180,12 +180,14 @@ class LoginRefused(PharmDeskError):
 
 def open_server_engine(url: str, key: bytes = b"") -> Engine:
     """Connect once to check the server answers; a clear error when it does not. With a
-    ``login_key`` as ``key``, as that person; else with the URL's own login."""
+    ``login_key`` as ``key``, as that person; else with the URL's own login. Connected
+    is answered and authenticated: no statement, so no transaction and no wait for the
+    desks' transaction lock while another desk holds it."""
     login = login_of(key)
     engine = make_server_engine(url, login)
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        with engine.connect():
+            pass
     except DBAPIError as exc:
         engine.dispose()
         if login is not None and is_login_refusal(exc):

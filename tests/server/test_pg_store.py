@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,24 @@ def test_setup_creates_a_missing_database_sorting_byte_by_byte(
         assert desk.call("fetchCustomers", {})["total"] == 0
     finally:
         desk.close()
+
+
+def test_opening_does_not_wait_for_a_desk_in_the_middle_of_a_transaction(
+    pg: pg_server.PgServer, tmp_path: Path
+) -> None:
+    """Connecting checks that the server answers, without a transaction: a desk holding
+    the desks' transaction lock (a long import, say) must not make another desk's
+    sign-in wait out the lock timeout and then say the server could not be reached."""
+    files = _new_files(pg, tmp_path, "busydesk")
+    _create(files)
+    assert files.server is not None
+    busy = server.make_server_engine(files.server)
+    try:
+        with busy.begin() as held:  # takes the lock until the block ends
+            held.execute(text("SELECT 1"))
+            began = time.monotonic()
+            engine = server.open_server_engine(files.server)
+            engine.dispose()
+            assert time.monotonic() - began < 5
+    finally:
+        busy.dispose()
