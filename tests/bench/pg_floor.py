@@ -173,7 +173,38 @@ class PgFloor:
     # -- viewProviderCustomerDetails -----------------------------------------------------------
     def view(self, number: int) -> tuple[int, int, int]:
         def work() -> tuple[int, int, int]:
+            # A pause that ends today ends when the profile is read (API.md): the probe.
+            self.conn.execute(
+                "SELECT id FROM subscription WHERE customer_id = %s AND status = 'paused' "
+                "AND resume_date <= %s LIMIT 1",
+                (number, self.at.date()),
+            ).fetchall()
             c = self.conn.execute("SELECT * FROM customer WHERE id = %s", (number,)).fetchone()
+            # The record's other parts the profile shows (API.md v3): consents per purpose
+            # and channel, the phone's STOP, relationships both ways, merges not undone.
+            self.conn.execute(
+                "SELECT r.purpose, r.channel, r.granted, r.method, r.wording_version, "
+                "r.recorded_at, r.recorded_by FROM customer_consent cc "
+                "JOIN consent_record r ON r.id = cc.record_id WHERE cc.customer_id = %s",
+                (number,),
+            ).fetchall()
+            self.conn.execute(
+                "SELECT received_at, source, lifted_at FROM suppressed_phone "
+                "WHERE phone = (SELECT phone FROM customer WHERE id = %s)",
+                (number,),
+            ).fetchall()
+            self.conn.execute(
+                "SELECT id, customer_id, related_customer_id, name, phone, kind, can_collect, "
+                "consent_method, created_at, created_by FROM customer_relationship "
+                "WHERE customer_id = %s OR related_customer_id = %s ORDER BY id",
+                (number, number),
+            ).fetchall()
+            self.conn.execute(
+                "SELECT id, keep_id, merged_id, merged_at, merged_by, snapshot IS NOT NULL "
+                "FROM customer_merge WHERE (keep_id = %s OR merged_id = %s) "
+                "AND undone_at IS NULL ORDER BY id DESC",
+                (number, number),
+            ).fetchall()
             for table in ("customer_allergy", "customer_condition"):
                 self.conn.execute(
                     f"SELECT label FROM {table} WHERE customer_id = %s ORDER BY position",
