@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from pharmdesk.controllers.consent import records as consent_records
 from pharmdesk.controllers.customer_rows import iso_or_none
-from pharmdesk.controllers.customers.labels import labels
+from pharmdesk.controllers.customers.labels import allergies_and_conditions
 from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, read_customer
 from pharmdesk.controllers.plans import resume_due_plans
 from pharmdesk.controllers.record.merge import merges_of
 from pharmdesk.controllers.record.payer import payer_json
 from pharmdesk.controllers.record.relationships import relationships_of
 from pharmdesk.controllers.registry import Op, operation
-from pharmdesk.store.schema import Customer, CustomerAllergy, CustomerCondition, Order, Subscription
+from pharmdesk.store.schema import Customer, Order, Subscription
 
 RECENT_ORDERS = 10
 
@@ -54,11 +54,13 @@ def customer_details(
 ) -> dict[str, Any]:
     """The full profile shape of API.md (viewProviderCustomerDetails), from the customer
     (an ORM object or a ``read_customer`` row) and plain selects: a profile opens at every
-    click, and ORM objects for its plans and orders were most of its time."""
+    click, so each part is a statement built once (here and in the modules of its part),
+    run on the connection, with rows, not ORM objects (ORM reads were most of its time)."""
     tx.flush()  # changes made earlier in this transaction (a resumed plan) are read back
     conn = tx.connection()
     subs = sorted(conn.execute(_PROFILE_PLANS, {"number": customer.id}), key=_subscription_sort_key)
     orders = conn.execute(_PROFILE_ORDERS, {"number": customer.id}).all()
+    allergies, conditions = allergies_and_conditions(tx, customer.id)
     return {
         "id": cust_id(customer.id),
         "name": customer.name,
@@ -66,11 +68,11 @@ def customer_details(
         "email": customer.email,
         "address": customer.address,
         "dateOfBirth": customer.date_of_birth.isoformat() if customer.date_of_birth else None,
-        "allergies": labels(tx, CustomerAllergy, customer.id),
+        "allergies": allergies,
         "allergyStatus": customer.allergy_status,
         "allergiesConfirmedAt": iso_or_none(customer.allergies_confirmed_at),
         "allergiesConfirmedBy": customer.allergies_confirmed_by,
-        "medicalConditions": labels(tx, CustomerCondition, customer.id),
+        "medicalConditions": conditions,
         "stats": {
             "totalOrders": customer.total_orders,
             "totalSpent": customer.total_spent,
