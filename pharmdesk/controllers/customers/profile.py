@@ -24,23 +24,24 @@ RECENT_ORDERS = 10
 
 
 # -- viewProviderCustomerDetails -----------------------------------------------------------
-def _subscription_sort_key(sub: Any) -> tuple[Any, ...]:
-    return (
-        sub.status != "active",
-        sub.next_delivery is None,
-        sub.next_delivery or dt.date.max,
-        sub.id,
+# Active first, then by next delivery (none last), then by id (API.md).
+_PROFILE_PLANS = (
+    select(
+        Subscription.id,
+        Subscription.plan_id,
+        Subscription.plan_name,
+        Subscription.medications,
+        Subscription.status,
+        Subscription.next_delivery,
     )
-
-
-_PROFILE_PLANS = select(
-    Subscription.id,
-    Subscription.plan_id,
-    Subscription.plan_name,
-    Subscription.medications,
-    Subscription.status,
-    Subscription.next_delivery,
-).where(Subscription.customer_id == bindparam("number"))
+    .where(Subscription.customer_id == bindparam("number"))
+    .order_by(
+        Subscription.status != "active",
+        Subscription.next_delivery.is_(None),
+        Subscription.next_delivery,
+        Subscription.id,
+    )
+)
 _PROFILE_ORDERS = (
     select(Order.id, Order.ordered_at, Order.total, Order.status)
     .where(Order.customer_id == bindparam("number"))
@@ -58,7 +59,7 @@ def customer_details(
     run on the connection, with rows, not ORM objects (ORM reads were most of its time)."""
     tx.flush()  # changes made earlier in this transaction (a resumed plan) are read back
     conn = tx.connection()
-    subs = sorted(conn.execute(_PROFILE_PLANS, {"number": customer.id}), key=_subscription_sort_key)
+    subs = conn.execute(_PROFILE_PLANS, {"number": customer.id}).all()
     orders = conn.execute(_PROFILE_ORDERS, {"number": customer.id}).all()
     allergies, conditions = allergies_and_conditions(tx, customer.id)
     return {
