@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from pharmdesk.controllers.customer_rows import iso_or_none
@@ -246,30 +246,46 @@ def record_json(row: Any) -> dict[str, Any]:
     }
 
 
+_CURRENT = (
+    select(
+        ConsentRecord.purpose,
+        ConsentRecord.channel,
+        ConsentRecord.granted,
+        ConsentRecord.recorded_at,
+        ConsentRecord.recorded_by,
+        ConsentRecord.method,
+        ConsentRecord.wording_version,
+    )
+    .join(CustomerConsent, CustomerConsent.record_id == ConsentRecord.id)
+    .where(CustomerConsent.customer_id == bindparam("customer"))
+)
+_NEVER = dict.fromkeys(("recordedAt", "recordedBy", "method", "wordingVersion"))
+
+
 def current_consents(tx: Session, customer_id: int) -> list[dict[str, Any]]:
     """Every purpose x channel; one never asked is not granted and has no record."""
     found = {
         (row.purpose, row.channel): row
-        for row in tx.scalars(
-            select(ConsentRecord)
-            .join(CustomerConsent, CustomerConsent.record_id == ConsentRecord.id)
-            .where(CustomerConsent.customer_id == customer_id)
-        )
+        for row in tx.connection().execute(_CURRENT, {"customer": customer_id})
     }
-    never = dict.fromkeys(("recordedAt", "recordedBy", "method", "wordingVersion"))
     return [
         record_json(found[purpose, channel])
         if (purpose, channel) in found
-        else {"purpose": purpose, "channel": channel, "granted": False, **never}
+        else {"purpose": purpose, "channel": channel, "granted": False, **_NEVER}
         for purpose in PURPOSES
         for channel in CHANNELS
     ]
 
 
+_SUPPRESSION = select(SuppressedPhone.received_at, SuppressedPhone.source).where(
+    SuppressedPhone.phone == bindparam("phone"), SuppressedPhone.lifted_at.is_(None)
+)
+
+
 def suppression(tx: Session, phone: str) -> dict[str, Any] | None:
     """``{"since", "source"}`` while the phone is on the STOP list, else None."""
-    row = tx.get(SuppressedPhone, phone)
-    if row is None or row.lifted_at is not None:
+    row = tx.connection().execute(_SUPPRESSION, {"phone": phone}).first()
+    if row is None:
         return None
     return {"since": iso_or_none(row.received_at), "source": row.source}
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, literal_column, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from pharmdesk.controllers.validation import search_key
 from pharmdesk.store.schema import CustomerAllergy, CustomerCondition
@@ -26,6 +27,26 @@ _LABELS = {
 
 def labels(tx: Session, table: LabelTable, number: int) -> list[str]:
     return list(tx.connection().scalars(_LABELS[table], {"number": number}))
+
+
+# Both lists in one statement (the profile): allergies (0) then conditions (1).
+_LABEL_TABLES: tuple[LabelTable, ...] = (CustomerAllergy, CustomerCondition)
+_BOTH: CompoundSelect = union_all(
+    *(
+        select(literal_column(str(kind)).label("kind"), t.position, t.label).where(
+            t.customer_id == bindparam("number")
+        )
+        for kind, t in enumerate(_LABEL_TABLES)
+    )
+).order_by(literal_column("kind"), literal_column("position"))
+
+
+def allergies_and_conditions(tx: Session, number: int) -> tuple[list[str], list[str]]:
+    """``labels`` of both tables, read at once."""
+    both: tuple[list[str], list[str]] = ([], [])
+    for kind, _position, label in tx.connection().execute(_BOTH, {"number": number}):
+        both[kind].append(label)
+    return both
 
 
 def label_rows(number: int, values: list[str]) -> list[dict[str, Any]]:

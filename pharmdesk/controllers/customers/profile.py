@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -11,36 +12,38 @@ from sqlalchemy.orm import Session
 
 from pharmdesk.controllers.consent import records as consent_records
 from pharmdesk.controllers.customer_rows import iso_or_none
-from pharmdesk.controllers.customers.labels import labels
+from pharmdesk.controllers.customers.labels import allergies_and_conditions
 from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, read_customer
-from pharmdesk.controllers.plans import resume_due_plans
+from pharmdesk.controllers.plans import PAUSED, resume_due_plans
 from pharmdesk.controllers.record.merge import merges_of
 from pharmdesk.controllers.record.payer import payer_json
 from pharmdesk.controllers.record.relationships import relationships_of
 from pharmdesk.controllers.registry import Op, operation
-from pharmdesk.store.schema import Customer, CustomerAllergy, CustomerCondition, Order, Subscription
+from pharmdesk.store.schema import Customer, Order, Subscription
 
 RECENT_ORDERS = 10
 
 
 # -- viewProviderCustomerDetails -----------------------------------------------------------
-def _subscription_sort_key(sub: Any) -> tuple[Any, ...]:
-    return (
-        sub.status != "active",
-        sub.next_delivery is None,
-        sub.next_delivery or dt.date.max,
-        sub.id,
+# Active first, then by next delivery (none last), then by id (API.md).
+_PROFILE_PLANS = (
+    select(
+        Subscription.id,
+        Subscription.plan_id,
+        Subscription.plan_name,
+        Subscription.medications,
+        Subscription.status,
+        Subscription.next_delivery,
+        Subscription.resume_date,
     )
-
-
-_PROFILE_PLANS = select(
-    Subscription.id,
-    Subscription.plan_id,
-    Subscription.plan_name,
-    Subscription.medications,
-    Subscription.status,
-    Subscription.next_delivery,
-).where(Subscription.customer_id == bindparam("number"))
+    .where(Subscription.customer_id == bindparam("number"))
+    .order_by(
+        Subscription.status != "active",
+        Subscription.next_delivery.is_(None),
+        Subscription.next_delivery,
+        Subscription.id,
+    )
+)
 _PROFILE_ORDERS = (
     select(Order.id, Order.ordered_at, Order.total, Order.status)
     .where(Order.customer_id == bindparam("number"))
@@ -49,16 +52,35 @@ _PROFILE_ORDERS = (
 )
 
 
+def _plans_of(tx: Session, number: int) -> Sequence[Any]:
+    tx.flush()  # changes made earlier in this transaction (a resumed plan) are read back
+    return tx.connection().execute(_PROFILE_PLANS, {"number": number}).all()
+
+
+def _pause_due(plans: Sequence[Any], today: dt.date) -> bool:
+    """Whether one of these plans is paused until a day that has come (what
+    ``resume_due_plans`` ends)."""
+    return any(
+        sub.status == PAUSED and sub.resume_date is not None and sub.resume_date <= today
+        for sub in plans
+    )
+
+
 def customer_details(
-    tx: Session, customer: Customer | Row[Any], today: dt.date | None = None
+    tx: Session,
+    customer: Customer | Row[Any],
+    today: dt.date | None = None,
+    plans: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """The full profile shape of API.md (viewProviderCustomerDetails), from the customer
-    (an ORM object or a ``read_customer`` row) and plain selects: a profile opens at every
-    click, and ORM objects for its plans and orders were most of its time."""
-    tx.flush()  # changes made earlier in this transaction (a resumed plan) are read back
+    (an ORM object or a ``read_customer`` row), its ``plans`` (``_plans_of``; read here
+    when not given) and plain selects: a profile opens at every click, so each part is a
+    statement built once (here and in the modules of its part), run on the connection,
+    with rows, not ORM objects (ORM reads were most of its time)."""
+    subs = _plans_of(tx, customer.id) if plans is None else plans
     conn = tx.connection()
-    subs = sorted(conn.execute(_PROFILE_PLANS, {"number": customer.id}), key=_subscription_sort_key)
     orders = conn.execute(_PROFILE_ORDERS, {"number": customer.id}).all()
+    allergies, conditions = allergies_and_conditions(tx, customer.id)
     return {
         "id": cust_id(customer.id),
         "name": customer.name,
@@ -66,11 +88,11 @@ def customer_details(
         "email": customer.email,
         "address": customer.address,
         "dateOfBirth": customer.date_of_birth.isoformat() if customer.date_of_birth else None,
-        "allergies": labels(tx, CustomerAllergy, customer.id),
+        "allergies": allergies,
         "allergyStatus": customer.allergy_status,
         "allergiesConfirmedAt": iso_or_none(customer.allergies_confirmed_at),
         "allergiesConfirmedBy": customer.allergies_confirmed_by,
-        "medicalConditions": labels(tx, CustomerCondition, customer.id),
+        "medicalConditions": conditions,
         "stats": {
             "totalOrders": customer.total_orders,
             "totalSpent": customer.total_spent,
@@ -127,9 +149,13 @@ def _record_parts(tx: Session, customer: Customer | Row[Any], today: dt.date) ->
 @operation("viewProviderCustomerDetails", params=CUSTOMER_ID)
 def view_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     customer = read_customer(op.tx, p["customerId"])
-    if resume_due_plans(op, customer.id):  # its plan counter changed: read it again
-        op.tx.flush()
+    plans = _plans_of(op.tx, customer.id)
+    # A pause whose resume date has come ends as the profile is read. The plans read for
+    # the answer tell whether there is one: no separate look for it at every click.
+    if _pause_due(plans, op.today) and resume_due_plans(op, customer.id):
+        op.tx.flush()  # its plan counter changed: read it and the plans again
         customer = read_customer(op.tx, customer.id)
-    details = customer_details(op.tx, customer, op.today)
+        plans = _plans_of(op.tx, customer.id)
+    details = customer_details(op.tx, customer, op.today, plans)
     op.audit("view", "customer", details["id"])
     return details

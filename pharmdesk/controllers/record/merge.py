@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Text, bindparam, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pharmdesk.controllers.customer_rows import iso_or_none
@@ -231,17 +231,30 @@ def _snapshot(tx: Session, keep: int, other: int) -> dict[str, Any]:
     }
 
 
+_MERGE = CustomerMerge.__table__
+# Erasure clears a snapshot to JSON ``null``: a merge can be undone while its snapshot is
+# an object (compared in the database, so the snapshot itself is not read for a profile).
+_UNDOABLE = func.coalesce(cast(_MERGE.c.snapshot, Text), "null") != "null"
+_MERGES_OF = (
+    select(
+        _MERGE.c.id,
+        _MERGE.c.keep_id,
+        _MERGE.c.merged_id,
+        _MERGE.c.merged_at,
+        _MERGE.c.merged_by,
+        _UNDOABLE.label("undoable"),
+    )
+    .where(
+        or_(_MERGE.c.keep_id == bindparam("number"), _MERGE.c.merged_id == bindparam("number")),
+        _MERGE.c.undone_at.is_(None),
+    )
+    .order_by(_MERGE.c.id.desc())
+)
+
+
 def merges_of(tx: Session, number: int) -> list[dict[str, Any]]:
     """The profile's ``merges``: merges into or out of this record that were not undone
     (newest first), and whether they can still be undone (not after an erasure)."""
-    rows = tx.scalars(
-        select(CustomerMerge)
-        .where(
-            or_(CustomerMerge.keep_id == number, CustomerMerge.merged_id == number),
-            CustomerMerge.undone_at.is_(None),
-        )
-        .order_by(CustomerMerge.id.desc())
-    ).all()
     return [
         {
             "mergeId": merge_id(row.id),
@@ -249,7 +262,7 @@ def merges_of(tx: Session, number: int) -> list[dict[str, Any]]:
             "mergedId": cust_id(row.merged_id),
             "mergedAt": iso_or_none(row.merged_at),
             "mergedBy": row.merged_by,
-            "undoable": row.snapshot is not None,
+            "undoable": row.undoable,
         }
-        for row in rows
+        for row in tx.connection().execute(_MERGES_OF, {"number": number})
     ]

@@ -8,6 +8,7 @@ payer's and the customer's shares of their total (``orders.recordOrder``).
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, read_customer
@@ -26,16 +27,21 @@ def known_payers() -> list[str]:
     return [str(entry["name"]) for entry in load_json(PAYERS_FILE)["payers"]]
 
 
+@cache
+def _known_by_key() -> dict[str, str]:
+    """The listed payers by their search key (the first of a key wins), ``cash`` first:
+    the list is fixed data, and a profile asks about its payer at every click."""
+    found = {CASH: CASH}
+    for name in known_payers():
+        found.setdefault(search_key(name), name)
+    return found
+
+
 def canonical_payer(typed: str) -> tuple[str, bool]:
     """``cash``, a listed payer as the list spells it, or the typed name; and whether it
     is on the list (``cash`` counts as known)."""
-    key = search_key(typed)
-    if key == CASH:
-        return CASH, True
-    for name in known_payers():
-        if search_key(name) == key:
-            return name, True
-    return typed, False
+    name = _known_by_key().get(search_key(typed))
+    return (typed, False) if name is None else (name, True)
 
 
 def payer_json(customer: Any, today: dt.date) -> dict[str, Any] | None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, case, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from pharmdesk.controllers.customer_rows import iso_or_none
 from pharmdesk.controllers.customers.lookup import CUSTOMER_ID, cust_id, get_customer
@@ -49,39 +50,56 @@ def rel_id(number: int) -> str:
     return display_id(REL, number)
 
 
-def _person(tx: Session, row: CustomerRelationship, other: int | None) -> dict[str, Any]:
-    """The other side of a relationship: a customer on file (with their current name and
-    phone) or the named person."""
-    if other is not None:
-        customer = tx.get(Customer, other)
-        assert customer is not None  # a foreign key
-        return {"customerId": cust_id(other), "name": customer.name, "phone": customer.phone}
-    return {"customerId": None, "name": row.name, "phone": row.phone}
+_REL = CustomerRelationship.__table__
+_OTHER = Customer.__table__.alias("other")
+_NUMBER: BindParameter[int] = bindparam("number")
+# This customer's own rows and the rows naming it, with the other customer on file (the
+# related one of an own row, the owner of the other), read in one statement.
+_RELATIONSHIPS_OF = (
+    select(
+        _REL.c.id,
+        _REL.c.customer_id,
+        _REL.c.related_customer_id,
+        _REL.c.name,
+        _REL.c.phone,
+        _REL.c.kind,
+        _REL.c.can_collect,
+        _REL.c.consent_method,
+        _REL.c.created_at,
+        _REL.c.created_by,
+        _OTHER.c.name.label("other_name"),
+        _OTHER.c.phone.label("other_phone"),
+    )
+    .outerjoin(
+        _OTHER,
+        _OTHER.c.id
+        == case(
+            (_REL.c.customer_id == _NUMBER, _REL.c.related_customer_id),
+            else_=_REL.c.customer_id,
+        ),
+    )
+    .where(or_(_REL.c.customer_id == _NUMBER, _REL.c.related_customer_id == _NUMBER))
+    .order_by(_REL.c.id)
+)
 
 
 def relationships_of(tx: Session, number: int) -> list[dict[str, Any]]:
     """The profile's ``relationships``: this customer's own (``direction`` ``"own"``),
-    then those where another customer named this one (``"of"``), oldest first."""
-    rows = tx.scalars(
-        select(CustomerRelationship)
-        .where(
-            or_(
-                CustomerRelationship.customer_id == number,
-                CustomerRelationship.related_customer_id == number,
-            )
-        )
-        .order_by(CustomerRelationship.id)
-    ).all()
+    then those where another customer named this one (``"of"``), oldest first. The other
+    side is a customer on file (with their current name and phone) or the named person."""
     out = []
-    for row in rows:
+    for row in tx.connection().execute(_RELATIONSHIPS_OF, {"number": number}):
         own = row.customer_id == number
         other = row.related_customer_id if own else row.customer_id
+        on_file = other is not None
         out.append(
             {
                 "relationshipId": rel_id(row.id),
                 "direction": "own" if own else "of",
                 "kind": row.kind if own else INVERSE[row.kind],
-                **_person(tx, row, other),
+                "customerId": cust_id(other) if on_file else None,
+                "name": row.other_name if on_file else row.name,
+                "phone": row.other_phone if on_file else row.phone,
                 # own: the related person may collect for this customer; of: this
                 # customer may collect for the other one.
                 "canCollect": row.can_collect,
