@@ -155,7 +155,7 @@ class DeskSession:
         self._rekey_wanted = False
         self.settings()  # cached; loaded outside the operation's transaction
         try:
-            with self.db.transaction() as tx:
+            with self.db.transaction(shared=op_def.reads) as tx:
                 self._refresh_staff(tx)
                 self._check_allowed(name, op_def.allowed_before_password_change)
                 checked = parse_params(params, op_def.params)

@@ -69,6 +69,12 @@ class Op:
     def region(self) -> str:
         return str(self.desk.settings()["defaultRegion"])
 
+    def exclusive(self) -> None:
+        """Before the first write of an operation registered with ``reads``: on a branch
+        server it waits for the other desks' transactions from here on (on a file the
+        transaction holds the write lock already)."""
+        self.desk.db.exclusive(self.tx)
+
     def audit(
         self,
         action: str,
@@ -99,6 +105,7 @@ class Operation:
     params: Mapping[str, Param]
     roles: frozenset[str]
     allowed_before_password_change: bool = False
+    reads: bool = False
 
 
 REGISTRY: dict[str, Operation] = {}
@@ -110,12 +117,17 @@ def operation(
     params: Mapping[str, Param],
     roles: frozenset[str] = EVERYONE,
     allowed_before_password_change: bool = False,
+    reads: bool = False,
 ) -> Callable[[Handler], Handler]:
+    """Register an operation. ``reads``: it only reads, besides its audit entry, and calls
+    ``op.exclusive()`` before anything else it writes; on a branch server its transaction
+    then runs beside the other desks' (``Database.transaction(shared=True)``)."""
+
     def register(handler: Handler) -> Handler:
         if name in REGISTRY:
             raise RuntimeError(f"operation {name} registered twice")
         REGISTRY[name] = Operation(
-            name, handler, dict(params), roles, allowed_before_password_change
+            name, handler, dict(params), roles, allowed_before_password_change, reads
         )
         return handler
 

@@ -89,7 +89,7 @@ class _ClosedDatabase(Database):
         self.damage = None
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, shared: bool = False) -> Iterator[Session]:
         raise PharmDeskError(AUTH_FAILED, "The session is locked. Sign in again.")
         yield  # never reached: makes this a generator like Database.transaction
 

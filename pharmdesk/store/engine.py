@@ -31,6 +31,7 @@ from sqlalchemy.pool import StaticPool
 from pharmdesk.errors import DATABASE_ERROR, DISK_FULL, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store import driver_sql
+from pharmdesk.store.desk_lock import SHARED, take_transaction_lock
 from pharmdesk.store.files import create_private, make_private
 
 # SQLAlchemy logs every statement at INFO and every result row at DEBUG; rows are
@@ -262,18 +263,26 @@ class Database:
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._shared_sessions = sessionmaker(
+            self.engine.execution_options(**{SHARED: True}), expire_on_commit=False
+        )
         self.damage: DatabaseDamaged | None = None
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, shared: bool = False) -> Iterator[Session]:
         """One transaction: committed if the block ends normally, else rolled back whole.
+
+        ``shared``: it only reads, besides its audit entry (or calls ``exclusive`` before
+        it writes). On a branch server it then runs beside other desks' transactions
+        instead of waiting for them (the audit append takes their lock itself); a file's
+        transactions always hold SQLite's write lock.
 
         Once a transaction has met a damaged page, every later one is refused with the
         same report: nothing more is written to a file that needs restoring.
         """
         if self.damage is not None:
             raise DatabaseDamaged(self.damage.bad_pages, self.damage.total_pages)
-        session = self._sessions()
+        session = self._shared_sessions() if shared else self._sessions()
         corrupt = False
         try:
             with session.begin():
@@ -287,6 +296,17 @@ class Database:
         if corrupt:
             self.damage = damage_report(self.engine)
             raise self.damage
+
+    @staticmethod
+    def exclusive(tx: Session) -> None:
+        """Before a shared transaction's first write: from here on it runs after the other
+        desks' transactions, as one that was not shared (a no-op on a file)."""
+        conn = tx.connection()
+        if conn.dialect.name != "postgresql" or tx.info.get(SHARED):
+            return
+        if conn.get_execution_options().get(SHARED):
+            tx.info[SHARED] = True  # taken once; the commit or rollback releases it
+            take_transaction_lock(conn)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,7 +1,7 @@
 """The server-side audit functions (SECURITY DEFINER, owned by the database's owner).
 
 ``pharmdesk_audit_append`` is the only way a staff login adds to the audit chain: it takes
-the desks' transaction lock (``store/server.TRANSACTION_LOCK``), reads the head, computes
+the desks' transaction lock (``store/desk_lock.TRANSACTION_LOCK``), reads the head, computes
 each entry's hash exactly as ``store/audit_chain.entry_hash`` does (chain format 2: the
 JSON array ``[2, id, at, user, action, entityType, entityId, outcome, detailHash,
 prevHash]``, compact, not ASCII-escaped; PostgreSQL's ``to_json`` escapes a string as
@@ -22,7 +22,7 @@ No percent signs below: the statements go through the driver's parameter formatt
 
 from __future__ import annotations
 
-TRANSACTION_LOCK = 0x5048_4152_4D44_534B  # the same key as store/server's
+from pharmdesk.store.desk_lock import TRANSACTION_LOCK  # the desks' transaction lock
 
 IS_OWNER = """
     SELECT r.rolsuper OR r.oid = d.datdba INTO v_owner

@@ -8,7 +8,10 @@ Every transaction starts by taking one transaction-level advisory lock, the coun
 of SQLite's ``BEGIN IMMEDIATE`` in single-PC mode: operations of several desks run one
 after another, so a version check and its update, and the audit chain's head and the
 entry appended after it, are never interleaved with another desk's. The lock is released
-by the commit or rollback (also when a desk's connection drops).
+by the commit or rollback (also when a desk's connection drops). An operation that only
+reads (searches, the profile, segments: registered with ``reads``) runs in a shared
+transaction instead: it reads beside the others, and takes the lock only to append its
+audit entry (the append function takes it) or before a write (``Op.exclusive``).
 
 psycopg is imported only here, only when a server URL is opened: single-PC mode never
 loads it.
@@ -27,11 +30,9 @@ from sqlalchemy.exc import DBAPIError
 
 from pharmdesk.errors import AUTH_FAILED, DATABASE_ERROR, PharmDeskError
 from pharmdesk.paths import server_files, server_where
-from pharmdesk.store import pg_audit_sql, pg_roles, tls
+from pharmdesk.store import pg_roles, tls
+from pharmdesk.store.desk_lock import SHARED, take_transaction_lock
 
-# pg_advisory_xact_lock's key for "a PharmDesk transaction" (any fixed 64-bit number;
-# the locks are per database, so databases on one server do not wait for each other).
-TRANSACTION_LOCK = pg_audit_sql.TRANSACTION_LOCK  # "PHARMDSK" (the audit functions take it)
 CONNECT_TIMEOUT_SECONDS = 10
 LOCK_TIMEOUT = "15s"  # as long as single-PC mode waits for SQLite's write lock
 
@@ -123,7 +124,8 @@ def make_server_engine(url: str, login: tuple[str, str] | None = None) -> Engine
 
     @event.listens_for(engine, "begin")
     def _one_at_a_time(conn: Any) -> None:
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({TRANSACTION_LOCK})")
+        if not conn.get_execution_options().get(SHARED):
+            take_transaction_lock(conn)
 
     return engine
 

@@ -215,12 +215,6 @@ class Floor:
     # -- viewProviderCustomerDetails ----------------------------------------------------------
     def view(self, number: int) -> tuple[int, int, int]:
         def work() -> tuple[int, int, int]:
-            # A pause that ends today ends when the profile is read (API.md): the probe.
-            self.conn.execute(
-                "SELECT id FROM subscription WHERE customer_id = ? AND status = 'paused' "
-                "AND resume_date <= ? LIMIT 1",
-                (number, self.at.date().isoformat()),
-            ).fetchall()
             c = self.conn.execute("SELECT * FROM customer WHERE id = ?", (number,)).fetchone()
             # The record's other parts the profile shows (API.md v3): consents per purpose
             # and channel, the phone's STOP, relationships both ways, merges not undone.
@@ -256,7 +250,8 @@ class Floor:
                 (number,),
             ).fetchall()
             plans = self.conn.execute(
-                "SELECT id, plan_id, plan_name, medications, status, next_delivery "
+                # resume_date: a pause that ends today ends as the profile is read
+                "SELECT id, plan_id, plan_name, medications, status, next_delivery, resume_date "
                 "FROM subscription WHERE customer_id = ? ORDER BY status != 'active', "
                 "next_delivery IS NULL, next_delivery, id",
                 (number,),

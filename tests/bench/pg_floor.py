@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pharmdesk.controllers.validation import phone_e164, phone_search_forms, search_key
-from pharmdesk.store.server import TRANSACTION_LOCK
+from pharmdesk.store.desk_lock import TRANSACTION_LOCK
 
 ROW = (
     "c.id, c.name, c.phone, c.email, c.address, c.active_plans, c.total_orders, "
@@ -173,12 +173,6 @@ class PgFloor:
     # -- viewProviderCustomerDetails -----------------------------------------------------------
     def view(self, number: int) -> tuple[int, int, int]:
         def work() -> tuple[int, int, int]:
-            # A pause that ends today ends when the profile is read (API.md): the probe.
-            self.conn.execute(
-                "SELECT id FROM subscription WHERE customer_id = %s AND status = 'paused' "
-                "AND resume_date <= %s LIMIT 1",
-                (number, self.at.date()),
-            ).fetchall()
             c = self.conn.execute("SELECT * FROM customer WHERE id = %s", (number,)).fetchone()
             # The record's other parts the profile shows (API.md v3): consents per purpose
             # and channel, the phone's STOP, relationships both ways, merges not undone.
@@ -211,7 +205,8 @@ class PgFloor:
                     (number,),
                 ).fetchall()
             plans = self.conn.execute(
-                "SELECT id, plan_id, plan_name, medications, status, next_delivery "
+                # resume_date: a pause that ends today ends as the profile is read
+                "SELECT id, plan_id, plan_name, medications, status, next_delivery, resume_date "
                 "FROM subscription WHERE customer_id = %s ORDER BY status <> 'active', "
                 "next_delivery IS NULL, next_delivery, id",
                 (number,),

@@ -82,3 +82,18 @@ def test_the_refill_segment_is_a_range_of_the_first_refill_index(admin: DeskSess
         assert "subscription" not in plan and "SCAN" not in plan, plan
     lookups = _plans(admin, run, "FROM subscription")
     assert all("USING INDEX ix_subscription_customer" in plan for plan in lookups), lookups
+
+
+def test_one_customers_due_pause_is_sought_by_customer(admin: DeskSession) -> None:
+    """The probe that runs before a customer's subscriptions are read or changed (does a
+    pause end today?) seeks the customer's few subscriptions, not every due pause of the
+    branch (ix_subscription_resume)."""
+    customer = new_customer(admin, "Ada Obi")
+    subscribe(admin, customer, new_plan(admin, "Care Plan"), TODAY, "active")
+    plans = _plans(
+        admin,
+        lambda: admin.call("listCustomerSubscriptions", {"customerId": customer}),
+        "resume_date <=",
+    )
+    assert plans, "the probe ran"
+    assert all("ix_subscription_customer" in plan for plan in plans), plans

@@ -7,22 +7,22 @@ role applies from the next one; disabling and the recovery key change the databa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from pharmdesk.clock import FixedClock
 from pharmdesk.controllers.recovery import recovery_sign_in
 from pharmdesk.controllers.session import ACCOUNT_DISABLED, DeskSession, sign_in
 from pharmdesk.errors import AUTH_FAILED, PERMISSION_DENIED, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
+from pharmdesk.store.desk_lock import TRANSACTION_LOCK
 from pharmdesk.store.engine import DatabaseOpenError, open_engine
 from pharmdesk.store.schema import AuditEntry
-from pharmdesk.store.server import TRANSACTION_LOCK
 from pharmdesk.store.vault import Vault
 from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_KDF
+from tests.controllers.conftest import StatementsOf
 
 FEMI_PASSWORD = "femi likes long walks 2026"
 NGOZI_PASSWORD = "ngozi likes long walks 2026"
@@ -88,10 +88,10 @@ def test_a_promoted_front_desk_person_may_use_admin_operations_at_once(
 
 
 def test_the_staff_row_is_read_once_per_operation_in_its_own_transaction(
-    admin: DeskSession, store: str
+    admin: DeskSession, store: str, statements_of: StatementsOf
 ) -> None:
     admin.call("listPlans", {})  # settings are read once per session, then cached
-    statements = _statements_of(admin, lambda: admin.call("listPlans", {}))
+    statements = statements_of(admin, lambda: admin.call("listPlans", {}))
     staff_reads = [s for s in statements if "FROM staff" in s]
     assert len(staff_reads) == 1
     assert re.search(r"WHERE (s|staff)\.username = (\?|'admin'|%\(\w+\)s)", staff_reads[0])
@@ -101,33 +101,6 @@ def test_the_staff_row_is_read_once_per_operation_in_its_own_transaction(
         begin = f"SELECT pg_advisory_xact_lock({TRANSACTION_LOCK})"
     assert statements.count(begin) == 1
     assert statements.index(begin) < statements.index(staff_reads[0])
-
-
-def _statements_of(desk: DeskSession, run: Callable[[], Any]) -> list[str]:
-    """Every statement ``run`` sends: on a file as SQLite itself sees them (some run on the
-    driver, not through SQLAlchemy), on a server as SQLAlchemy sends them."""
-    statements: list[str] = []
-    if desk.db.engine.dialect.name == "sqlite":
-        raw = desk.db.engine.raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
-        driver.set_trace_callback(statements.append)
-        try:
-            run()
-        finally:
-            driver.set_trace_callback(None)
-            raw.close()
-        return statements
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        statements.append(statement)
-
-    event.listen(desk.db.engine, "before_cursor_execute", seen)
-    try:
-        run()
-    finally:
-        event.remove(desk.db.engine, "before_cursor_execute", seen)
-    return statements
 
 
 @pytest.mark.single_pc("re-encrypting the SQLCipher file")

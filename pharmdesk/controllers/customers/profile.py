@@ -146,7 +146,7 @@ def _record_parts(tx: Session, customer: Customer | Row[Any], today: dt.date) ->
     }
 
 
-@operation("viewProviderCustomerDetails", params=CUSTOMER_ID)
+@operation("viewProviderCustomerDetails", params=CUSTOMER_ID, reads=True)
 def view_customer(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     customer = read_customer(op.tx, p["customerId"])
     plans = _plans_of(op.tx, customer.id)

@@ -342,6 +342,7 @@ def customer_page(
 
 @operation(
     "fetchCustomers",
+    reads=True,
     params={
         **PAGING,
         "search": Param(free_text(0, 200)),

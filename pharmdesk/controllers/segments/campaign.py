@@ -68,6 +68,7 @@ def _chosen_segment(op: Op, p: dict[str, Any]) -> Segment:
         "channel": Param(choice(*CHANNELS)),
     },
     roles=PHARMACISTS,
+    reads=True,
 )
 def campaign_audience(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     """A segment's customers who agreed to marketing (on ``channel`` when named: per

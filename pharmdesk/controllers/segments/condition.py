@@ -9,9 +9,10 @@ from sqlalchemy import Connection, distinct, exists, false, func, select, text, 
 from sqlalchemy.orm import aliased
 
 from pharmdesk.controllers.customer_rows import ROW_COLUMNS, SQLITE_ROW_COLUMNS
-from pharmdesk.controllers.segments.segment import PageReader, Segment, unindexed
+from pharmdesk.controllers.segments.segment import PageReader, Segment
 from pharmdesk.controllers.validation import search_key
 from pharmdesk.errors import validation
+from pharmdesk.store.planner import unindexed
 from pharmdesk.store.schema import Customer, CustomerCondition
 
 

@@ -49,6 +49,7 @@ def _required(param: Param) -> Param:
     "getCustomersByCondition",
     params={**PAGING, "condition": _required(CONDITION)},
     roles=EVERYONE,
+    reads=True,
 )
 def customers_by_condition(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     return _run_segment(op, condition_segment(p["condition"]), p)
@@ -58,6 +59,7 @@ def customers_by_condition(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     "getCustomersWithUpcomingRefills",
     params={**PAGING, "days": _required(DAYS)},
     roles=EVERYONE,
+    reads=True,
 )
 def customers_with_upcoming_refills(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     resume_due_plans(op)  # a pause whose resume date has come is due again
@@ -68,6 +70,7 @@ def customers_with_upcoming_refills(op: Op, p: dict[str, Any]) -> dict[str, Any]
     "getHighValueCustomers",
     params={**PAGING, "minSpend": _required(MIN_SPEND)},
     roles=EVERYONE,
+    reads=True,
 )
 def high_value_customers(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     return _run_segment(op, high_value_segment(p["minSpend"]), p)

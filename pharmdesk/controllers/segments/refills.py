@@ -16,8 +16,8 @@ from pharmdesk.controllers.segments.segment import (
     Segment,
     page_statements,
     total_riding_reader,
-    unindexed,
 )
+from pharmdesk.store.planner import unindexed
 from pharmdesk.store.schema import Customer, Subscription
 
 

@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Select, exists, true
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from pharmdesk.controllers.customer_rows import (
     ROW_COLUMNS,
@@ -40,34 +37,6 @@ class Segment:
     row: RowMaker = customer_row
     enrich: Enricher | None = None
     reader: PageReader | None = None
-
-
-class unindexed(FunctionElement[Any]):
-    """A column that must not choose the index: on SQLite ``+column``, its documented way
-    to keep a term from using an index; elsewhere the plain column.
-
-    Without ANALYZE statistics SQLite takes ``status = 'active'`` (the first column of
-    ix_subscription_refill) for a selective equality and would answer "this customer's
-    due subscriptions" by scanning every active subscription due in the range, once per
-    customer, instead of seeking the customer's few through ix_subscription_customer.
-    """
-
-    name = "unindexed"
-    inherit_cache = True
-
-    def __init__(self, column: Any) -> None:
-        super().__init__(column)
-        self.type = column.type
-
-
-@compiles(unindexed)
-def _plain_column(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(unindexed, "sqlite")
-def _unary_plus(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return "+" + str(compiler.process(element.clauses, **kw))
 
 
 def _dialect(conn: Connection) -> str:
