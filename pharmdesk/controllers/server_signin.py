@@ -6,10 +6,18 @@ SCRAM-SHA-256, so the server itself decides who gets in and what they may do (GR
 A wrong password, an unknown username and a disabled account (NOLOGIN) all answer the
 same ``AUTH_FAILED``; the server's own SCRAM exchange costs the same for each.
 
-Failed attempts cannot be written to the server (the person is not let in), so they are
-counted at this desk as on a single PC (delay, lock-out after 5) and entered into the
-audit log at the next successful sign-in here. PostgreSQL's ``auth_delay`` slows
-guessing on the server itself (docs/admin/server.md).
+Failed attempts are counted by the server, for every desk at once: the person is not let
+in, so the desk reports the refusal through the database's sign-in gate login
+(``store/pg_signin_sql``), whose functions count it, lock the account after 5 failures
+for 15 minutes as on a single PC, and enter each failure and lock-out into the audit
+log at once. A locked account is refused before its password is tried, at every desk.
+PostgreSQL's ``auth_delay`` slows guessing on the server itself (docs/admin/branch-server.md).
+
+The desk's own counter file still counts in two cases: a server database from before the
+gate (schema 0009 or older, until its first sign-in upgrades it, or a gate the server
+refuses), and a wrong current password in changeMyPassword, which is checked inside the
+operation's transaction (the gate's functions wait for that transaction's lock). Its
+lock-outs hold at this desk, and its events enter the log at the next sign-in here.
 
 The session keeps ``server.login_key`` as its key: it reconnects with it, quick unlock
 wraps it under the PIN, and locking drops it with the engine, as the SQLCipher key.
@@ -17,11 +25,18 @@ wraps it under the PIN, and locking drops it with the engine, as the SQLCipher k
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from pharmdesk.clock import Clock
 from pharmdesk.controllers.desk_session import DeskSession
@@ -29,11 +44,12 @@ from pharmdesk.controllers.session_parts import WRONG_PASSWORD, _locked_message
 from pharmdesk.controllers.signin import open_session
 from pharmdesk.errors import AUTH_FAILED, DATABASE_ERROR, LOCKED_OUT, PharmDeskError
 from pharmdesk.paths import DatabaseFiles
-from pharmdesk.store import migrate, server, upgrade
-from pharmdesk.store.attempts import SignInAttempts, failure_delay
+from pharmdesk.store import migrate, pg_roles, pg_signin_sql, server, upgrade
+from pharmdesk.store.attempts import AttemptState, SignInAttempts, failure_delay
 from pharmdesk.store.engine import Database
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams
 
+log = logging.getLogger(__name__)
 NEEDS_OWNER_UPGRADE = (
     "The branch server's database must be upgraded for this version of PharmDesk, which "
     "needs the database owner's login ({where}): put its password in PGPASSWORD or "
@@ -54,28 +70,140 @@ def sign_in_server(
     assert files.server is not None
     clock = clock or Clock()
     files.db.parent.mkdir(parents=True, exist_ok=True)  # this desk's counters
-    attempts = SignInAttempts.beside(files)
+    counters = _Counters(files)
     username = username.strip().lower()
-    now = clock.now()
-    state = attempts.state(username, now)
-    if state.locked_until is not None:
-        attempts.record_locked_attempt(username, now)
-        raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
+    locked_until = counters.locked_until(username, clock.now())
+    if locked_until is not None:
+        raise PharmDeskError(LOCKED_OUT, _locked_message(locked_until))
     key = server.login_key(username, password)
     try:
         db = open_as(files, key)
     except server.LoginRefused:
-        state = attempts.record_failure(username, clock.now())
+        state = counters.failed(username, clock.now())
         sleep(failure_delay(state.failures))
         if state.locked_until is not None:
             raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until)) from None
         raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD) from None
     session = open_session(files, username, key, clock=clock, kdf=kdf, db=db)
-    attempts.clear(username)
+    try:
+        with session.db.transaction() as tx:
+            clear_on_server(tx, username, clock.now())
+    except BaseException:
+        session.close()
+        raise
+    counters.desk.clear(username)
     # This desk's own checkpoint of the chain, from its first sign-in on: verify at this
     # desk requires the chain to still contain it.
     session.write_checkpoint()
     return session
+
+
+class _GateClosed(Exception):
+    """The server has no sign-in gate for this database yet, or refuses it."""
+
+
+@dataclass
+class _Counters:
+    """The server's counters through the gate; this desk's file when there is no gate
+    (and for the lock-outs only this desk's file knows of: changeMyPassword's)."""
+
+    files: DatabaseFiles
+
+    def __post_init__(self) -> None:
+        self.desk = SignInAttempts.beside(self.files)
+        self.gate_open = True
+
+    def locked_until(self, username: str, now: dt.datetime) -> dt.datetime | None:
+        try:
+            until = _ask_gate(self.files, "pharmdesk_sign_in_check", username, now)
+        except _GateClosed:
+            self.gate_open = False
+        else:
+            if until is not None and until[0] is not None:
+                return _aware(until[0])
+        state = self.desk.state(username, now)
+        if state.locked_until is not None:
+            self.desk.record_locked_attempt(username, now)
+        return state.locked_until
+
+    def failed(self, username: str, now: dt.datetime) -> AttemptState:
+        if self.gate_open:
+            try:
+                row = _ask_gate(self.files, "pharmdesk_sign_in_failed", username, now)
+            except _GateClosed:
+                self.gate_open = False
+            else:
+                assert row is not None
+                return AttemptState(int(row[0]), None if row[1] is None else _aware(row[1]))
+        return self.desk.record_failure(username, now)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC)
+
+
+# SQLSTATEs of a database whose gate functions are not there yet (made before schema
+# 0010) or not the gate's to run: the desk counts in its own file instead.
+_NO_GATE_STATES = ("42883", "42501", "42P01")
+
+
+def _ask_gate(
+    files: DatabaseFiles, function: str, username: str, now: dt.datetime
+) -> tuple[Any, ...] | None:
+    """One call of a gate function, on a connection of its own made for it."""
+    url = files.server
+    assert url is not None
+    target = make_url(server.sqlalchemy_url(server.connection_url(url)))
+    database = str(target.database)
+    engine = create_engine(
+        target.set(username=pg_roles.gate_role(database), password=None),
+        poolclass=NullPool,
+        hide_parameters=True,
+        connect_args={
+            "connect_timeout": server.CONNECT_TIMEOUT_SECONDS,
+            "application_name": "PharmDesk sign-in",
+            "options": f"-c lock_timeout={server.LOCK_TIMEOUT} -c TimeZone=UTC",
+            "password": pg_signin_sql.gate_password(database),
+        },
+    )
+    name = username[: pg_signin_sql.USERNAME_CHARS].replace("\x00", "\ufffd")
+    try:
+        with engine.begin() as conn:
+            row = conn.execute(
+                text(f"SELECT * FROM {function}(:username, :at)"),
+                {"username": name, "at": pg_signin_sql.naive_utc(now)},
+            ).first()
+            return None if row is None else tuple(row)
+    except DBAPIError as exc:
+        state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if server.is_login_refusal(exc) or state in _NO_GATE_STATES:
+            log.warning("no sign-in gate on the server; counting failures at this desk")
+            raise _GateClosed from None
+        raise server.connection_error(exc, url) from None
+    finally:
+        engine.dispose()
+
+
+def clear_on_server(tx: Session, username: str, now: dt.datetime) -> bool:
+    """Forget ``username``'s failed sign-ins on the server (their own successful sign-in,
+    or an admin's unlockStaff); whether the account was locked."""
+    return bool(
+        tx.execute(
+            text("SELECT pharmdesk_sign_in_clear(:username, :at)"),
+            {"username": username, "at": pg_signin_sql.naive_utc(now)},
+        ).scalar_one()
+    )
+
+
+def locked_out_on_server(tx: Session, now: dt.datetime) -> set[str]:
+    """The usernames the server has locked out now (listStaff; admins read the table)."""
+    return {
+        str(name)
+        for name in tx.execute(
+            text("SELECT username FROM sign_in_counter WHERE locked_until > :at"),
+            {"at": pg_signin_sql.naive_utc(now)},
+        ).scalars()
+    }
 
 
 def open_as(files: DatabaseFiles, key: bytes) -> Database:
