@@ -85,12 +85,13 @@ def sign_in_server(
             raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until)) from None
         raise PharmDeskError(AUTH_FAILED, WRONG_PASSWORD) from None
     session = open_session(files, username, key, clock=clock, kdf=kdf, db=db)
-    try:
-        with session.db.transaction() as tx:
-            clear_on_server(tx, username, clock.now())
-    except BaseException:
-        session.close()
-        raise
+    if counters.failures_on_server:  # a success starts the count again
+        try:
+            with session.db.transaction() as tx:
+                clear_on_server(tx, username, clock.now())
+        except BaseException:
+            session.close()
+            raise
     counters.desk.clear(username)
     # This desk's own checkpoint of the chain, from its first sign-in on: verify at this
     # desk requires the chain to still contain it.
@@ -112,15 +113,18 @@ class _Counters:
     def __post_init__(self) -> None:
         self.desk = SignInAttempts.beside(self.files)
         self.gate_open = True
+        self.failures_on_server = 0  # as the check found them
 
     def locked_until(self, username: str, now: dt.datetime) -> dt.datetime | None:
         try:
-            until = _ask_gate(self.files, "pharmdesk_sign_in_check", username, now)
+            row = _ask_gate(self.files, "pharmdesk_sign_in_check", username, now)
         except _GateClosed:
             self.gate_open = False
         else:
-            if until is not None and until[0] is not None:
-                return _aware(until[0])
+            assert row is not None
+            self.failures_on_server = int(row[1])
+            if row[0] is not None:
+                return _aware(row[0])
         state = self.desk.state(username, now)
         if state.locked_until is not None:
             self.desk.record_locked_attempt(username, now)

@@ -5,8 +5,9 @@ login through the database's *sign-in gate*: the login role ``pd_<database>:sign
 (``gate_role``), whose only rights are CONNECT to its database and EXECUTE on two
 SECURITY DEFINER functions owned by the database's owner:
 
-- ``pharmdesk_sign_in_check(username, at)``: the time the account is locked until, or
-  NULL; a try while locked is entered into the audit log as ``lockedOut``;
+- ``pharmdesk_sign_in_check(username, at)``: the time the account is locked until (or
+  NULL) and the failures so far; a try while locked is entered into the audit log as
+  ``lockedOut``;
 - ``pharmdesk_sign_in_failed(username, at)``: one more consecutive failure; the
   ``signInFailed`` entry, and at the fifth the lock-out (``lockedOut`` with ``until``).
 
@@ -76,23 +77,30 @@ _ARGUMENTS = """
     IF p_username IS NULL OR p_at IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a username and a time are needed';
     END IF;
-    PERFORM pg_advisory_xact_lock({lock});
 """
+# Counting takes the desks' transaction lock first (two desks failing at once both
+# count); checking takes it only to enter a try while locked (the append takes it).
+_LOCK = f"    PERFORM pg_advisory_xact_lock({TRANSACTION_LOCK});\n"
 
 
 def check_function(search_path: str) -> str:
+    """The lock-out's end (NULL when not locked) and the failures counted so far."""
     return f"""
 CREATE OR REPLACE FUNCTION pharmdesk_sign_in_check(p_username text, p_at timestamp)
-RETURNS timestamp
+RETURNS TABLE (locked_until timestamp, failures integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {search_path} AS $fn$
-DECLARE{_DECLARE.format(chars=USERNAME_CHARS)}BEGIN{_ARGUMENTS.format(lock=TRANSACTION_LOCK)}
-    SELECT c.locked_until INTO v_until FROM sign_in_counter c WHERE c.username = v_user;
-    IF v_until IS NULL OR v_until <= v_at THEN
-        RETURN NULL;
+DECLARE{_DECLARE.format(chars=USERNAME_CHARS)}BEGIN{_ARGUMENTS}
+    SELECT c.failures, c.locked_until INTO v_failures, v_until
+    FROM sign_in_counter c WHERE c.username = v_user;
+    IF v_until IS NOT NULL AND v_until <= v_at THEN
+        v_failures := 0;  -- a lock-out that is over: the count starts again
+        v_until := NULL;
     END IF;
-    PERFORM pharmdesk_audit_append(v_at, v_user,
-        jsonb_build_array({_failure_entry("lockedOut", False)}));
-    RETURN v_until;
+    IF v_until IS NOT NULL THEN
+        PERFORM pharmdesk_audit_append(v_at, v_user,
+            jsonb_build_array({_failure_entry("lockedOut", False)}));
+    END IF;
+    RETURN QUERY SELECT v_until, coalesce(v_failures, 0);
 END
 $fn$
 """
@@ -105,7 +113,7 @@ CREATE OR REPLACE FUNCTION pharmdesk_sign_in_failed(p_username text, p_at timest
 RETURNS TABLE (failures integer, locked_until timestamp)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {search_path} AS $fn$
 DECLARE{_DECLARE.format(chars=USERNAME_CHARS)}    v_entries jsonb;
-BEGIN{_ARGUMENTS.format(lock=TRANSACTION_LOCK)}
+BEGIN{_ARGUMENTS}{_LOCK}
     SELECT c.failures, c.locked_until INTO v_failures, v_until
     FROM sign_in_counter c WHERE c.username = v_user;
     IF v_failures IS NULL OR (v_until IS NOT NULL AND v_until <= v_at) THEN

@@ -121,6 +121,19 @@ def test_failures_at_two_desks_add_up_to_a_lock_out_both_desks_see(
 
 
 @pytest.mark.usefixtures("femi")
+def test_a_success_at_any_desk_starts_the_count_again(
+    desks: tuple[Desk, Desk], no_sleep: list[float]
+) -> None:
+    desk_a, desk_b = desks
+    for _ in range(MAX_FAILURES - 1):
+        _refused(lambda: desk_a("femi", WRONG))
+    assert desk_b("femi", FEMI_PASSWORD).own_server_login
+    for _ in range(MAX_FAILURES - 1):
+        assert _refused(lambda: desk_a("femi", WRONG)).code == AUTH_FAILED
+    assert no_sleep == [0.5, 1.0, 2.0, 4.0] * 2
+
+
+@pytest.mark.usefixtures("femi")
 def test_an_admin_unlocks_an_account_for_every_desk(
     desks: tuple[Desk, Desk], admin: DeskSession
 ) -> None:
@@ -194,8 +207,8 @@ def test_the_gate_login_is_refused_every_table_by_the_server_itself(
         with pytest.raises(errors.InsufficientPrivilege):
             gate.execute(statement)  # type: ignore[arg-type]
     # What it may do: what any desk's sign-in screen does.
-    row = gate.execute("SELECT pharmdesk_sign_in_check('femi', now()::timestamp)").fetchone()
-    assert row == (None,)
+    row = gate.execute("SELECT * FROM pharmdesk_sign_in_check('femi', now()::timestamp)")
+    assert row.fetchone() == (None, 0)
     assert admin.call("verifyAuditLog", {})["ok"] is True
 
 
@@ -255,7 +268,8 @@ def test_a_server_from_before_the_gate_counts_at_the_desk_until_upgraded(
         host="127.0.0.1", port=pg.port, dbname=name, user=pg_roles.gate_role(name),
         password=pg_signin_sql.gate_password(name), autocommit=True,
     ) as gate:  # fmt: skip
-        assert gate.execute("SELECT pharmdesk_sign_in_check('femi', now()::timestamp)").fetchone()
+        row = gate.execute("SELECT * FROM pharmdesk_sign_in_check('femi', now()::timestamp)")
+        assert row.fetchone() == (None, 0)
     assert admin.call("verifyAuditLog", {})["ok"] is True
 
 
