@@ -88,7 +88,7 @@ def sign_in_server(
     if counters.failures_on_server:  # a success starts the count again
         try:
             with session.db.transaction() as tx:
-                clear_on_server(tx, username, clock.now())
+                clear_on_server(tx, username)
         except BaseException:
             session.close()
             raise
@@ -117,7 +117,7 @@ class _Counters:
 
     def locked_until(self, username: str, now: dt.datetime) -> dt.datetime | None:
         try:
-            row = _ask_gate(self.files, "pharmdesk_sign_in_check", username, now)
+            row = _ask_gate(self.files, "pharmdesk_sign_in_check", username)
         except _GateClosed:
             self.gate_open = False
         else:
@@ -133,7 +133,7 @@ class _Counters:
     def failed(self, username: str, now: dt.datetime) -> AttemptState:
         if self.gate_open:
             try:
-                row = _ask_gate(self.files, "pharmdesk_sign_in_failed", username, now)
+                row = _ask_gate(self.files, "pharmdesk_sign_in_failed", username)
             except _GateClosed:
                 self.gate_open = False
             else:
@@ -151,10 +151,9 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 _NO_GATE_STATES = ("42883", "42501", "42P01")
 
 
-def _ask_gate(
-    files: DatabaseFiles, function: str, username: str, now: dt.datetime
-) -> tuple[Any, ...] | None:
-    """One call of a gate function, on a connection of its own made for it."""
+def _ask_gate(files: DatabaseFiles, function: str, username: str) -> tuple[Any, ...] | None:
+    """One call of a gate function, on a connection of its own made for it. The server's
+    clock decides about lock-outs (``store/pg_signin_sql``), not this desk's."""
     url = files.server
     assert url is not None
     target = make_url(server.sqlalchemy_url(server.connection_url(url)))
@@ -174,8 +173,7 @@ def _ask_gate(
     try:
         with engine.begin() as conn:
             row = conn.execute(
-                text(f"SELECT * FROM {function}(:username, :at)"),
-                {"username": name, "at": pg_signin_sql.naive_utc(now)},
+                text(f"SELECT * FROM {function}(:username)"), {"username": name}
             ).first()
             return None if row is None else tuple(row)
     except DBAPIError as exc:
@@ -188,26 +186,21 @@ def _ask_gate(
         engine.dispose()
 
 
-def clear_on_server(tx: Session, username: str, now: dt.datetime) -> bool:
+def clear_on_server(tx: Session, username: str) -> bool:
     """Forget ``username``'s failed sign-ins on the server (their own successful sign-in,
     or an admin's unlockStaff); whether the account was locked."""
     return bool(
         tx.execute(
-            text("SELECT pharmdesk_sign_in_clear(:username, :at)"),
-            {"username": username, "at": pg_signin_sql.naive_utc(now)},
+            text("SELECT pharmdesk_sign_in_clear(:username)"), {"username": username}
         ).scalar_one()
     )
 
 
-def locked_out_on_server(tx: Session, now: dt.datetime) -> set[str]:
-    """The usernames the server has locked out now (listStaff; admins read the table)."""
-    return {
-        str(name)
-        for name in tx.execute(
-            text("SELECT username FROM sign_in_counter WHERE locked_until > :at"),
-            {"at": pg_signin_sql.naive_utc(now)},
-        ).scalars()
-    }
+def locked_out_on_server(tx: Session) -> set[str]:
+    """The usernames the server has locked out now, by its clock (listStaff; admins
+    read the table)."""
+    query = f"SELECT username FROM sign_in_counter WHERE locked_until > {pg_signin_sql.SERVER_NOW}"
+    return {str(name) for name in tx.execute(text(query)).scalars()}
 
 
 def open_as(files: DatabaseFiles, key: bytes) -> Database:

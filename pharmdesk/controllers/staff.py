@@ -162,7 +162,7 @@ def list_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     if database is not None:  # a branch server counts every desk's failures
         from pharmdesk.controllers.server_signin import locked_out_on_server
 
-        locked |= locked_out_on_server(op.tx, op.now)
+        locked |= locked_out_on_server(op.tx)
     staff = [
         {
             "username": row.username,
@@ -279,7 +279,7 @@ def unlock_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     if op.tx.get_bind().dialect.name == "postgresql":  # the server's counters, every desk's
         from pharmdesk.controllers.server_signin import clear_on_server
 
-        was_locked = clear_on_server(op.tx, row.username, op.now) or was_locked
+        was_locked = clear_on_server(op.tx, row.username) or was_locked
     audit_staff(op, row.username, "unlock", wasLockedOut=was_locked)
     op.tx.flush()
     attempts.clear(row.username)

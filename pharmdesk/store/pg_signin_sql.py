@@ -5,10 +5,10 @@ login through the database's *sign-in gate*: the login role ``pd_<database>:sign
 (``gate_role``), whose only rights are CONNECT to its database and EXECUTE on two
 SECURITY DEFINER functions owned by the database's owner:
 
-- ``pharmdesk_sign_in_check(username, at)``: the time the account is locked until (or
+- ``pharmdesk_sign_in_check(username)``: the time the account is locked until (or
   NULL) and the failures so far; a try while locked is entered into the audit log as
   ``lockedOut``;
-- ``pharmdesk_sign_in_failed(username, at)``: one more consecutive failure; the
+- ``pharmdesk_sign_in_failed(username)``: one more consecutive failure; the
   ``signInFailed`` entry, and at the fifth the lock-out (``lockedOut`` with ``until``).
 
 The rules and the entries are those of single-PC mode (``store/attempts``,
@@ -16,8 +16,10 @@ The rules and the entries are those of single-PC mode (``store/attempts``,
 for ``LOCKOUT``; a lock-out that is over starts the count again; the entries name the
 username tried, as ``staff`` entity, outcome ``failed``, with the time of the try in the
 detail. They are appended through ``pharmdesk_audit_append``, so the chain stays one.
+Times are the server's clock (to the second, UTC): no desk's clock, and no caller of
+the gate, can end a lock-out early or start the count again.
 
-``pharmdesk_sign_in_clear(username, at)`` forgets a username's failures: each person
+``pharmdesk_sign_in_clear(username)`` forgets a username's failures: each person
 after their own successful sign-in, admins for anyone (unlockStaff); not the gate.
 ``sign_in_counter`` is read by admins (listStaff) and written by these functions only.
 
@@ -31,7 +33,6 @@ No percent signs below: the statements go through the driver's parameter formatt
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 
 from pharmdesk.store.attempts import LOCKOUT, MAX_FAILURES
@@ -40,9 +41,12 @@ from pharmdesk.store.pg_audit_sql import IS_OWNER, TRANSACTION_LOCK
 GATE_CONNECTION_LIMIT = 20  # short connections, one per sign-in; a cap on misuse
 USERNAME_CHARS = 64  # as record_pending_failures cuts the name tried
 
-CHECK_SIGNATURE = "pharmdesk_sign_in_check(text, timestamp)"
-FAILED_SIGNATURE = "pharmdesk_sign_in_failed(text, timestamp)"
-CLEAR_SIGNATURE = "pharmdesk_sign_in_clear(text, timestamp)"
+CHECK_SIGNATURE = "pharmdesk_sign_in_check(text)"
+FAILED_SIGNATURE = "pharmdesk_sign_in_failed(text)"
+CLEAR_SIGNATURE = "pharmdesk_sign_in_clear(text)"
+# The server's own clock decides, to the second (whatever the session's time zone): a
+# desk's clock, or a caller of the gate, can neither end a lock-out early nor reset it.
+SERVER_NOW = "date_trunc('second', now() AT TIME ZONE 'UTC')"
 
 
 def gate_password(database: str) -> str:
@@ -67,15 +71,15 @@ def _failure_entry(action: str, with_until: bool) -> str:
 
 _DECLARE = """
     v_user text := left(p_username, {chars});
-    v_at timestamp := date_trunc('second', p_at);
-    v_iso text := to_char(date_trunc('second', p_at), 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+    v_at timestamp := {now};
+    v_iso text := to_char({now}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
     v_until timestamp;
     v_until_iso text;
     v_failures integer;
 """
 _ARGUMENTS = """
-    IF p_username IS NULL OR p_at IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a username and a time are needed';
+    IF p_username IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a username is needed';
     END IF;
 """
 # Counting takes the desks' transaction lock first (two desks failing at once both
@@ -86,10 +90,10 @@ _LOCK = f"    PERFORM pg_advisory_xact_lock({TRANSACTION_LOCK});\n"
 def check_function(search_path: str) -> str:
     """The lock-out's end (NULL when not locked) and the failures counted so far."""
     return f"""
-CREATE OR REPLACE FUNCTION pharmdesk_sign_in_check(p_username text, p_at timestamp)
+CREATE OR REPLACE FUNCTION pharmdesk_sign_in_check(p_username text)
 RETURNS TABLE (locked_until timestamp, failures integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {search_path} AS $fn$
-DECLARE{_DECLARE.format(chars=USERNAME_CHARS)}BEGIN{_ARGUMENTS}
+DECLARE{_DECLARE.format(chars=USERNAME_CHARS, now=SERVER_NOW)}BEGIN{_ARGUMENTS}
     SELECT c.failures, c.locked_until INTO v_failures, v_until
     FROM sign_in_counter c WHERE c.username = v_user;
     IF v_until IS NOT NULL AND v_until <= v_at THEN
@@ -109,10 +113,10 @@ $fn$
 def failed_function(search_path: str) -> str:
     lockout_seconds = int(LOCKOUT.total_seconds())
     return f"""
-CREATE OR REPLACE FUNCTION pharmdesk_sign_in_failed(p_username text, p_at timestamp)
+CREATE OR REPLACE FUNCTION pharmdesk_sign_in_failed(p_username text)
 RETURNS TABLE (failures integer, locked_until timestamp)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {search_path} AS $fn$
-DECLARE{_DECLARE.format(chars=USERNAME_CHARS)}    v_entries jsonb;
+DECLARE{_DECLARE.format(chars=USERNAME_CHARS, now=SERVER_NOW)}    v_entries jsonb;
 BEGIN{_ARGUMENTS}{_LOCK}
     SELECT c.failures, c.locked_until INTO v_failures, v_until
     FROM sign_in_counter c WHERE c.username = v_user;
@@ -139,9 +143,9 @@ $fn$
 
 
 def clear_function(search_path: str, admin_group: str) -> str:
-    """Returns whether the account was locked at ``p_at``."""
+    """Returns whether the account was locked."""
     return f"""
-CREATE OR REPLACE FUNCTION pharmdesk_sign_in_clear(p_username text, p_at timestamp)
+CREATE OR REPLACE FUNCTION pharmdesk_sign_in_clear(p_username text)
 RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {search_path} AS $fn$
 DECLARE
@@ -156,11 +160,7 @@ BEGIN
     END IF;
     DELETE FROM sign_in_counter c WHERE c.username = p_username
     RETURNING c.locked_until INTO v_until;
-    RETURN v_until IS NOT NULL AND v_until > date_trunc('second', p_at);
+    RETURN v_until IS NOT NULL AND v_until > {SERVER_NOW};
 END
 $fn$
 """
-
-
-def naive_utc(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)

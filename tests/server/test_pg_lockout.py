@@ -3,6 +3,7 @@ through the database's sign-in gate login; the gate itself reads nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from psycopg import errors
 from sqlalchemy import text
 
-from pharmdesk.clock import FixedClock, to_iso
+from pharmdesk.clock import FixedClock, parse_iso
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.session import WRONG_PASSWORD, DeskSession, sign_in
 from pharmdesk.errors import AUTH_FAILED, LOCKED_OUT, PharmDeskError
@@ -84,7 +85,11 @@ def _failures_of(admin: DeskSession, username: str) -> list[dict[str, object]]:
 
 @pytest.mark.usefixtures("femi")
 def test_failures_at_two_desks_add_up_to_a_lock_out_both_desks_see(
-    desks: tuple[Desk, Desk], admin: DeskSession, clock: FixedClock, no_sleep: list[float]
+    desks: tuple[Desk, Desk],
+    admin: DeskSession,
+    clock: FixedClock,
+    no_sleep: list[float],
+    owner: psycopg.Connection,
 ) -> None:
     desk_a, desk_b = desks
     for attempt in range(MAX_FAILURES - 1):
@@ -103,21 +108,27 @@ def test_failures_at_two_desks_add_up_to_a_lock_out_both_desks_see(
     assert [e["action"] for e in found].count("signInFailed") == MAX_FAILURES
     locked = [e for e in found if e["action"] == "lockedOut"]
     assert len(locked) == 3  # the lock-out, then the two tries while locked
-    moment = to_iso(clock.now())
-    assert any(
-        e["detail"] == {"at": moment, "until": to_iso(clock.now() + LOCKOUT)} for e in locked
-    )
+    assert all(set(e["detail"]) == {"at"} for e in locked[:2])  # newest first
+    # The server's clock, to the second: the try's time, and the lock-out's end.
+    lock_out = locked[-1]["detail"]
+    until = parse_iso(lock_out["until"])
+    assert until - parse_iso(lock_out["at"]) == LOCKOUT
+    assert abs(until - LOCKOUT - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
     assert all(e["outcome"] == "failed" and e["entityType"] == "staff" for e in found)
-    assert all(e["entityId"] == "femi" and e["detail"]["at"] == moment for e in found)
+    assert all(e["entityId"] == "femi" and e["detail"]["at"] == e["at"] for e in found)
     assert admin.call("verifyAuditLog", {})["ok"] is True
     listed = {p["username"]: p for p in admin.call("listStaff", {})["staff"]}
     assert listed["femi"]["lockedOut"] is True
-    # Once the lock-out is over, the right password works at either desk; it starts over.
+    # A desk's clock does not end it (the server's does).
     clock.advance(seconds=LOCKOUT.total_seconds())
+    assert _refused(lambda: desk_a("femi", FEMI_PASSWORD)).code == LOCKED_OUT
+    # Once the lock-out is over, the right password works at either desk; it starts over.
+    owner.execute("UPDATE sign_in_counter SET locked_until = locked_until - %s", (LOCKOUT,))
     assert desk_a("femi", FEMI_PASSWORD).staff.username == "femi"
     listed = {p["username"]: p for p in admin.call("listStaff", {})["staff"]}
     assert listed["femi"]["lockedOut"] is False
     assert _refused(lambda: desk_b("femi", WRONG)).code == AUTH_FAILED
+    assert no_sleep[-1] == 0.5
 
 
 @pytest.mark.usefixtures("femi")
@@ -168,6 +179,15 @@ def test_unknown_and_disabled_accounts_answer_and_count_like_a_wrong_password(
 
 
 @pytest.fixture
+def owner(db_files: DatabaseFiles, pg: pg_server.PgServer) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(
+        host=str(pg.sockets), port=pg.port, user=pg_server.SUPERUSER,
+        dbname=_database(db_files), autocommit=True,
+    ) as conn:  # fmt: skip
+        yield conn
+
+
+@pytest.fixture
 def gate(db_files: DatabaseFiles, pg: pg_server.PgServer) -> Iterator[psycopg.Connection]:
     """The sign-in gate login, as anyone who knows its (derived) password connects."""
     name = _database(db_files)
@@ -198,7 +218,7 @@ def test_the_gate_login_is_refused_every_table_by_the_server_itself(
         "CREATE TEMPORARY TABLE mine (x int)",
         "SELECT * FROM pharmdesk_audit_head()",
         "SELECT * FROM pharmdesk_backup_history(10)",
-        "SELECT pharmdesk_sign_in_clear('femi', now()::timestamp)",
+        "SELECT pharmdesk_sign_in_clear('femi')",
         "SELECT pharmdesk_staff_login('femi', NULL)",
         "SELECT * FROM pharmdesk_audit_append(now()::timestamp, 'femi', "
         """'[{"action": "signInFailed", "outcome": "failed"}]'::jsonb)""",
@@ -207,8 +227,16 @@ def test_the_gate_login_is_refused_every_table_by_the_server_itself(
         with pytest.raises(errors.InsufficientPrivilege):
             gate.execute(statement)  # type: ignore[arg-type]
     # What it may do: what any desk's sign-in screen does.
-    row = gate.execute("SELECT * FROM pharmdesk_sign_in_check('femi', now()::timestamp)")
+    row = gate.execute("SELECT * FROM pharmdesk_sign_in_check('femi')")
     assert row.fetchone() == (None, 0)
+    # Its functions take no time: the server's clock decides, whatever the session says.
+    gate.execute("SET TimeZone = 'Pacific/Kiritimati'")
+    for _ in range(MAX_FAILURES):
+        gate.execute("SELECT * FROM pharmdesk_sign_in_failed('femi')")
+    locked = gate.execute("SELECT * FROM pharmdesk_sign_in_check('femi')").fetchone()
+    assert locked is not None and locked[0] is not None
+    lasts = locked[0] - dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert dt.timedelta(minutes=14) < lasts <= LOCKOUT
     assert admin.call("verifyAuditLog", {})["ok"] is True
 
 
@@ -217,9 +245,7 @@ def test_the_gate_cannot_forge_other_entries_through_its_functions(
 ) -> None:
     """The username is only ever the name tried: text that looks like JSON stays text."""
     forged = 'x", "outcome": "success'
-    gate.execute(
-        "SELECT * FROM pharmdesk_sign_in_failed(%s, now()::timestamp)", (forged,)
-    ).fetchone()
+    gate.execute("SELECT * FROM pharmdesk_sign_in_failed(%s)", (forged,)).fetchone()
     (entry,) = admin.call("fetchAuditLog", {"user": forged})["entries"]
     assert entry["action"] == "signInFailed" and entry["outcome"] == "failed"
     assert set(entry["detail"]) == {"at"}
@@ -246,7 +272,7 @@ def test_a_server_from_before_the_gate_counts_at_the_desk_until_upgraded(
         autocommit=True,
     ) as owner:  # fmt: skip
         for function in ("check", "failed", "clear"):
-            owner.execute(f"DROP FUNCTION pharmdesk_sign_in_{function}(text, timestamp)")  # type: ignore[arg-type]
+            owner.execute(f"DROP FUNCTION pharmdesk_sign_in_{function}(text)")  # type: ignore[arg-type]
         owner.execute("DROP TABLE sign_in_counter")
         owner.execute("UPDATE alembic_version SET version_num = '0009'")
         gate = pg_roles.gate_role(name)
@@ -268,7 +294,7 @@ def test_a_server_from_before_the_gate_counts_at_the_desk_until_upgraded(
         host="127.0.0.1", port=pg.port, dbname=name, user=pg_roles.gate_role(name),
         password=pg_signin_sql.gate_password(name), autocommit=True,
     ) as gate:  # fmt: skip
-        row = gate.execute("SELECT * FROM pharmdesk_sign_in_check('femi', now()::timestamp)")
+        row = gate.execute("SELECT * FROM pharmdesk_sign_in_check('femi')")
         assert row.fetchone() == (None, 0)
     assert admin.call("verifyAuditLog", {})["ok"] is True
 
