@@ -147,7 +147,9 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 # SQLSTATEs of a database whose gate functions are not there yet (made before schema
-# 0010) or not the gate's to run: the desk counts in its own file instead.
+# 0010) or not the gate's to run: the desk counts in its own file instead. So it does
+# while the gate has all the connections it may have (someone holding them open must
+# not keep the branch from signing in).
 _NO_GATE_STATES = ("42883", "42501", "42P01")
 
 
@@ -178,7 +180,8 @@ def _ask_gate(files: DatabaseFiles, function: str, username: str) -> tuple[Any, 
             return None if row is None else tuple(row)
     except DBAPIError as exc:
         state = getattr(getattr(exc, "orig", None), "sqlstate", None)
-        if server.is_login_refusal(exc) or state in _NO_GATE_STATES:
+        busy = "too many connections for role" in str(getattr(exc, "orig", exc)).lower()
+        if server.is_login_refusal(exc) or state in _NO_GATE_STATES or busy:
             log.warning("no sign-in gate on the server; counting failures at this desk")
             raise _GateClosed from None
         raise server.connection_error(exc, url) from None

@@ -262,6 +262,9 @@ def _sign_in_gate(conn: Connection, database: str, schema: str) -> None:
     conn.exec_driver_sql(
         f"{verb} ROLE {quote(conn, gate)} {attributes} PASSWORD '{verifier}'"  # SCRAM, ASCII
     )
+    version = int(conn.execute(text("SHOW server_version_num")).scalar_one())
+    if version >= 140000:  # a connection held open idle is closed (PostgreSQL 14 on)
+        conn.exec_driver_sql(f"ALTER ROLE {quote(conn, gate)} SET idle_session_timeout = '30s'")
     for (group,) in conn.execute(
         text(
             "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "

@@ -299,6 +299,25 @@ def test_a_server_from_before_the_gate_counts_at_the_desk_until_upgraded(
     assert admin.call("verifyAuditLog", {})["ok"] is True
 
 
+@pytest.mark.usefixtures("femi")
+def test_while_someone_holds_every_gate_connection_desks_still_sign_in(
+    desks: tuple[Desk, Desk],
+    db_files: DatabaseFiles,
+    owner: psycopg.Connection,
+    gate: psycopg.Connection,
+    admin: DeskSession,
+    no_sleep: list[float],
+) -> None:
+    """The gate's connection limit keeps it from taking the server's every connection;
+    reaching it must not keep the branch from signing in: the desk counts itself."""
+    owner.execute(f'ALTER ROLE "{pg_roles.gate_role(_database(db_files))}" CONNECTION LIMIT 1')  # type: ignore[arg-type]
+    desk_a, _desk_b = desks
+    assert _refused(lambda: desk_a("femi", WRONG)).code == AUTH_FAILED
+    assert no_sleep == [0.5]
+    assert desk_a("femi", FEMI_PASSWORD).own_server_login
+    assert [e["action"] for e in _failures_of(admin, "femi")] == ["signInFailed"]
+
+
 def _add_backup_entry(admin: DeskSession, clock: FixedClock) -> None:
     with admin.db.transaction() as tx:
         audit.append(
