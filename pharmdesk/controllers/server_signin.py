@@ -10,7 +10,9 @@ Failed attempts are counted by the server, for every desk at once: the person is
 in, so the desk reports the refusal through the database's sign-in gate login
 (``store/pg_signin_sql``), whose functions count it, lock the account after 5 failures
 for 15 minutes as on a single PC, and enter each failure and lock-out into the audit
-log at once. A locked account is refused before its password is tried, at every desk.
+log at once. A locked account is refused before its password is tried, at every desk,
+also at the desk that signs in through key slots and by a quick-unlock PIN
+(``locked_on_server``; those two still count their own failures in the desk's file).
 PostgreSQL's ``auth_delay`` slows guessing on the server itself (docs/admin/branch-server.md).
 
 The desk's own counter file still counts in two cases: a server database from before the
@@ -97,6 +99,17 @@ def sign_in_server(
     # desk requires the chain to still contain it.
     session.write_checkpoint()
     return session
+
+
+def locked_on_server(files: DatabaseFiles, username: str) -> dt.datetime | None:
+    """Until when the server has ``username`` locked out (None: not locked, or no gate
+    yet). For the other ways in at a desk of a branch server (its key slots, a quick
+    unlock PIN): a lock-out holds at every desk, whichever way."""
+    try:
+        row = _ask_gate(files, "pharmdesk_sign_in_check", username.strip().lower())
+    except _GateClosed:
+        return None
+    return None if row is None or row[0] is None else _aware(row[0])
 
 
 class _GateClosed(Exception):

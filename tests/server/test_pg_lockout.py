@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from pharmdesk.clock import FixedClock, parse_iso
 from pharmdesk.controllers import audit
+from pharmdesk.controllers.quick_unlock import QuickUnlock
 from pharmdesk.controllers.session import WRONG_PASSWORD, DeskSession, sign_in
 from pharmdesk.errors import AUTH_FAILED, LOCKED_OUT, PharmDeskError
 from pharmdesk.paths import DatabaseFiles, server_files
@@ -142,6 +143,31 @@ def test_a_success_at_any_desk_starts_the_count_again(
     for _ in range(MAX_FAILURES - 1):
         assert _refused(lambda: desk_a("femi", WRONG)).code == AUTH_FAILED
     assert no_sleep == [0.5, 1.0, 2.0, 4.0] * 2
+
+
+@pytest.mark.usefixtures("femi")
+def test_a_server_lock_out_holds_for_key_slots_and_a_quick_unlock_pin(
+    desks: tuple[Desk, Desk],
+    db_files: DatabaseFiles,
+    tmp_path: Path,
+    login: Callable[[str, str], DeskSession],
+    clock: FixedClock,
+) -> None:
+    """The desk that keeps key slots, and a PIN unlock at any desk, ask the server too."""
+    desk_a, desk_b = desks
+    working = desk_a("femi", FEMI_PASSWORD)
+    quick = QuickUnlock(
+        server_files(db_files.server or "", base=tmp_path / "desk-a"),
+        clock=clock, kdf=TEST_KDF, pin_kdf=TEST_KDF,
+    )  # fmt: skip
+    quick.started(working)
+    quick.set_pin(working, "204719", "204719")
+    assert quick.seal(working) is True
+    working.lock()
+    for _ in range(MAX_FAILURES):
+        _refused(lambda: desk_b("femi", WRONG))
+    assert _refused(lambda: quick.unlock("204719")).code == LOCKED_OUT
+    assert _refused(lambda: login("femi", FEMI_PASSWORD)).code == LOCKED_OUT
 
 
 @pytest.mark.usefixtures("femi")
