@@ -10,8 +10,11 @@ worker thread while the desk keeps working. The work itself is ``controllers.bac
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import text
 
 from pharmdesk.controllers.backups import (
     ScheduledOutcome,
@@ -23,6 +26,7 @@ from pharmdesk.controllers.backups import (
     run_server_restore,
     write_backup,
 )
+from pharmdesk.controllers.backups.history import HISTORY_LIMIT, BackupRecord
 from pharmdesk.controllers.registry import (
     ADMINS,
     EVERYONE,
@@ -55,8 +59,26 @@ SERVER_SCHEDULE = (
 
 @operation("getBackupStatus", params={})
 def get_backup_status(op: Op, _p: dict[str, Any]) -> dict[str, Any]:
-    """The status bar's line and the backup dialog's (no patient data, so everyone)."""
-    return backup_status(op.tx, op.now)
+    """The status bar's line and the backup dialog's (no patient data, so everyone).
+    On a branch server only admins read the audit log: the backup entries' facts come
+    through the server's ``pharmdesk_backup_history`` (``store/pg_backup_sql``)."""
+    if op.tx.get_bind().dialect.name != "postgresql":
+        return backup_status(op.tx, op.now)
+    rows = op.tx.execute(
+        text("SELECT at, outcome, file, scheduled, error FROM pharmdesk_backup_history(:n)"),
+        {"n": HISTORY_LIMIT},
+    )
+    history = [
+        BackupRecord(
+            at=row.at.replace(tzinfo=dt.UTC),
+            file=row.file,
+            outcome=row.outcome,
+            scheduled=bool(row.scheduled),
+            error=row.error,
+        )
+        for row in rows
+    ]
+    return backup_status(op.tx, op.now, history)
 
 
 PATH = string(1, 4096)

@@ -271,6 +271,12 @@ class QuickUnlock:
         state = attempts.state(sealed.owner, now)
         if state.locked_until is not None:
             raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
+        if self.files.server is not None:  # the server counts every desk's failures
+            from pharmdesk.controllers.server_signin import locked_on_server
+
+            until = locked_on_server(self.files, sealed.owner)
+            if until is not None:
+                raise PharmDeskError(LOCKED_OUT, _locked_message(until))
         secret = self._unwrap(sealed, pin)
         key: bytes | None
         seal: SealRoot | None

@@ -104,6 +104,12 @@ def sign_in(
     if state.locked_until is not None:
         attempts.record_locked_attempt(username, now)
         raise PharmDeskError(LOCKED_OUT, _locked_message(state.locked_until))
+    if files.server is not None:  # locked out by the server's count, from any desk
+        from pharmdesk.controllers.server_signin import locked_on_server
+
+        until = locked_on_server(files, username)
+        if until is not None:
+            raise PharmDeskError(LOCKED_OUT, _locked_message(until))
     opened = vault.open_staff(username, password)
     if opened is None:
         state = attempts.record_failure(username, clock.now())

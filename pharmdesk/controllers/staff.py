@@ -159,6 +159,10 @@ def list_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     rows = op.tx.scalars(select(Staff).order_by(Staff.username)).all()
     conn = op.tx.connection()
     database = pg_roles.current_database(conn) if conn.dialect.name == "postgresql" else None
+    if database is not None:  # a branch server counts every desk's failures
+        from pharmdesk.controllers.server_signin import locked_out_on_server
+
+        locked |= locked_out_on_server(op.tx)
     staff = [
         {
             "username": row.username,
@@ -272,6 +276,10 @@ def unlock_staff(op: Op, p: dict[str, Any]) -> dict[str, Any]:
     row = _get_staff(op, p["username"])
     attempts = SignInAttempts(op.desk.files.attempts)
     was_locked = row.username in attempts.locked_out_users(op.now)
+    if op.tx.get_bind().dialect.name == "postgresql":  # the server's counters, every desk's
+        from pharmdesk.controllers.server_signin import clear_on_server
+
+        was_locked = clear_on_server(op.tx, row.username) or was_locked
     audit_staff(op, row.username, "unlock", wasLockedOut=was_locked)
     op.tx.flush()
     attempts.clear(row.username)

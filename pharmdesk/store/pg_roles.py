@@ -25,6 +25,7 @@ import unicodedata
 from sqlalchemy import Connection, Engine, text
 
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
+from pharmdesk.store import pg_backup_sql, pg_signin_sql
 from pharmdesk.store.pg_audit_sql import append_function, head_function, redact_function
 from pharmdesk.store.pg_staff_sql import signed_in_function, staff_login_function
 
@@ -36,7 +37,8 @@ _UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz
 # Tables whose rights differ from "every group reads and writes" (the customer record,
 # orders, subscriptions, consent, messages: every role's operations change them).
 READ_ONLY_FOR_STAFF = ("setting", "plan", "alembic_version")
-ADMIN_ONLY = ("audit_entry", "audit_customer")  # read by admins; written by the functions
+# Read by admins; written by the server's functions only.
+ADMIN_ONLY = ("audit_entry", "audit_customer", "sign_in_counter")
 
 
 def _digest(value: str, length: int) -> str:
@@ -65,6 +67,12 @@ def group_role(database: str, role: str) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     return _fit(f"pd_{database_part(database)}:{role}")
+
+
+def gate_role(database: str) -> str:
+    """This database's sign-in gate login (``store/pg_signin_sql``): a login role, in
+    the groups' name space (a username has no ``:``; no PharmDesk role is "signin")."""
+    return _fit(f"pd_{database_part(database)}:signin")
 
 
 def role_prefixes(database: str) -> tuple[str, str]:
@@ -199,6 +207,7 @@ def apply_privileges(target: Engine | Connection) -> None:
             conn.exec_driver_sql(
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {name} TO {everyone}"
             )
+    _sign_in_gate(conn, database, schema)
     for sequence in _sequences(conn):
         name = quote(conn, sequence)
         conn.exec_driver_sql(f"REVOKE ALL ON SEQUENCE {name} FROM PUBLIC")
@@ -216,6 +225,11 @@ def _audit_functions(conn: Connection, schema: str, groups: dict[str, str]) -> N
     conn.exec_driver_sql(head_function(path))
     conn.exec_driver_sql(staff_login_function(path, groups))
     conn.exec_driver_sql(signed_in_function(path))
+    conn.exec_driver_sql(pg_signin_sql.check_function(path))
+    conn.exec_driver_sql(pg_signin_sql.failed_function(path))
+    conn.exec_driver_sql(pg_signin_sql.clear_function(path, admin.replace("'", "''")))
+    conn.exec_driver_sql(pg_backup_sql.history_function(path))
+    gate = quote(conn, gate_role(current_database(conn)))
     signatures = {
         "pharmdesk_login_role(text)": everyone,
         "pharmdesk_audit_append(timestamp, text, jsonb)": everyone,
@@ -223,10 +237,46 @@ def _audit_functions(conn: Connection, schema: str, groups: dict[str, str]) -> N
         "pharmdesk_audit_redact(integer, text)": quote(conn, admin),
         "pharmdesk_staff_login(text, text)": everyone,
         "pharmdesk_signed_in(timestamp)": everyone,
+        pg_signin_sql.CHECK_SIGNATURE: gate,
+        pg_signin_sql.FAILED_SIGNATURE: gate,
+        pg_signin_sql.CLEAR_SIGNATURE: everyone,
+        pg_backup_sql.SIGNATURE: everyone,
     }
     for signature, grantees in signatures.items():
         conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
         conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {signature} TO {grantees}")
+
+
+def _sign_in_gate(conn: Connection, database: str, schema: str) -> None:
+    """The gate login (made, or brought back to exactly this): it may connect to this
+    database and, below, run the two sign-in functions; it is in no group and has no
+    right on any table or sequence."""
+    gate = gate_role(database)
+    verifier = scram_verifier(conn, gate, pg_signin_sql.gate_password(database))
+    exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": gate}).first()
+    attributes = (
+        "LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS "
+        f"CONNECTION LIMIT {pg_signin_sql.GATE_CONNECTION_LIMIT} VALID UNTIL 'infinity'"
+    )
+    verb = "ALTER" if exists else "CREATE"
+    conn.exec_driver_sql(
+        f"{verb} ROLE {quote(conn, gate)} {attributes} PASSWORD '{verifier}'"  # SCRAM, ASCII
+    )
+    version = int(conn.execute(text("SHOW server_version_num")).scalar_one())
+    if version >= 140000:  # a connection held open idle is closed (PostgreSQL 14 on)
+        conn.exec_driver_sql(f"ALTER ROLE {quote(conn, gate)} SET idle_session_timeout = '30s'")
+    for (group,) in conn.execute(
+        text(
+            "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+            "JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = :r"
+        ),
+        {"r": gate},
+    ):
+        conn.exec_driver_sql(f"REVOKE {quote(conn, str(group))} FROM {quote(conn, gate)}")
+    conn.exec_driver_sql(
+        f"GRANT CONNECT ON DATABASE {quote(conn, database)} TO {quote(conn, gate)}"
+    )
+    conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA {quote(conn, schema)} TO {quote(conn, gate)}")
 
 
 def current_database(conn: Connection) -> str:

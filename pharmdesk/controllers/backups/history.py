@@ -126,12 +126,16 @@ def next_due(settings: dict[str, Any], last_success: dt.datetime | None) -> dt.d
     return last_success + dt.timedelta(hours=int(settings.get("backupEveryHours") or 24))
 
 
-def backup_status(tx: Session, now: dt.datetime) -> dict[str, Any]:
+def backup_status(
+    tx: Session, now: dt.datetime, history: list[BackupRecord] | None = None
+) -> dict[str, Any]:
     """What the admin screen and the status bar show: the last verified backup (any
     kind), the last scheduled attempt, whether one is due, and whether it is overdue for
-    the reminder (``backupReminderDays``)."""
+    the reminder (``backupReminderDays``). ``history``: the backup entries, newest
+    first, when the caller read them another way (a branch server's staff logins)."""
     settings = load_settings(tx)
-    history = backup_history(tx)
+    if history is None:
+        history = backup_history(tx)
     last = newest(history, scheduled=None)
     last_scheduled = newest(history, scheduled=True)
     attempt = next((r for r in history if r.scheduled), None)

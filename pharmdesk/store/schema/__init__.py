@@ -7,7 +7,13 @@ integer number of the branch currency's units. Lists that segment queries search
 
 from __future__ import annotations
 
-from pharmdesk.store.schema.audit import AuditCustomer, AuditEntry, AuditState, BackupKeyslot
+from pharmdesk.store.schema.audit import (
+    AuditCustomer,
+    AuditEntry,
+    AuditState,
+    BackupKeyslot,
+    SignInCounter,
+)
 from pharmdesk.store.schema.base import Base, Setting, Staff
 from pharmdesk.store.schema.customers import (
     ConsentEvent,
@@ -45,6 +51,7 @@ __all__ = [
     "OutboxMessage",
     "Plan",
     "Setting",
+    "SignInCounter",
     "Staff",
     "Subscription",
     "SubscriptionEvent",

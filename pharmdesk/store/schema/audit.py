@@ -92,3 +92,15 @@ class BackupKeyslot(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
     __table_args__ = (UniqueConstraint("kind", "owner", name="uq_backup_keyslot_owner"),)
+
+
+class SignInCounter(Base):
+    """Failed sign-ins of one username on a branch server (migration 0010), written only
+    by the server's sign-in functions (``store/pg_signin_sql.py``). Empty on a single
+    PC, whose counters live in a file beside the key file."""
+
+    __tablename__ = "sign_in_counter"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
