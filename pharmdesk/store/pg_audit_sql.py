@@ -11,8 +11,10 @@ returns the new head.
 The user of every entry is the person signed in: the username whose login role
 (``pharmdesk_login_role``) is ``session_user``. Two kinds of entry name someone else and
 may be written by any staff login, as in single-PC mode: failed sign-ins and lock-outs
-(``signInFailed`` / ``lockedOut``, outcome ``failed``: the name that was tried, entered at
-the next successful sign-in) and ``tamper`` entries found at sign-in (user
+(``signInFailed`` / ``lockedOut``, outcome ``failed``: the name that was tried; the
+server's sign-in gate writes them at once, ``store/pg_signin_sql.py``, and a desk enters
+those it counted itself at its next successful sign-in) and ``tamper`` entries found at
+sign-in (user
 ``(pharmdesk)``, which is no username). The
 database's owner (and a superuser) writes as any user: ``pharmdesk init``, the move of a
 single-PC file, and desks that still connect with the owner's login.
