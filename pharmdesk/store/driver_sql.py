@@ -12,11 +12,13 @@ page, a busy database), and the parameters (patient data) stay out of its text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
-from sqlalchemy import Connection
+from sqlalchemy import CompoundSelect, Connection, Select
 from sqlalchemy.exc import DBAPIError
 
 
@@ -40,3 +42,72 @@ def executemany(conn: Connection, sql: str, rows: Iterable[Sequence[Any]]) -> No
         _driver(conn).executemany(sql, rows)
     except sqlcipher.Error as exc:
         raise DBAPIError.instance(sql, None, exc, sqlcipher.Error, hide_parameters=True) from None
+
+
+# -- prepared reads ------------------------------------------------------------------------
+# A statement built once (a module-level ``select``) is compiled once for SQLite and then
+# run on the driver: its SQL text (kept prepared by the driver's statement cache), its
+# parameters in order with their bind conversions, and rows as named tuples with the
+# same result conversions SQLAlchemy applies (dates, booleans, JSON). On a server it is
+# an ordinary SQLAlchemy execution (the round trip there is what costs).
+@dataclass(frozen=True)
+class _Prepared:
+    sql: str
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    row: Callable[..., Any]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+
+Read = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
+_PREPARED: dict[int, tuple[Read, _Prepared]] = {}
+
+
+def _prepare(conn: Connection, statement: Read) -> _Prepared:
+    known = _PREPARED.get(id(statement))
+    if known is not None and known[0] is statement:
+        return known[1]
+    dialect = conn.dialect
+    compiled: Any = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    bind_processors = compiled._bind_processors
+    keys = [column[0] for column in compiled._result_columns]
+    row_class: Any = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
+    prepared = _Prepared(
+        sql=compiled.string,
+        names=names,
+        defaults=compiled.construct_params(_check=False),
+        binds=tuple(bind_processors.get(name) for name in names),
+        row=row_class._make,
+        results=tuple(
+            column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns
+        ),
+    )
+    _PREPARED[id(statement)] = (statement, prepared)  # the statement lives as long
+    return prepared
+
+
+def rows(conn: Connection, statement: Read, params: Mapping[str, Any]) -> list[Any]:
+    """All rows of a prepared read (see above), each with attribute access by column."""
+    if conn.dialect.name != "sqlite":
+        return list(conn.execute(statement, params))
+    prepared = _prepare(conn, statement)
+    values = {**prepared.defaults, **params}
+    bound = [
+        value if convert is None else convert(value)
+        for value, convert in zip(
+            (values[name] for name in prepared.names), prepared.binds, strict=True
+        )
+    ]
+    results = prepared.results
+    make = prepared.row
+    if not any(results):
+        return [make(found) for found in execute(conn, prepared.sql, bound).fetchall()]
+    return [
+        make(
+            [value if convert is None or value is None else convert(value)
+             for value, convert in zip(found, results, strict=True)]
+        )
+        for found in execute(conn, prepared.sql, bound).fetchall()
+    ]  # fmt: skip

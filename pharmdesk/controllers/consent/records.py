@@ -20,6 +20,7 @@ from pharmdesk.controllers.customer_rows import iso_or_none
 from pharmdesk.controllers.registry import Op
 from pharmdesk.errors import validation
 from pharmdesk.resources import load_json
+from pharmdesk.store import driver_sql
 from pharmdesk.store.schema import (
     ConsentEvent,
     ConsentRecord,
@@ -266,7 +267,7 @@ def current_consents(tx: Session, customer_id: int) -> list[dict[str, Any]]:
     """Every purpose x channel; one never asked is not granted and has no record."""
     found = {
         (row.purpose, row.channel): row
-        for row in tx.connection().execute(_CURRENT, {"customer": customer_id})
+        for row in driver_sql.rows(tx.connection(), _CURRENT, {"customer": customer_id})
     }
     return [
         record_json(found[purpose, channel])
@@ -284,9 +285,10 @@ _SUPPRESSION = select(SuppressedPhone.received_at, SuppressedPhone.source).where
 
 def suppression(tx: Session, phone: str) -> dict[str, Any] | None:
     """``{"since", "source"}`` while the phone is on the STOP list, else None."""
-    row = tx.connection().execute(_SUPPRESSION, {"phone": phone}).first()
-    if row is None:
+    found = driver_sql.rows(tx.connection(), _SUPPRESSION, {"phone": phone})
+    if not found:
         return None
+    row = found[0]
     return {"since": iso_or_none(row.received_at), "source": row.source}
 
 

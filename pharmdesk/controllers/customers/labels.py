@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import CompoundSelect
 
 from pharmdesk.controllers.validation import search_key
+from pharmdesk.store import driver_sql
 from pharmdesk.store.schema import CustomerAllergy, CustomerCondition
 
 UNKNOWN, NONE_KNOWN, RECORDED = "unknown", "noneKnown", "recorded"
@@ -44,7 +45,7 @@ _BOTH: CompoundSelect = union_all(
 def allergies_and_conditions(tx: Session, number: int) -> tuple[list[str], list[str]]:
     """``labels`` of both tables, read at once."""
     both: tuple[list[str], list[str]] = ([], [])
-    for kind, _position, label in tx.connection().execute(_BOTH, {"number": number}):
+    for kind, _position, label in driver_sql.rows(tx.connection(), _BOTH, {"number": number}):
         both[kind].append(label)
     return both
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from pharmdesk.controllers.customer_rows import CUSTOMER
 from pharmdesk.controllers.validation import Param, entity_id
 from pharmdesk.errors import ARCHIVED, PharmDeskError, not_found
+from pharmdesk.store import driver_sql
 from pharmdesk.store.schema import Customer
 
 
@@ -54,7 +55,8 @@ def read_customer(tx: Session, number: int, *, for_write: bool = False) -> Row[A
     """``get_customer`` as a plain row (the same columns as attributes, the same errors):
     for the operations on one customer that run at every click, where loading an ORM
     object and flushing it back was a third of the call."""
-    row = tx.connection().execute(_CUSTOMER_BY_ID, {"number": number}).first()
+    found = driver_sql.rows(tx.connection(), _CUSTOMER_BY_ID, {"number": number})
+    row = found[0] if found else None
     if row is None:
         raise _missing(number)
     if for_write and row.archived:

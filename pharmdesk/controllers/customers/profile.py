@@ -19,6 +19,7 @@ from pharmdesk.controllers.record.merge import merges_of
 from pharmdesk.controllers.record.payer import payer_json
 from pharmdesk.controllers.record.relationships import relationships_of
 from pharmdesk.controllers.registry import Op, operation
+from pharmdesk.store import driver_sql
 from pharmdesk.store.schema import Customer, Order, Subscription
 
 RECENT_ORDERS = 10
@@ -54,7 +55,7 @@ _PROFILE_ORDERS = (
 
 def _plans_of(tx: Session, number: int) -> Sequence[Any]:
     tx.flush()  # changes made earlier in this transaction (a resumed plan) are read back
-    return tx.connection().execute(_PROFILE_PLANS, {"number": number}).all()
+    return driver_sql.rows(tx.connection(), _PROFILE_PLANS, {"number": number})
 
 
 def _pause_due(plans: Sequence[Any], today: dt.date) -> bool:
@@ -79,7 +80,7 @@ def customer_details(
     with rows, not ORM objects (ORM reads were most of its time)."""
     subs = _plans_of(tx, customer.id) if plans is None else plans
     conn = tx.connection()
-    orders = conn.execute(_PROFILE_ORDERS, {"number": customer.id}).all()
+    orders = driver_sql.rows(conn, _PROFILE_ORDERS, {"number": customer.id})
     allergies, conditions = allergies_and_conditions(tx, customer.id)
     return {
         "id": cust_id(customer.id),

@@ -34,6 +34,7 @@ from pharmdesk.controllers.customer_rows import (
 )
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import PAGING, Param, choice, free_text, search_key
+from pharmdesk.store import driver_sql
 from pharmdesk.store.schema import Customer
 
 SORTS = ("name", "createdAt", "lastOrder", "totalOrders", "planCount")
@@ -324,7 +325,7 @@ def customer_page(
     if "\x00" in (search or "") or not _has_search_index(tx):
         return page_answer(tx, customer_list_query(search, sort), page=page, limit=limit)
     query = search_index_query(terms)
-    counts = conn.execute(_COUNTS, {"query": query}).one()
+    [counts] = driver_sql.rows(conn, _COUNTS, {"query": query})
     active, total = int(counts.customers or 0), int(counts.matching)
     wanted = max(0, min(limit, total - offset))
     rows = []
@@ -373,7 +374,8 @@ def _kept_record(conn: Connection, number: int) -> list[Any]:
     statement = _BY_ID[conn.dialect.name]
     seen: set[int] = set()
     while True:
-        row = conn.execute(statement, {"number": number}).first()
+        found = driver_sql.rows(conn, statement, {"number": number})
+        row = found[0] if found else None
         if row is None or row.merged_into is None or number in seen:
             break
         seen.add(number)

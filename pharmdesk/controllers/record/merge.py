@@ -43,6 +43,7 @@ from pharmdesk.controllers.validation import (
     search_key,
 )
 from pharmdesk.errors import PharmDeskError, validation
+from pharmdesk.store import driver_sql
 from pharmdesk.store.schema import (
     ConsentEvent,
     ConsentRecord,
@@ -264,5 +265,5 @@ def merges_of(tx: Session, number: int) -> list[dict[str, Any]]:
             "mergedBy": row.merged_by,
             "undoable": row.undoable,
         }
-        for row in tx.connection().execute(_MERGES_OF, {"number": number})
+        for row in driver_sql.rows(tx.connection(), _MERGES_OF, {"number": number})
     ]

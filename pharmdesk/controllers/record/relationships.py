@@ -31,6 +31,7 @@ from pharmdesk.controllers.validation import (
     search_key,
 )
 from pharmdesk.errors import DUPLICATE, PharmDeskError, not_found, validation
+from pharmdesk.store import driver_sql
 from pharmdesk.store.schema import Customer, CustomerRelationship
 
 REL = "REL"
@@ -88,7 +89,7 @@ def relationships_of(tx: Session, number: int) -> list[dict[str, Any]]:
     then those where another customer named this one (``"of"``), oldest first. The other
     side is a customer on file (with their current name and phone) or the named person."""
     out = []
-    for row in tx.connection().execute(_RELATIONSHIPS_OF, {"number": number}):
+    for row in driver_sql.rows(tx.connection(), _RELATIONSHIPS_OF, {"number": number}):
         own = row.customer_id == number
         other = row.related_customer_id if own else row.customer_id
         on_file = other is not None
