@@ -288,36 +288,11 @@ def append_many(
         prev_id += 1
         text = canonical_detail(entry.detail)
         text_hash = detail_digest(text)
-        digest = entry_hash(
-            prev_id,
-            naive_at,
-            user,
-            entry.action,
-            entry.entity_type,
-            entry.entity_id,
-            entry.outcome,
-            text,
-            prev_hash,
-            detail_hash=text_hash,
-        )
+        # What the hash covers, in the order of the table's columns after id, at, user.
+        fields = (entry.action, entry.entity_type, entry.entity_id, entry.outcome, text)
+        digest = entry_hash(prev_id, naive_at, user, *fields, prev_hash, detail_hash=text_hash)
         epoch, mac = sealer.seal(prev_id, digest)
-        rows.append(
-            (
-                prev_id,
-                stored_at,
-                user,
-                entry.action,
-                entry.entity_type,
-                entry.entity_id,
-                entry.outcome,
-                text,
-                prev_hash,
-                digest,
-                text_hash,
-                epoch,
-                mac,
-            )
-        )
+        rows.append((prev_id, stored_at, user, *fields, prev_hash, digest, text_hash, epoch, mac))
         shown += [(c, prev_id) for c in sorted(entry.customer_ids())]
         prev_hash = digest
     driver_sql.executemany(conn, _INSERT_SQL, rows)
