@@ -214,7 +214,9 @@ def _move(
             logins = _make_logins(conn, staff)
             # The server keeps its log append-only itself and does not seal it: the
             # file's entries keep their seals (checked on the file and its backups); the
-            # current epoch key would be of no use in the server database.
+            # current epoch key would be of no use in the server database. The row is
+            # made here, as the owner, if the file never had one: staff logins may not.
+            audit.ensure_state(conn)
             conn.execute(
                 update(AuditState)
                 .where(AuditState.id == 1)

@@ -16,6 +16,7 @@ from pharmdesk.demo import DEMO_PASSWORD, DEMO_USER, create_demo
 from pharmdesk.errors import AUTH_FAILED, PASSWORD_CHANGE_REQUIRED, PharmDeskError
 from pharmdesk.paths import DatabaseFiles, server_files
 from pharmdesk.store import pg_roles, transfer
+from pharmdesk.store.engine import open_engine
 from pharmdesk.store.server import open_server_engine
 from tests import pg_server
 from tests.cli.conftest import run_process, subprocess_env
@@ -434,3 +435,35 @@ def test_the_command_moves_a_file_and_refuses_a_second_run(
     assert again.returncode != 0
     assert json.loads(again.stdout)["error"]["code"] == "VALIDATION_ERROR"
     assert "oneTimePassword" not in again.stdout
+
+
+def test_a_file_without_its_audit_bookkeeping_row_moves_and_people_sign_in(
+    pg: pg_server.PgServer, demo_file: DatabaseFiles, tmp_path: Path
+) -> None:
+    """A file whose ``audit_state`` row was never written (a file no admin had signed in
+    to since it was made, as a demo generated in bulk): the server database gets the row
+    at the move, as its owner, because a staff login may not create it (GRANTs), and
+    the first sign-in of each person writes its checkpoint there."""
+    source = _copy(demo_file, tmp_path / "file")
+    engine = open_engine(source.db, _file_key(source))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM audit_state"))
+    finally:
+        engine.dispose()
+    url = _fresh(pg, "import_no_state")
+    result = import_file(
+        source,
+        url,
+        username=DEMO_USER,
+        password=DEMO_PASSWORD,
+        clock=FixedClock(),
+        kdf=TEST_KDF,
+        desk_base=tmp_path / "desk",
+    )
+    desk = server_files(url, base=tmp_path / "desk2")
+    femi = _first_sign_in(desk, "femi", _one_time(result)["femi"])
+    try:
+        assert femi.call("fetchCustomers", {})["total"] > 0
+    finally:
+        femi.close()
