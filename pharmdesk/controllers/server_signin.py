@@ -128,13 +128,22 @@ class _Counters:
         self.gate_open = True
         self.failures_on_server = 0  # as the check found them
 
-    def locked_until(self, username: str, now: dt.datetime) -> dt.datetime | None:
+    def _ask(self, function: str, username: str) -> tuple[Any, ...] | None:
+        """The gate function's row; None once the gate is found closed (from then on
+        this desk's file counts)."""
+        if not self.gate_open:
+            return None
         try:
-            row = _ask_gate(self.files, "pharmdesk_sign_in_check", username)
+            row = _ask_gate(self.files, function, username)
         except _GateClosed:
             self.gate_open = False
-        else:
-            assert row is not None
+            return None
+        assert row is not None
+        return row
+
+    def locked_until(self, username: str, now: dt.datetime) -> dt.datetime | None:
+        row = self._ask("pharmdesk_sign_in_check", username)
+        if row is not None:
             self.failures_on_server = int(row[1])
             if row[0] is not None:
                 return _aware(row[0])
@@ -144,14 +153,9 @@ class _Counters:
         return state.locked_until
 
     def failed(self, username: str, now: dt.datetime) -> AttemptState:
-        if self.gate_open:
-            try:
-                row = _ask_gate(self.files, "pharmdesk_sign_in_failed", username)
-            except _GateClosed:
-                self.gate_open = False
-            else:
-                assert row is not None
-                return AttemptState(int(row[0]), None if row[1] is None else _aware(row[1]))
+        row = self._ask("pharmdesk_sign_in_failed", username)
+        if row is not None:
+            return AttemptState(int(row[0]), None if row[1] is None else _aware(row[1]))
         return self.desk.record_failure(username, now)
 
 
