@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -109,6 +110,20 @@ def _copy(demo_file: DatabaseFiles, folder: Path) -> DatabaseFiles:
 SAMPLED = [*range(1, CUSTOMERS + 1, 2), *range(2, 42, 2)]
 
 
+def _move(source: DatabaseFiles, url: str, desk_base: Path, **extra: Any) -> ImportResult:
+    """``import_file`` as the demo's admin, at the fixed test moment."""
+    return import_file(
+        source,
+        url,
+        username=DEMO_USER,
+        password=DEMO_PASSWORD,
+        clock=FixedClock(),
+        kdf=TEST_KDF,
+        desk_base=desk_base,
+        **extra,
+    )
+
+
 def test_a_demo_file_moves_with_every_row_and_the_same_answers(
     pg: pg_server.PgServer, demo_file: DatabaseFiles, tmp_path: Path
 ) -> None:
@@ -116,15 +131,11 @@ def test_a_demo_file_moves_with_every_row_and_the_same_answers(
     before = _digest(source)
     url = _fresh(pg, "import_demo")
     steps: list[str] = []
-    result = import_file(
+    result = _move(
         source,
         url,
-        username=DEMO_USER,
-        password=DEMO_PASSWORD,
-        clock=FixedClock(),
-        kdf=TEST_KDF,
+        tmp_path / "desk",
         progress=lambda stage, _done, _total: steps.append(stage),
-        desk_base=tmp_path / "desk",
     )
     assert _digest(source) == before  # not one byte of the file changed
     assert "Copying to the server" in steps and "Planner statistics" in steps
@@ -247,15 +258,7 @@ def test_each_person_signs_in_with_their_one_time_password_and_chooses_their_own
     url = _fresh(pg, "import_logins")
 
     def move() -> ImportResult:
-        return import_file(
-            source,
-            url,
-            username=DEMO_USER,
-            password=DEMO_PASSWORD,
-            clock=FixedClock(),
-            kdf=TEST_KDF,
-            desk_base=tmp_path / "desk",
-        )
+        return _move(source, url, tmp_path / "desk")
 
     result = move()
     otp = _one_time(result)
@@ -452,15 +455,7 @@ def test_a_file_without_its_audit_bookkeeping_row_moves_and_people_sign_in(
     finally:
         engine.dispose()
     url = _fresh(pg, "import_no_state")
-    result = import_file(
-        source,
-        url,
-        username=DEMO_USER,
-        password=DEMO_PASSWORD,
-        clock=FixedClock(),
-        kdf=TEST_KDF,
-        desk_base=tmp_path / "desk",
-    )
+    result = _move(source, url, tmp_path / "desk")
     desk = server_files(url, base=tmp_path / "desk2")
     femi = _first_sign_in(desk, "femi", _one_time(result)["femi"])
     try:
