@@ -65,6 +65,7 @@ DISK_PROBLEM = (
     "if it happens again, ask your IT contact to check the disk."
 )
 LOW_SPACE_BYTES = 1 << 20  # below this, an I/O error while writing means "disk full"
+_LOCK_TAKEN = "pharmdesk.lock_taken"  # a shared transaction that became exclusive
 
 
 class DatabaseOpenError(PharmDeskError):
@@ -302,10 +303,10 @@ class Database:
         """Before a shared transaction's first write: from here on it runs after the other
         desks' transactions, as one that was not shared (a no-op on a file)."""
         conn = tx.connection()
-        if conn.dialect.name != "postgresql" or tx.info.get(SHARED):
+        if conn.dialect.name != "postgresql" or tx.info.get(_LOCK_TAKEN):
             return
         if conn.get_execution_options().get(SHARED):
-            tx.info[SHARED] = True  # taken once; the commit or rollback releases it
+            tx.info[_LOCK_TAKEN] = True  # once; the commit or rollback releases it
             take_transaction_lock(conn)
 
     def close(self) -> None:
