@@ -85,20 +85,24 @@ def page_answer(
     limit: int,
     row: Any = customer_row,
     total: int | None = None,
+    counted: Any = None,
 ) -> dict[str, Any]:
     """Run a list query for one page; ``query`` must already be fully ordered.
 
     Without a known ``total`` the count rides along on the page's rows (an uncorrelated
     subquery, evaluated once): one statement, not two; only a page past the end counts
-    alone."""
+    alone. ``counted``: a scalar expression of the same total that the database keeps
+    (so the query's rows need not be counted)."""
     offset = (page - 1) * limit
     if total is not None:
         # A page past the end needs no query; the count already says it is empty.
         rows = tx.execute(query.offset(offset).limit(limit)).all() if offset < total else []
         return page_rows(rows, total=total, page=page, limit=limit, row=row)
-    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    if counted is None:
+        counted = select(func.count()).select_from(query.order_by(None).subquery())
+        counted = counted.scalar_subquery()
     rows = tx.execute(
-        query.add_columns(counted.scalar_subquery().label("page_total")).offset(offset).limit(limit)
+        query.add_columns(counted.label("page_total")).offset(offset).limit(limit)
     ).all()
-    total = int(rows[0].page_total) if rows else int(tx.scalar(counted) or 0)
+    total = int(rows[0].page_total) if rows else int(tx.scalar(select(counted)) or 0)
     return page_rows(rows, total=total, page=page, limit=limit, row=row)

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from pharmdesk.clock import Clock
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.audit_verify import verify_chain
-from pharmdesk.controllers.passwords import generate_one_time_password
+from pharmdesk.controllers.server_logins import Login, make_logins
 from pharmdesk.errors import (
     AUTH_FAILED,
     DATABASE_ERROR,
@@ -37,29 +37,13 @@ from pharmdesk.errors import (
     validation,
 )
 from pharmdesk.paths import DatabaseFiles, server_files, server_where
-from pharmdesk.store import migrate, pg_roles, transfer, upgrade
+from pharmdesk.store import migrate, transfer, upgrade
 from pharmdesk.store.engine import new_engine
-from pharmdesk.store.schema import AuditState, Staff
+from pharmdesk.store.schema import AuditState
 from pharmdesk.store.vault import DEFAULT_KDF, KdfParams, Vault
 
 WRONG_PASSWORD = "Wrong username or password for that file. Check both; nothing was changed."
 ADMIN = "admin"
-
-
-@dataclass(frozen=True)
-class Login:
-    """A person's new server login and its one-time password (kept out of ``repr``)."""
-
-    username: str
-    db_role: str
-    one_time_password: str = field(repr=False)
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "username": self.username,
-            "dbRole": self.db_role,
-            "oneTimePassword": self.one_time_password,
-        }
 
 
 @dataclass
@@ -211,7 +195,7 @@ def _move(
                     f"{report.first_bad_entry}: {report.reason}); the server database was "
                     "left empty. Run 'pharmdesk audit verify' on the file's PC.",
                 )
-            logins = _make_logins(conn, staff)
+            logins = make_logins(conn, [(name, off) for name, _role, off in staff])
             # The server keeps its log append-only itself and does not seal it: the
             # file's entries keep their seals (checked on the file and its backups); the
             # current epoch key would be of no use in the server database. The row is
@@ -259,20 +243,3 @@ def _not_empty(url: str) -> PharmDeskError:
         "moved only onto an empty one. Nothing was changed.",
         "db",
     )
-
-
-def _make_logins(conn: Connection, staff: list[tuple[str, str, bool]]) -> list[Login]:
-    """Each active person's login role with a fresh one-time password, to be changed at
-    the first sign-in; a disabled person's role ``NOLOGIN`` with no password. In the
-    copy's transaction: a failure leaves no role changed."""
-    logins: list[Login] = []
-    for username, _role, disabled in staff:
-        if disabled:
-            pg_roles.sync_login(conn, username)
-            continue
-        conn.execute(
-            update(Staff).where(Staff.username == username).values(must_change_password=True)
-        )
-        password = generate_one_time_password()
-        logins.append(Login(username, pg_roles.sync_login(conn, username, password), password))
-    return logins

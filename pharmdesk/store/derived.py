@@ -1,8 +1,11 @@
-"""Columns the database keeps from other tables with triggers, and how to fill them in
-for every row at once after a bulk load that set the triggers aside (the demo).
+"""What the database keeps from other tables with triggers, and how to fill it in for
+every row at once after a bulk load that set the triggers aside (the demo on a file, a
+file moved onto a branch server).
 
 ``customer.first_refill`` (migration 0008): each customer's earliest ``next_delivery``
-among their active subscriptions. The migration keeps its own frozen copy of this SQL.
+among their active subscriptions. ``customer_search_count`` (0011, on a server only):
+how many listed customers have each search token. The migrations keep their own frozen
+copies of this SQL.
 """
 
 from __future__ import annotations
@@ -18,3 +21,12 @@ FIRST_REFILL_FILL = (
 # After a bulk load, in this order: the set-aside triggers come back, then these fill in
 # what they would have kept.
 FILLS = (FIRST_REFILL_FILL,)
+
+# On a branch server, after the copy: the listed customers per search token (the
+# database's own ``customer_search_tokens``), counted afresh.
+SERVER_SEARCH_COUNT_FILL = (
+    "INSERT INTO customer_search_count (token, listed) "
+    "SELECT token, count(*) FROM customer, unnest(customer_search_tokens(name_key)) AS token "
+    "WHERE NOT archived GROUP BY token"
+)
+SERVER_FILLS = ("DELETE FROM customer_search_count", SERVER_SEARCH_COUNT_FILL)

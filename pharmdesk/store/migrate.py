@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (tests/unit/test_migrate.py keeps it honest).
-SCHEMA_HEAD = "0010"
+SCHEMA_HEAD = "0011"
 FILE_TOO_NEW = (
     "This database was written by a newer version of PharmDesk. Install that "
     "version (or newer) on this PC; nothing was changed."

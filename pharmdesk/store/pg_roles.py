@@ -39,6 +39,8 @@ _UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz
 READ_ONLY_FOR_STAFF = ("setting", "plan", "alembic_version")
 # Read by admins; written by the server's functions only.
 ADMIN_ONLY = ("audit_entry", "audit_customer", "sign_in_counter")
+# Read by every role; written only by the triggers that keep them (as the owner).
+KEPT_BY_TRIGGERS = ("customer_search_count",)
 
 
 def _digest(value: str, length: int) -> str:
@@ -197,6 +199,8 @@ def apply_privileges(target: Engine | Connection) -> None:
             conn.exec_driver_sql(
                 f"GRANT UPDATE (checkpoint_id, attempts_seq) ON TABLE {name} TO {everyone}"
             )
+        elif table in KEPT_BY_TRIGGERS:
+            conn.exec_driver_sql(f"GRANT SELECT ON TABLE {name} TO {everyone}")
         elif table in READ_ONLY_FOR_STAFF:
             conn.exec_driver_sql(f"GRANT SELECT ON TABLE {name} TO {everyone}")
             if table != "alembic_version":

@@ -100,14 +100,23 @@ class PgFloor:
         return result
 
     # -- fetchCustomers ------------------------------------------------------------------------
+    def _kept_count(self, token: str) -> int:
+        """The server's kept count of listed customers with a search token (0011)."""
+        found = self.conn.execute(
+            "SELECT listed FROM customer_search_count WHERE token = %s", (token,)
+        ).fetchone()
+        return int(found[0]) if found else 0
+
     def list_page(self, page: int, limit: int) -> tuple[int, list[int]]:
+        """The kept total; the page's ids from the name index alone (an index-only scan
+        past the offset), then their rows."""
+
         def work() -> tuple[int, list[int]]:
-            total = self.conn.execute(
-                "SELECT count(*) FROM customer WHERE archived = false"
-            ).fetchone()[0]
+            total = self._kept_count("")
             rows = self.conn.execute(
-                f"SELECT {ROW} FROM customer c WHERE c.archived = false "
-                "ORDER BY c.name_key, c.id LIMIT %s OFFSET %s",
+                f"SELECT {ROW} FROM customer c JOIN (SELECT id FROM customer "
+                "WHERE archived = false ORDER BY name_key, id LIMIT %s OFFSET %s) p "
+                "ON p.id = c.id ORDER BY c.name_key, c.id",
                 (limit, (page - 1) * limit),
             ).fetchall()
             ids = [r[0] for r in rows]
@@ -141,11 +150,17 @@ class PgFloor:
         """One search page: the planner's own plan ('auto', the trigram indexes for rare
         fragments) or a 'walk' of the name index (no bitmap scans: broad fragments)."""
         likes, params = self.search_filter(search)
+        words = search_key(search).split()
+        kept = len(words) == 1 and len(words[0]) <= 3  # (then fewer than 4 digits)
 
         def work() -> tuple[int, list[int]]:
-            total = self.conn.execute(
-                f"SELECT count(*) FROM customer c WHERE c.archived = false AND ({likes})", params
-            ).fetchone()[0]
+            if kept:  # a broad one-word search: the server's kept count (0011)
+                total = self._kept_count(words[0])
+            else:
+                total = self.conn.execute(
+                    f"SELECT count(*) FROM customer c WHERE c.archived = false AND ({likes})",
+                    params,
+                ).fetchone()[0]
             if plan == "walk":
                 self.conn.execute("SET LOCAL enable_bitmapscan = off")
             rows = self.conn.execute(

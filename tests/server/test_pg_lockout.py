@@ -297,6 +297,10 @@ def test_a_server_from_before_the_gate_counts_at_the_desk_until_upgraded(
         host=str(pg.sockets), port=pg.port, user=pg_server.SUPERUSER, dbname=name,
         autocommit=True,
     ) as owner:  # fmt: skip
+        for function in ("statement", "row"):  # 0011's kept search counts
+            owner.execute(f"DROP FUNCTION customer_search_count_{function}() CASCADE")  # type: ignore[arg-type]
+        owner.execute("DROP FUNCTION customer_search_tokens(text)")
+        owner.execute("DROP TABLE customer_search_count")
         for function in ("check", "failed", "clear"):
             owner.execute(f"DROP FUNCTION pharmdesk_sign_in_{function}(text)")  # type: ignore[arg-type]
         owner.execute("DROP TABLE sign_in_counter")

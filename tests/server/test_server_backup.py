@@ -17,7 +17,13 @@ from sqlalchemy import select
 
 from pharmdesk.controllers import backups
 from pharmdesk.controllers.session import DeskSession, create_database, sign_in
-from pharmdesk.errors import AUTH_FAILED, DATABASE_ERROR, VALIDATION_ERROR, PharmDeskError
+from pharmdesk.errors import (
+    AUTH_FAILED,
+    DATABASE_ERROR,
+    PASSWORD_CHANGE_REQUIRED,
+    VALIDATION_ERROR,
+    PharmDeskError,
+)
 from pharmdesk.paths import server_files
 from pharmdesk.store import backup
 from pharmdesk.store.backup import pgtools, server_keys
@@ -207,6 +213,73 @@ def test_a_server_backup_restores_into_a_new_database_and_nowhere_else(
             )  # fmt: skip
         assert refused.value.code == VALIDATION_ERROR and refused.value.field == "db"
     assert _customers(admin) == before
+
+
+def test_a_restore_gives_the_people_of_the_new_database_their_logins(
+    pg: pg_server.PgServer, tmp_path: Path
+) -> None:
+    """Login roles are the server's, not the dump's: the restoring admin's is made with
+    the password they restored with, every other active person's with a one-time
+    password (in the answer only), a disabled person's NOLOGIN; restored with the
+    recovery key, every active person gets one. A desk that joins with the URL alone
+    signs each of them in as their own login."""
+    pg_server.create_database(pg, "logins_source")
+    files = server_files(pg.url("logins_source"), base=tmp_path / "desk")
+    recovery = create_database(
+        files, admin=ADMIN, full_name="Ada", password=ADMIN_PASSWORD, clock=FixedClock(),
+        kdf=TEST_KDF,
+    )  # fmt: skip
+    admin = sign_in(files, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+    try:
+        for username, role in (("femi", "frontdesk"), ("tayo", "pharmacist")):
+            admin.call(
+                "addStaff",
+                {"username": username, "fullName": username.title(), "role": role,
+                 "password": _password(username)},
+            )  # fmt: skip
+        admin.call("disableStaff", {"username": "tayo"})
+        target = tmp_path / "server.pdbak"
+        backups.run_backup(admin, target)
+    finally:
+        admin.close()
+
+    url = pg.url("logins_restored")
+    answer = backups.run_server_restore(
+        server_files(url, base=tmp_path / "restoring-pc"), target, ADMIN, ADMIN_PASSWORD,
+        clock=FixedClock(),
+    )  # fmt: skip
+    [femi] = answer["logins"]
+    assert femi["username"] == "femi" and femi["dbRole"].endswith(".femi")
+    joined = server_files(url, base=tmp_path / "joined-desk")  # the URL only: own logins
+    desk = sign_in(joined, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+    try:
+        assert desk.own_server_login
+        restored = desk.call("fetchAuditLog", {"action": "restore"})["entries"]
+        assert restored[-1]["detail"]["logins"] == 1
+    finally:
+        desk.close()
+    first = sign_in(joined, "femi", femi["oneTimePassword"], clock=FixedClock(), kdf=TEST_KDF)
+    try:  # in, and asked to choose their own before anything else
+        assert first.own_server_login and first.staff.must_change_password
+        with pytest.raises(PharmDeskError) as asked:
+            first.call("fetchCustomers", {})
+        assert asked.value.code == PASSWORD_CHANGE_REQUIRED
+    finally:
+        first.close()
+    for username in ("femi", "tayo"):  # the old passwords stayed with the old server
+        with pytest.raises(PharmDeskError) as refused:
+            sign_in(joined, username, _password(username), clock=FixedClock(), kdf=TEST_KDF)
+        assert refused.value.code == AUTH_FAILED
+
+    key_answer = backups.run_server_restore(
+        server_files(pg.url("logins_by_key"), base=tmp_path / "recovering-pc"), target, "",
+        recovery, clock=FixedClock(), recovery=True,
+    )  # fmt: skip
+    assert sorted(login["username"] for login in key_answer["logins"]) == [ADMIN, "femi"]
+
+
+def _password(username: str) -> str:
+    return f"{username} keeps a long password 1"
 
 
 def test_scheduled_server_backups_rotate(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pharmdesk.cli.commands.server_import import LOGINS_MADE
 from pharmdesk.cli.context import EXIT_OK, EXIT_REFUSED, Context, TerminalProgress
 from pharmdesk.cli.secrets import (
     ask_password,
@@ -133,6 +134,10 @@ def _restore_server_backup(ctx: Context, files: DatabaseFiles, source: Path) -> 
     answer = backups.run_server_restore(
         files, source, username, secret, clock=ctx.clock, recovery=recovery, progress=progress
     )
+    # One-time passwords go to standard output only, in the answer; stderr names people.
     ctx.emit(answer)
     ctx.say(f"restored into {answer['restoredTo']}")
+    if answer["logins"]:
+        names = ", ".join(login["username"] for login in answer["logins"])
+        ctx.say(LOGINS_MADE.format(count=len(answer["logins"]), names=names))
     return EXIT_OK

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from pharmdesk.clock import Clock, to_iso
 from pharmdesk.controllers import audit
 from pharmdesk.controllers.backups.writing import chain_check, no_progress
+from pharmdesk.controllers.server_logins import restored_logins
 from pharmdesk.controllers.session import WRONG_PASSWORD
 from pharmdesk.errors import AUTH_FAILED, PharmDeskError
 from pharmdesk.paths import DatabaseFiles, server_where
@@ -87,9 +88,10 @@ def run_server_restore(
     progress: backup.Progress | None = None,
 ) -> dict[str, Any]:
     """Restore ``source`` into the new (or empty) server database ``target.server``:
-    ``pg_restore`` in one transaction, counts and the audit chain checked there, a
-    ``restore`` entry appended, and this desk's sign-in keys for it put in place from
-    the backup. A database this restore created is dropped again if anything fails."""
+    ``pg_restore`` in one transaction, counts and the audit chain checked there, the
+    people's login roles made (``server_logins.restored_logins``), a ``restore`` entry
+    appended, and this desk's key slots for it put in place from the backup. A database
+    this restore created is dropped again if anything fails."""
     assert target.server is not None
     url = target.server
     archive = backup.ServerArchive(source)
@@ -105,6 +107,10 @@ def run_server_restore(
             # are this database's own: its groups, GRANTs and audit functions made anew.
             with engine.begin() as conn:
                 server_objects(conn)
+                # Login roles are the server's: the people's are made for this database
+                # (kept where this server has them already).
+                restorer = None if recovery else username.strip().lower()
+                logins = restored_logins(conn, restorer, None if recovery else secret)
             with Session(engine) as tx, tx.begin():
                 audit.append(
                     tx,
@@ -117,6 +123,7 @@ def run_server_restore(
                         "backupCreatedAt": archive.manifest.created_at,
                         "backupAppVersion": archive.manifest.app_version,
                         "store": "server",
+                        "logins": len(logins),  # how many were made; never a password
                     },
                 )
                 head = audit.chain_head(tx)
@@ -140,4 +147,6 @@ def run_server_restore(
         "schemaRevision": archive.manifest.schema_revision,
         "rowCounts": archive.manifest.row_counts,
         "signInKeys": archive.vault is not None,
+        # Shown this once: each person signs in with theirs and chooses their own.
+        "logins": [login.to_json() for login in logins],
     }

@@ -21,7 +21,6 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    true,
 )
 from sqlalchemy.orm import Session
 
@@ -32,19 +31,19 @@ from pharmdesk.controllers.customer_rows import (
     page_answer,
     page_rows,
 )
+from pharmdesk.controllers.customers.listing import (
+    COUNTED_WORD,
+    SORTS,
+    counted,
+    list_page,
+    order_by,
+    sort_order,
+)
 from pharmdesk.controllers.registry import Op, operation
 from pharmdesk.controllers.validation import PAGING, Param, choice, free_text, search_key
 from pharmdesk.store import driver_sql
 from pharmdesk.store.schema import Customer
 
-SORTS = ("name", "createdAt", "lastOrder", "totalOrders", "planCount")
-SORT_COLUMNS = {
-    "name": Customer.name_key,
-    "createdAt": Customer.created_at,
-    "lastOrder": Customer.last_order,
-    "totalOrders": Customer.total_orders,
-    "planCount": Customer.active_plans,
-}
 MIN_PHONE_DIGITS = 4
 
 
@@ -142,19 +141,8 @@ def search_index_query(terms: SearchTerms) -> str:
     return " OR ".join(parts)
 
 
-def _sort_order(sort: str) -> tuple[bool, Any]:
-    return sort.startswith("-"), SORT_COLUMNS[sort.lstrip("-")]
-
-
-def _order_by(key: Any, descending: bool) -> list[Any]:
-    return [
-        key.desc() if descending else key.asc(),
-        Customer.id.desc() if descending else Customer.id.asc(),
-    ]
-
-
 def customer_list_query(search: str | None, sort: str) -> Select:
-    descending, key = _sort_order(sort)
+    descending, key = sort_order(sort)
     query = select(*ROW_COLUMNS).where(Customer.archived == false())
     if search and search.strip():
         condition = search_condition(search)
@@ -163,7 +151,7 @@ def customer_list_query(search: str | None, sort: str) -> Select:
     order: list[Any] = []
     if key is Customer.last_order:
         order.append(Customer.last_order.is_(None))  # customers with no order last, either way
-    return query.order_by(*order, *_order_by(key, descending))
+    return query.order_by(*order, *order_by(key, descending))
 
 
 # Engines known to have (True) or lack (False) the search index: checked once per open.
@@ -173,13 +161,6 @@ _SEARCH_INDEX_EXISTS: Select[*tuple[Any, ...]] = (
     .select_from(table("sqlite_master", column("type"), column("name")))
     .where(literal_column("type") == "table", literal_column("name") == SEARCH_INDEX.name)
 )
-# Customers not archived: the table's row count (SQLite counts it from the b-tree pages,
-# reading no rows) less the few archived ones (an index range).
-_ACTIVE = (
-    select(func.count()).select_from(Customer).scalar_subquery()
-    - select(func.count()).where(Customer.archived == true()).scalar_subquery()
-)
-_ACTIVE_TOTAL = select(_ACTIVE)
 # A search's two numbers in one statement: those matching, and (to price walking the
 # sort index against reading the matches) how many customers there are at most: the
 # highest id, one index probe, where an exact count reads the whole table at a million.
@@ -210,50 +191,16 @@ def _has_search_index(tx: Session) -> bool:
     return known
 
 
-def _list_page(conn: Connection, sort: str, offset: int, limit: int) -> tuple[int, list[Any]]:
-    """The total and one page of the unsearched list, read in the order of the sort's
-    index (rows that the offset skips are never read: SQLite defers the row lookup).
-    The total rides along on each row, so a page is one statement. The same on a server
-    (where the ``lastOrder`` sort took 170 ms at 100,000 customers as one sort)."""
-    descending, key = _sort_order(sort)
-    columns = SQLITE_ROW_COLUMNS if conn.dialect.name == "sqlite" else ROW_COLUMNS
-    base = select(*columns, _ACTIVE.label("active")).where(Customer.archived == false())
-    rows: list[Any] = []
-    if key is not Customer.last_order:
-        query = base.order_by(*_order_by(key, descending))
-        rows = list(conn.execute(query.offset(offset).limit(limit)))
-    else:
-        # "No order last, either way": the dated customers in order, then the undated by
-        # id. Two index ranges instead of sorting a million rows on ``last_order IS NULL``.
-        for part in (
-            base.where(Customer.last_order.is_not(None)).order_by(*_order_by(key, descending)),
-            base.where(Customer.last_order.is_(None)).order_by(*_order_by(Customer.id, descending)),
-        ):
-            got = list(conn.execute(part.offset(offset).limit(limit - len(rows))))
-            rows += got
-            if len(rows) == limit:
-                break
-            if got:
-                offset = 0
-            elif offset:  # the page starts past this part: skip what it holds
-                counted = conn.scalar(
-                    select(func.count()).select_from(part.order_by(None).subquery())
-                )
-                offset = max(0, offset - int(counted or 0))
-    total = rows[0].active if rows else conn.scalar(_ACTIVE_TOTAL)
-    return int(total or 0), rows
-
-
 def _walk_ids(
     conn: Connection, terms: SearchTerms, sort: str, offset: int, limit: int, budget: int
 ) -> list[int]:
     """Matches in sort order by walking the sort's index, reading at most ``budget``
     entries (the caller knows how many rows the page must hold)."""
-    descending, key = _sort_order(sort)
+    descending, key = sort_order(sort)
     walked = (
         select(Customer.id.label("id"), key.label("sort_key"), terms_condition(terms).label("hit"))
         .where(Customer.archived == false())
-        .order_by(*_order_by(key, descending))
+        .order_by(*order_by(key, descending))
         .limit(budget)
         .subquery()
     )
@@ -275,7 +222,7 @@ def _indexed_rows(conn: Connection, query: str, sort: str, offset: int, limit: i
     A join from the index, not ``id IN (matches)``: SQLite would answer that by walking
     the whole sort index and probing the matches.
     """
-    descending, key = _sort_order(sort)
+    descending, key = sort_order(sort)
     order: list[Any] = []
     if key is Customer.last_order:
         order.append(Customer.last_order.is_(None))
@@ -287,7 +234,7 @@ def _indexed_rows(conn: Connection, query: str, sort: str, offset: int, limit: i
                 SEARCH_INDEX.c.customer_search.op("MATCH")(query),
                 Customer.archived == false(),
             )
-            .order_by(*order, *_order_by(key, descending))
+            .order_by(*order, *order_by(key, descending))
             .offset(offset)
             .limit(limit)
         )
@@ -303,6 +250,16 @@ def _rows_in_order(conn: Connection, ids: list[int]) -> list[Any]:
     return [found[i] for i in ids]
 
 
+def _server_counted(conn: Connection, terms: SearchTerms) -> Any:
+    """A one-word search of up to three characters on a branch server: its total as the
+    server keeps it (``listing.counted``), the broad searches a keystroke pause sends.
+    None: count the matches."""
+    if conn.dialect.name != "postgresql" or terms.digits is not None or len(terms.words) != 1:
+        return None
+    [word] = terms.words
+    return counted(word) if len(word) <= COUNTED_WORD else None
+
+
 def customer_page(
     tx: Session, search: str | None, sort: str, *, page: int, limit: int
 ) -> dict[str, Any]:
@@ -316,21 +273,27 @@ def customer_page(
     conn = tx.connection()
     offset = (page - 1) * limit
     if terms.empty:
-        active, listed = _list_page(conn, sort, offset, limit)
+        active, listed = list_page(conn, sort, offset, limit)
         return page_rows(listed, total=active, page=page, limit=limit)
     if terms.customer_id is not None:  # one row or none: nothing to sort or count
         found = _kept_record(conn, terms.customer_id)
         return page_rows(found[offset : offset + limit], total=len(found), page=page, limit=limit)
     # FTS5 query strings cannot hold NUL; other databases have no index.
     if "\x00" in (search or "") or not _has_search_index(tx):
-        return page_answer(tx, customer_list_query(search, sort), page=page, limit=limit)
+        return page_answer(
+            tx,
+            customer_list_query(search, sort),
+            page=page,
+            limit=limit,
+            counted=_server_counted(conn, terms),
+        )
     query = search_index_query(terms)
     [counts] = driver_sql.rows(conn, _COUNTS, {"query": query})
     active, total = int(counts.customers or 0), int(counts.matching)
     wanted = max(0, min(limit, total - offset))
     rows = []
     if wanted:
-        key = _sort_order(sort)[1]
+        key = sort_order(sort)[1]
         step = INDEX_STEP_COST if key is Customer.name_key and not terms.digits else ROW_STEP_COST
         budget = total * MATCH_ROW_COST // step  # walking costs no more than reading them all
         expected = (offset + limit) * active // total
