@@ -9,6 +9,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -17,6 +18,7 @@ if hasattr(time, "tzset"):
     time.tzset()
 
 import pytest
+from sqlalchemy.orm import Session
 
 from pharmdesk.clock import FixedClock
 from pharmdesk.controllers import api  # noqa: F401  (registers the operations)
@@ -24,6 +26,26 @@ from pharmdesk.controllers.session import DeskSession, create_database, sign_in
 from pharmdesk.paths import APP_NAME, DatabaseFiles, server_files
 from pharmdesk.store.vault import KdfParams
 from tests import pg_server
+
+
+@contextmanager
+def inspection(desk: DeskSession) -> Iterator[Session]:
+    """A transaction on a desk's database as the tests' own inspector sees it: on a file
+    the desk's (it holds the whole key); on a branch server the owner's login, since a
+    staff login may not read the audit log nor change anything behind PharmDesk."""
+    if desk.files.server is None:
+        with desk.db.transaction() as tx:
+            yield tx
+        return
+    from pharmdesk.store.server import make_server_engine
+
+    engine = make_server_engine(desk.files.server)
+    try:
+        with Session(engine, expire_on_commit=False) as tx, tx.begin():
+            yield tx
+    finally:
+        engine.dispose()
+
 
 ADMIN = "admin"
 ADMIN_PASSWORD = "correct horse staple battery 42"

@@ -88,13 +88,13 @@ def sign_in(
     successful sign-in by anyone.
     """
     clock = clock or Clock()
-    if files.server is not None and not files.vault.exists():
-        # A desk of a branch server that joined with the URL only: the person signs in
-        # as their own PostgreSQL login. (A desk that keeps key slots for the server,
-        # the one that ran 'pharmdesk init', still signs in through them.)
-        from pharmdesk.controllers.server_signin import sign_in_server
-
-        return sign_in_server(files, username, password, clock=clock, sleep=sleep, kdf=kdf)
+    if files.server is not None and not _admin_slot_here(files, kdf, username):
+        # At a desk of a branch server each person signs in as their own PostgreSQL
+        # login, so the server's GRANTs hold for them. Only at the desk that ran
+        # 'pharmdesk init' (the owner's login is kept there) do admins still sign in
+        # through their key slots, which also seal server backups and keep the
+        # recovery key.
+        return _own_login(files, username, password, clock=clock, sleep=sleep, kdf=kdf)
     _require_files(files)
     vault = Vault(files.vault, kdf)
     attempts = SignInAttempts.beside(files)
@@ -121,6 +121,12 @@ def sign_in(
     session = open_session(
         files, username, live.key, clock=clock, kdf=kdf, password=password, db=live.db
     )
+    if files.server is not None and session.staff.role != ADMIN:
+        # A slot of someone who is no admin (made by an older PharmDesk, or kept past
+        # a demotion): it goes, and the person signs in as their own login.
+        session.close()
+        vault.remove_staff(username)
+        return _own_login(files, username, password, clock=clock, sleep=sleep, kdf=kdf)
     attempts.clear(username)
     if opened.legacy_key is not None:
         # A slot from before sealed slots: rewritten now, while the password is known,
@@ -130,6 +136,26 @@ def sign_in(
     if session.next_key is not None:
         session.finish_rekey(revocation.SIGN_IN_WAIT)
     return session
+
+
+def _admin_slot_here(files: DatabaseFiles, kdf: KdfParams, username: str) -> bool:
+    """Whether this desk keeps a key slot for the person (a branch server's first desk
+    keeps its admins')."""
+    return files.vault.exists() and Vault(files.vault, kdf).has_staff_slot(username.strip().lower())
+
+
+def _own_login(
+    files: DatabaseFiles,
+    username: str,
+    password: str,
+    *,
+    clock: Clock,
+    sleep: Callable[[float], None],
+    kdf: KdfParams,
+) -> DeskSession:
+    from pharmdesk.controllers.server_signin import sign_in_server  # server-only imports
+
+    return sign_in_server(files, username, password, clock=clock, sleep=sleep, kdf=kdf)
 
 
 def _upgrade_legacy(write: Callable[[], None]) -> None:

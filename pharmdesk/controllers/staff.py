@@ -1,9 +1,8 @@
 """Staff accounts: who may sign in, with which role, and their keyslots.
 
 A staff member is two things kept in step: a row in the ``staff`` table (name, role,
-disabled flag, must-change-password flag) and a keyslot in the vault file beside the
-database (their password wrapping the database key). Sign-in needs both: the slot to
-unlock the database, then an active row (``session._audit_sign_in``).
+disabled and must-change-password flags) and a keyslot in the vault file beside the
+database (their password wrapping the database key). Sign-in needs both.
 
 Order of writes. The row and the vault file cannot be one transaction. Every handler
 here makes its database changes and its audit entry first (flushed, so constraint
@@ -22,8 +21,8 @@ In every case, running the same operation again completes it.
 On a branch server each person is also a PostgreSQL login role (``store/pg_roles``): the
 operations bring it in step with the row in the same transaction (created by addStaff,
 its group changed by setStaffRole, NOLOGIN by disableStaff, its password set from a
-SCRAM verifier made at the desk), so a rolled-back operation leaves the role as it was.
-"""
+SCRAM verifier made at the desk), so a rolled-back operation leaves the role as it was;
+people sign in as that login (only admins keep key slots, at the server's first desk)."""
 
 from __future__ import annotations
 
@@ -139,6 +138,9 @@ def _set_password(op: Op, username: str, password: str, role: str) -> None:
     if op.desk.own_server_login:
         # The server checks passwords itself: no key slot at the desk (this session's
         # key is the signed-in person's login, never to be wrapped for someone else).
+        return
+    if op.desk.files.server is not None and role != ADMIN:  # see the module's last note
+        write_vault(lambda: op.desk.vault.remove_staff(username))
         return
     write_vault(
         lambda: op.desk.vault.set_staff_password(username, password, op.desk.key, op.desk.next_key)
@@ -309,6 +311,8 @@ def set_staff_role(op: Op, p: dict[str, Any]) -> dict[str, Any]:
                 op.desk.vault, row.username, p["role"] == ADMIN, op.desk.seal
             )
         )
+        if op.desk.files.server is not None and p["role"] != ADMIN:  # no admin: no slot
+            write_vault(lambda: op.desk.vault.remove_staff(row.username))
     if row.username == op.user:
         # An admin who demotes themself loses the rights now, not at the next sign-in.
         op.desk.staff = replace(op.desk.staff, role=p["role"])

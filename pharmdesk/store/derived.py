@@ -3,8 +3,9 @@ every row at once after a bulk load that set the triggers aside (the demo on a f
 file moved onto a branch server).
 
 ``customer.first_refill`` (migration 0008): each customer's earliest ``next_delivery``
-among their active subscriptions. ``customer_search_count`` (0011, on a server only):
-how many listed customers have each search token. The migrations keep their own frozen
+among their active subscriptions. ``customer_search_count`` and
+``customer_condition_count`` (0011, on a server only): how many listed customers have
+each search token, each condition key. The migrations keep their own frozen
 copies of this SQL.
 """
 
@@ -29,4 +30,15 @@ SERVER_SEARCH_COUNT_FILL = (
     "SELECT token, count(*) FROM customer, unnest(customer_search_tokens(name_key)) AS token "
     "WHERE NOT archived GROUP BY token"
 )
-SERVER_FILLS = ("DELETE FROM customer_search_count", SERVER_SEARCH_COUNT_FILL)
+# ... and the listed customers per condition key.
+SERVER_CONDITION_COUNT_FILL = (
+    "INSERT INTO customer_condition_count (label_key, listed) "
+    "SELECT k.label_key, count(*) FROM customer_condition k "
+    "JOIN customer c ON c.id = k.customer_id WHERE NOT c.archived GROUP BY k.label_key"
+)
+SERVER_FILLS = (
+    "DELETE FROM customer_search_count",
+    SERVER_SEARCH_COUNT_FILL,
+    "DELETE FROM customer_condition_count",
+    SERVER_CONDITION_COUNT_FILL,
+)

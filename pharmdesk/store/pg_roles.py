@@ -40,7 +40,7 @@ READ_ONLY_FOR_STAFF = ("setting", "plan", "alembic_version")
 # Read by admins; written by the server's functions only.
 ADMIN_ONLY = ("audit_entry", "audit_customer", "sign_in_counter")
 # Read by every role; written only by the triggers that keep them (as the owner).
-KEPT_BY_TRIGGERS = ("customer_search_count",)
+KEPT_BY_TRIGGERS = ("customer_search_count", "customer_condition_count")
 
 
 def _digest(value: str, length: int) -> str:

@@ -238,27 +238,27 @@ class PgFloor:
 
     # -- segments --------------------------------------------------------------------------------
     def condition_segment(self, condition: str, limit: int) -> tuple[int, list[int]]:
-        """The distinct condition keys holding the text by a skip scan of their index (a
-        recursive CTE, one seek per key); the customers holding one of them counted and
-        paged in name order."""
+        """The condition keys holding the text, with their listed customers as the server
+        keeps them (0011); the total is their sum less the customers counted under an
+        earlier key already; the page in name order."""
         key = "%" + _like(search_key(condition)) + "%"
 
         def work() -> tuple[int, list[int]]:
-            keys = [
-                r[0]
-                for r in self.conn.execute(
-                    "WITH RECURSIVE k(key) AS (SELECT min(label_key) FROM customer_condition "
-                    "UNION ALL SELECT (SELECT min(label_key) FROM customer_condition "
-                    "WHERE label_key > k.key) FROM k WHERE k.key IS NOT NULL) "
-                    "SELECT key FROM k WHERE key LIKE %s",
-                    (key,),
-                )
-            ]
-            total = self.conn.execute(
-                "SELECT count(*) FROM customer c WHERE c.archived = false AND c.id IN "
-                "(SELECT customer_id FROM customer_condition WHERE label_key = ANY(%s))",
-                (keys,),
-            ).fetchone()[0]
+            found = self.conn.execute(
+                "SELECT label_key, listed FROM customer_condition_count "
+                "WHERE label_key LIKE %s AND listed > 0 ORDER BY listed DESC, label_key",
+                (key,),
+            ).fetchall()
+            keys = [r[0] for r in found]
+            total = sum(int(r[1]) for r in found)
+            for i, one in enumerate(keys[1:], start=1):
+                total -= self.conn.execute(
+                    "SELECT count(*) FROM customer_condition k WHERE k.label_key = %s "
+                    "AND EXISTS (SELECT 1 FROM customer_condition e WHERE e.customer_id = "
+                    "k.customer_id AND e.label_key = ANY(%s)) AND k.customer_id NOT IN "
+                    "(SELECT id FROM customer WHERE archived)",
+                    (one, keys[:i]),
+                ).fetchone()[0]
             rows = self.conn.execute(
                 f"SELECT {ROW} FROM customer c WHERE c.archived = false AND EXISTS (SELECT 1 "
                 "FROM customer_condition k WHERE k.customer_id = c.id AND k.label_key = "

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import PERMISSION_DENIED, VALIDATION_ERROR, PharmDeskError
 from pharmdesk.store.schema import AuditEntry
+from tests.conftest import inspection
 
 
 def refused(desk: DeskSession, params: Any) -> PharmDeskError:
@@ -21,7 +22,7 @@ def refused(desk: DeskSession, params: Any) -> PharmDeskError:
 
 
 def last_entry(desk: DeskSession) -> AuditEntry:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         entry = tx.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
         tx.expunge(entry)
         return entry

@@ -15,6 +15,7 @@ from pharmdesk.controllers import audit
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import PERMISSION_DENIED, VALIDATION_ERROR, PharmDeskError
 from pharmdesk.store.schema import AuditCustomer, AuditEntry
+from tests.conftest import inspection
 
 ENTRY_KEYS = {"id", "at", "user", "action", "entityType", "entityId", "outcome", "detail"}
 
@@ -26,7 +27,7 @@ def refused(desk: DeskSession, name: str, params: Any = None) -> PharmDeskError:
 
 
 def entries(desk: DeskSession) -> list[AuditEntry]:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         return list(tx.scalars(select(AuditEntry).order_by(AuditEntry.id)))
 
 
@@ -235,7 +236,7 @@ def test_verify_a_sound_chain(admin: DeskSession, store: str) -> None:
 
 def test_verify_finds_an_edited_entry(admin: DeskSession) -> None:
     add_customer(admin, "Ada Obi", "08031234501")
-    with admin.db.transaction() as tx:
+    with inspection(admin) as tx:
         tx.execute(update(AuditEntry).where(AuditEntry.id == 2).values(user="mallory"))
     answer = admin.call("verifyAuditLog")
     assert verdict(answer) == {"ok": False, "checked": 1, "firstBadEntry": "AUD-2"}
@@ -250,7 +251,7 @@ def test_verify_uses_the_checkpoint_beside_the_database(admin: DeskSession, stor
     admin.write_checkpoint()  # at AUD-5
     # Rewrite the whole chain with consistent hashes after editing entry 2: the checkpoint
     # kept outside the database and the seals can tell.
-    with admin.db.transaction() as tx:
+    with inspection(admin) as tx:
         prev = audit.GENESIS
         for entry in tx.scalars(select(AuditEntry).order_by(AuditEntry.id)):
             if entry.id == 2:
@@ -259,7 +260,7 @@ def test_verify_uses_the_checkpoint_beside_the_database(admin: DeskSession, stor
             entry.prev_hash = prev
             entry.hash = audit.hash_of(entry)
             prev = entry.hash
-    with admin.db.transaction() as tx:
+    with inspection(admin) as tx:
         stored = audit.read_checkpoint(admin.files.checkpoint)
         report = audit.verify_chain(tx, stored)  # hashes only, as a backup check runs
     assert (report.ok, report.checked, report.first_bad_entry) == (False, 4, 5)
@@ -276,7 +277,7 @@ def test_verify_finds_a_truncated_chain(admin: DeskSession) -> None:
     for _ in range(3):
         admin.call("fetchCustomers")
     admin.write_checkpoint()  # at AUD-5
-    with admin.db.transaction() as tx:
+    with inspection(admin) as tx:
         tx.execute(delete(AuditEntry).where(AuditEntry.id >= 4))
     answer = admin.call("verifyAuditLog")
     assert verdict(answer) == {"ok": False, "checked": 3, "firstBadEntry": "AUD-4"}
@@ -303,7 +304,7 @@ def test_lists_record_the_customers_they_showed(admin: DeskSession) -> None:
     admin.call("findLikelyDuplicates", {"name": "Ada Obi", "phone": "08031234501"})
     lists = [e for e in entries(admin) if e.action == "list"]
     assert [json.loads(e.detail)["customerIds"] for e in lists] == [[ada], [bola], [ada]]
-    with admin.db.transaction() as tx:
+    with inspection(admin) as tx:
         shown = tx.execute(select(AuditCustomer.entry_id, AuditCustomer.customer_id)).all()
     # The side table holds exactly what the entries name: their entity and customerIds.
     expected = set()

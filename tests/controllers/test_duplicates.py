@@ -15,6 +15,7 @@ from pharmdesk.controllers.session import DeskSession
 from pharmdesk.controllers.validation import search_key
 from pharmdesk.errors import PERMISSION_DENIED, VALIDATION_ERROR, PharmDeskError
 from pharmdesk.store.schema import AuditEntry, Customer
+from tests.conftest import inspection
 
 
 def add(desk: DeskSession, name: str, phone: str, birth: str | None = None) -> str:
@@ -127,7 +128,7 @@ def test_a_page_is_audited_with_the_customers_shown(admin: DeskSession, pharmaci
     a = add(admin, "Chinedu Okafor", "08031234567")
     b = add(admin, "Chinedu Okafro", "08031234567")
     pharmacist.call("findDuplicateCustomers", {"page": 1, "limit": 5})
-    with pharmacist.db.transaction() as tx:
+    with inspection(pharmacist) as tx:
         entry = tx.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
         assert (entry.user, entry.action, entry.outcome) == ("ngozi", "list", "success")
         detail = json.loads(entry.detail) if isinstance(entry.detail, str) else entry.detail
@@ -145,7 +146,7 @@ def test_front_desk_is_refused_and_the_refusal_audited(frontdesk: DeskSession):
     with pytest.raises(PharmDeskError) as job_refused:
         frontdesk.prepare_job("scanDuplicateCustomers", {})
     assert job_refused.value.code == PERMISSION_DENIED
-    with frontdesk.db.transaction() as tx:
+    with inspection(frontdesk) as tx:
         denied = tx.scalars(select(AuditEntry).where(AuditEntry.action == "denied")).all()
     assert len(denied) == 2
 
@@ -180,7 +181,7 @@ def test_a_stored_phone_in_another_form_is_compared_by_its_digits(admin: DeskSes
     """A record written before phones were stored in E.164 (an old import)."""
     a = add(admin, "Chinedu Okafor", "08031234567")
     b = add(admin, "Chinedu Emeka Okafor", "08059999999")
-    with admin.db.transaction() as tx:
+    with inspection(admin) as tx:
         row = tx.get(Customer, int(b[5:]))
         assert row is not None
         row.phone = "0803 123 4567"

@@ -13,6 +13,7 @@ from pharmdesk.controllers import imports
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import DATABASE_ERROR, PharmDeskError
 from pharmdesk.store.schema import AuditEntry, Customer
+from tests.conftest import inspection
 
 IMPORT_ID = "IMP-20260418-120000-abc123"
 
@@ -38,7 +39,7 @@ def error_of(desk: DeskSession, operation: str, params: Any) -> PharmDeskError:
 
 
 def entries(desk: DeskSession, action: str) -> list[tuple[str | None, dict[str, Any]]]:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         found = tx.execute(
             select(AuditEntry.entity_id, AuditEntry.detail)
             .where(AuditEntry.action == action)
@@ -48,7 +49,7 @@ def entries(desk: DeskSession, action: str) -> list[tuple[str | None, dict[str, 
 
 
 def customer_count(desk: DeskSession) -> int:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         return int(tx.scalar(select(func.count()).select_from(Customer)) or 0)
 
 

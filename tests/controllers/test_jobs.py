@@ -15,13 +15,13 @@ from pharmdesk.controllers.registry import JOBS, REGISTRY, allowed
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import AUTH_FAILED, PERMISSION_DENIED, VALIDATION_ERROR, PharmDeskError
 from pharmdesk.store.schema import AuditEntry
-from tests.conftest import ADMIN, ADMIN_PASSWORD
+from tests.conftest import ADMIN, ADMIN_PASSWORD, inspection
 
 UI = Path(__file__).resolve().parents[2] / "pharmdesk" / "ui"
 
 
 def denied(desk: DeskSession) -> list[str]:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         rows = tx.scalars(select(AuditEntry).where(AuditEntry.action == "denied")).all()
         return [json.loads(row.detail)["operation"] for row in rows if row.user == "femi"]
 

@@ -16,6 +16,7 @@ from pharmdesk.clock import FixedClock
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import ARCHIVED, NOT_FOUND, VALIDATION_ERROR, PharmDeskError
 from pharmdesk.store.schema import AuditEntry, Customer, Order, Subscription
+from tests.conftest import inspection
 
 NOW = "2026-04-18T12:00:00Z"
 _phones = iter(range(2_000_000, 9_999_999))
@@ -66,7 +67,7 @@ def stats(desk: DeskSession, customer: str) -> dict[str, Any]:
 
 
 def stored_counters(desk: DeskSession, customer: str) -> tuple[int, int, dt.datetime | None]:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         row = tx.get(Customer, number(customer))
         assert row is not None
         return row.total_orders, row.total_spent, row.last_order
@@ -74,7 +75,7 @@ def stored_counters(desk: DeskSession, customer: str) -> tuple[int, int, dt.date
 
 def recomputed_counters(desk: DeskSession, customer: str) -> tuple[int, int, dt.datetime | None]:
     """What the counters must be: an aggregate of the completed orders themselves."""
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         count, spent, last = tx.execute(
             select(
                 func.count(), func.coalesce(func.sum(Order.total), 0), func.max(Order.ordered_at)
@@ -84,14 +85,14 @@ def recomputed_counters(desk: DeskSession, customer: str) -> tuple[int, int, dt.
 
 
 def next_delivery(desk: DeskSession, sub: str) -> dt.date | None:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         row = tx.get(Subscription, number(sub))
         assert row is not None
         return row.next_delivery
 
 
 def entries(desk: DeskSession, action: str) -> list[AuditEntry]:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         return list(
             tx.scalars(
                 select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
@@ -292,14 +293,14 @@ def test_a_subscription_takes_up_plan_changes_at_its_next_delivery(
     profile = admin.call("viewProviderCustomerDetails", {"customerId": customer})
     assert profile["plans"][0]["medications"] == ["Metformin 1g"]
     assert profile["plans"][0]["status"] == "active"
-    with admin.db.transaction() as tx:
+    with inspection(admin) as tx:
         row = tx.get(Subscription, number(monthly))
         assert row is not None
         assert (row.price, row.frequency) == (19500, "monthly")
 
 
 def _plan_of(desk: DeskSession, sub: str) -> int:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         row = tx.get(Subscription, number(sub))
         assert row is not None
         return row.plan_id

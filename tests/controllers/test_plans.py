@@ -24,6 +24,7 @@ from pharmdesk.errors import (
 )
 from pharmdesk.resources import load_json
 from pharmdesk.store.schema import AuditEntry, Customer, Subscription, SubscriptionEvent
+from tests.conftest import inspection
 
 TODAY = "2026-04-18"  # the fixed clock's date in Lagos: a Saturday
 NOT_ASKED = {"kind": "allergiesNotRecorded", "message": "Allergies have not been asked yet."}
@@ -70,7 +71,7 @@ def number(display_id: str) -> int:
 
 
 def entries(desk: DeskSession, action: str) -> list[AuditEntry]:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         return list(
             tx.scalars(
                 select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
@@ -79,14 +80,14 @@ def entries(desk: DeskSession, action: str) -> list[AuditEntry]:
 
 
 def subscription(desk: DeskSession, sub: str) -> Subscription:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         row = tx.get(Subscription, number(sub))
         assert row is not None
         return row
 
 
 def history(desk: DeskSession, sub: str) -> list[tuple[str, str, str | None]]:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         return [
             (e.status, e.by, e.reason)
             for e in tx.scalars(
@@ -99,7 +100,7 @@ def history(desk: DeskSession, sub: str) -> list[tuple[str, str, str | None]]:
 
 def active_plans(desk: DeskSession, customer: str) -> int:
     """The stored counter, after checking it against the subscriptions themselves."""
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         row = tx.get(Customer, number(customer))
         assert row is not None
         counted = tx.scalar(

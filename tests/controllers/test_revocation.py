@@ -201,7 +201,7 @@ def test_a_disable_names_old_keyslots_that_could_not_be_carried_over(
     from tests.unit.test_keyslots import _legacy_slot
 
     make_staff("femi", "frontdesk").close()
-    make_staff("tunde", "frontdesk").close()
+    make_staff("tunde", "admin").close()  # an admin: a key slot on either store
     data = json.loads(db_files.vault.read_text())
     data["slots"] = [
         _legacy_slot("tunde", "tunde likes long walks 2026", admin.key)

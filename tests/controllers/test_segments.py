@@ -18,6 +18,7 @@ from sqlalchemy import select
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import PERMISSION_DENIED, VALIDATION_ERROR, PharmDeskError
 from pharmdesk.store.schema import AuditEntry, Customer, Plan, Subscription
+from tests.conftest import inspection
 
 TODAY = dt.date(2026, 4, 18)  # the fixed clock's branch-local date
 _phones = itertools.count(1)
@@ -44,7 +45,7 @@ def new_customer(
         params["marketingConsent"] = True
     customer_id = str(desk.call("addProviderCustomer", params)["customerId"])
     if spent is not None:
-        with desk.db.transaction() as tx:
+        with inspection(desk) as tx:
             row = tx.get(Customer, number(customer_id))
             assert row is not None
             row.total_spent = spent
@@ -56,7 +57,7 @@ def number(display_id: str) -> int:
 
 
 def new_plan(desk: DeskSession, name: str) -> int:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         now = dt.datetime(2026, 1, 1)
         plan = Plan(
             name=name,
@@ -75,7 +76,7 @@ def new_plan(desk: DeskSession, name: str) -> int:
 def subscribe(
     desk: DeskSession, customer_id: str, plan_id: int, next_delivery: dt.date, status: str
 ) -> str:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         plan = tx.get(Plan, plan_id)
         assert plan is not None
         now = dt.datetime(2026, 1, 1)
@@ -121,7 +122,7 @@ def all_pages(desk: DeskSession, name: str, params: dict[str, Any], limit: int) 
 
 
 def last_entry(desk: DeskSession) -> AuditEntry:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         entry = tx.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
     assert entry is not None
     return entry

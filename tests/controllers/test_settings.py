@@ -12,6 +12,7 @@ from sqlalchemy import select
 from pharmdesk.controllers.session import DeskSession
 from pharmdesk.errors import PERMISSION_DENIED, VALIDATION_ERROR, PharmDeskError
 from pharmdesk.store.schema import AuditEntry
+from tests.conftest import inspection
 
 DEFAULTS = {
     "branchName": "Lekki Branch",
@@ -40,7 +41,7 @@ def refused(desk: DeskSession, name: str, params: Any = None) -> PharmDeskError:
 
 
 def settings_entries(desk: DeskSession) -> list[AuditEntry]:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         return list(
             tx.scalars(
                 select(AuditEntry).where(AuditEntry.action == "settings").order_by(AuditEntry.id)
@@ -214,7 +215,7 @@ def test_only_admins_change_settings(frontdesk: DeskSession, pharmacist: DeskSes
     for desk in (frontdesk, pharmacist):
         error = refused(desk, "updateSettings", {"idleLockMinutes": 30})
         assert error.code == PERMISSION_DENIED
-        with desk.db.transaction() as tx:
+        with inspection(desk) as tx:
             last = tx.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
         assert last is not None
         assert (last.action, last.outcome, last.user) == ("denied", "denied", desk.staff.username)

@@ -23,7 +23,7 @@ from pharmdesk.errors import (
     PharmDeskError,
 )
 from pharmdesk.store.schema import AuditEntry
-from tests.conftest import ADMIN, ADMIN_PASSWORD
+from tests.conftest import ADMIN, ADMIN_PASSWORD, inspection
 
 Login = Callable[..., DeskSession]
 FEMI_PASSWORD = "femi likes long walks 2026"
@@ -36,7 +36,7 @@ def sign_in_error(login: Login, username: str, password: str) -> PharmDeskError:
 
 
 def entries(desk: DeskSession, *actions: str) -> list[AuditEntry]:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         query = select(AuditEntry).order_by(AuditEntry.id)
         if actions:
             query = query.where(AuditEntry.action.in_(actions))
@@ -70,6 +70,10 @@ def test_sign_in_folds_the_username(login: Login) -> None:
     assert login("  ADMIN ", ADMIN_PASSWORD).staff.username == "admin"
 
 
+@pytest.mark.single_pc(
+    "the desk's own key derivation and counter file; a server counts at once, for every "
+    "desk: tests/server/test_pg_lockout.py"
+)
 def test_wrong_password_and_unknown_user_look_the_same(
     frontdesk: DeskSession, login: Login, derivations: list[int]
 ) -> None:
@@ -98,6 +102,10 @@ def test_failures_add_growing_delays(
     assert no_sleep[-1] == 0.5
 
 
+@pytest.mark.single_pc(
+    "the desk's own key derivation and counter file; a server counts at once, for every "
+    "desk: tests/server/test_pg_lockout.py"
+)
 def test_five_failures_lock_the_account_for_15_minutes(
     frontdesk: DeskSession,
     login: Login,
@@ -136,6 +144,10 @@ def test_an_admin_unlock_lifts_the_lockout(
     assert login("femi", FEMI_PASSWORD).staff.username == "femi"
 
 
+@pytest.mark.single_pc(
+    "the desk's own key derivation and counter file; a server counts at once, for every "
+    "desk: tests/server/test_pg_lockout.py"
+)
 def test_failed_attempts_are_audited_at_the_next_sign_in_by_anyone(
     admin: DeskSession, frontdesk: DeskSession, login: Login, clock: FixedClock
 ) -> None:

@@ -26,7 +26,7 @@ from pharmdesk.errors import (
 from pharmdesk.paths import DatabaseFiles
 from pharmdesk.store.schema import AuditEntry, Staff
 from pharmdesk.store.vault import Vault
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, inspection
 
 Login = Callable[..., DeskSession]
 NEW_PASSWORD = "a brand new passphrase for the desk"
@@ -40,7 +40,7 @@ def refused(desk: DeskSession, name: str, params: Any = None) -> PharmDeskError:
 
 
 def staff_entries(desk: DeskSession) -> list[AuditEntry]:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         return list(
             tx.scalars(
                 select(AuditEntry).where(AuditEntry.action == "staff").order_by(AuditEntry.id)
@@ -56,12 +56,12 @@ def staff_event(desk: DeskSession, event: str) -> AuditEntry:
 
 
 def all_entries(desk: DeskSession) -> list[AuditEntry]:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         return list(tx.scalars(select(AuditEntry).order_by(AuditEntry.id)))
 
 
 def staff_row(desk: DeskSession, username: str) -> Staff | None:
-    with desk.db.transaction() as tx:
+    with inspection(desk) as tx:
         return tx.scalar(select(Staff).where(Staff.username == username))
 
 
@@ -488,6 +488,10 @@ def test_change_my_password_refusals(
     assert not [e for e in staff_entries(frontdesk) if e.user == "femi"]
 
 
+@pytest.mark.single_pc(
+    "key slots of people who are no admins exist on a file only; a server's logins change "
+    "in the operation's own transaction (tests/server/test_pg_roles.py)"
+)
 def test_change_my_password_checks_the_old_one_with_one_derivation(
     frontdesk: DeskSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -524,7 +528,9 @@ def test_failed_vault_write_leaves_the_database_unchanged(
 ) -> None:
     before = len(all_entries(admin))
     monkeypatch.setattr(admin.vault, "set_staff_password", _failing_write)
-    params = {"username": "femi", "fullName": "F", "role": "frontdesk", "password": NEW_PASSWORD}
+    # An admin: the role that keeps a key slot on either store (at a branch server's first
+    # desk only admins do).
+    params = {"username": "femi", "fullName": "F", "role": "admin", "password": NEW_PASSWORD}
     assert refused(admin, "addStaff", params).code == DISK_FULL
     assert staff_row(admin, "femi") is None
     assert len(all_entries(admin)) == before
@@ -544,6 +550,10 @@ def test_failed_slot_removal_leaves_the_account_working(
     assert login("femi", "femi likes long walks 2026").staff.username == "femi"
 
 
+@pytest.mark.single_pc(
+    "key slots of people who are no admins exist on a file only; a server's logins change "
+    "in the operation's own transaction (tests/server/test_pg_roles.py)"
+)
 def test_failed_password_change_keeps_the_old_password(
     frontdesk: DeskSession, login: Login, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -557,6 +567,10 @@ def test_failed_password_change_keeps_the_old_password(
     assert not [e for e in staff_entries(frontdesk) if e.user == "femi"]
 
 
+@pytest.mark.single_pc(
+    "key slots of people who are no admins exist on a file only; a server's logins change "
+    "in the operation's own transaction (tests/server/test_pg_roles.py)"
+)
 def test_crash_windows_err_safe(admin: DeskSession, db_files: DatabaseFiles, login: Login) -> None:
     """Vault written, commit lost: what each operation would leave behind still works."""
     vault = Vault(db_files.vault)

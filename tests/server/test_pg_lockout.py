@@ -297,10 +297,14 @@ def test_a_server_from_before_the_gate_counts_at_the_desk_until_upgraded(
         host=str(pg.sockets), port=pg.port, user=pg_server.SUPERUSER, dbname=name,
         autocommit=True,
     ) as owner:  # fmt: skip
-        for function in ("statement", "row"):  # 0011's kept search counts
-            owner.execute(f"DROP FUNCTION customer_search_count_{function}() CASCADE")  # type: ignore[arg-type]
+        for function in (  # 0011's kept counts, with their triggers
+            "customer_search_count_statement", "customer_search_count_row",
+            "customer_condition_count_statement", "customer_condition_count_row",
+            "customer_condition_count_archived",
+        ):  # fmt: skip
+            owner.execute(f"DROP FUNCTION {function}() CASCADE")  # type: ignore[arg-type]
         owner.execute("DROP FUNCTION customer_search_tokens(text)")
-        owner.execute("DROP TABLE customer_search_count")
+        owner.execute("DROP TABLE customer_search_count, customer_condition_count")
         for function in ("check", "failed", "clear"):
             owner.execute(f"DROP FUNCTION pharmdesk_sign_in_{function}(text)")  # type: ignore[arg-type]
         owner.execute("DROP TABLE sign_in_counter")

@@ -1,7 +1,8 @@
-"""The branch server's kept search counts (``customer_search_count``, migration 0011):
-after every kind of write to names and the archived flag, each one-word search's total
-equals what the LIKE rules of API.md count, and the table equals a count made afresh.
-Staff logins read it and cannot write it, even with ``psql``."""
+"""The branch server's kept counts (migration 0011: ``customer_search_count``,
+``customer_condition_count``): after every kind of write to names, conditions and the
+archived flag, each one-word search's total equals what the LIKE rules of API.md count,
+each condition segment's total what its definition counts, and both tables equal counts
+made afresh. Staff logins read them and cannot write them, even with ``psql``."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ NAMES = (
     "Tolu Oladipo",
     "Kemi 100% Pure_Ade",  # LIKE's own wildcards, as plain characters
 )
+CONDITIONS = (
+    ["Diabetes type 2"],
+    ["Diabetes type 1", "Diabetes type 2"],  # one customer, two matching keys
+    ["Asthma"],
+    [],
+    ["Hypertension", "Diabetes type 2"],
+    ["Asthma", "Diabetes type 1"],
+    ["Hypertension"],
+    [],
+)
+SEGMENT_WORDS = ("diabetes", "type", "asthma", "hyper", "1", "zzz")
 WORDS = ("", "a", "o", "b", "e", "ad", "ol", "ok", "be", "pu", "ade", "ola", "kaf", "o'n",
          "-be", "0%", "e_a", "%", "_", "zzz", "ọ")  # fmt: skip
 
@@ -62,17 +74,34 @@ def _like_count(owner: psycopg.Connection, word: str) -> int:
     return int(row[0])
 
 
-def _kept(owner: psycopg.Connection) -> dict[str, int]:
-    rows = owner.execute("SELECT token, listed FROM customer_search_count WHERE listed <> 0")
+def _segment_count(owner: psycopg.Connection, word: str) -> int:
+    row = owner.execute(
+        "SELECT count(*) FROM customer c WHERE NOT c.archived AND EXISTS (SELECT 1 FROM "
+        "customer_condition k WHERE k.customer_id = c.id AND k.label_key LIKE %s)",
+        (f"%{word}%",),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+KEPT = {  # table: (its key column, the fill that counts it afresh)
+    "customer_search_count": ("token", derived.SERVER_SEARCH_COUNT_FILL),
+    "customer_condition_count": ("label_key", derived.SERVER_CONDITION_COUNT_FILL),
+}
+
+
+def _kept(owner: psycopg.Connection, table: str) -> dict[str, int]:
+    key, _fill = KEPT[table]
+    rows = owner.execute(f"SELECT {key}, listed FROM {table} WHERE listed <> 0")  # type: ignore[arg-type]
     return {str(token): int(listed) for token, listed in rows}
 
 
-def _afresh(owner: psycopg.Connection) -> dict[str, int]:
+def _afresh(owner: psycopg.Connection, table: str) -> dict[str, int]:
+    key, fill = KEPT[table]
     with owner.transaction():
-        owner.execute("CREATE TEMPORARY TABLE fresh (LIKE customer_search_count)")
-        fill = derived.SERVER_SEARCH_COUNT_FILL.replace("customer_search_count", "fresh")
-        owner.execute(fill)  # type: ignore[arg-type]
-        counted = {str(t): int(n) for t, n in owner.execute("SELECT token, listed FROM fresh")}
+        owner.execute(f"CREATE TEMPORARY TABLE fresh (LIKE {table})")  # type: ignore[arg-type]
+        owner.execute(fill.replace(f"INTO {table}", "INTO fresh"))  # type: ignore[arg-type]
+        counted = {str(t): int(n) for t, n in owner.execute(f"SELECT {key}, listed FROM fresh")}  # type: ignore[arg-type]
         owner.execute("DROP TABLE fresh")
     return counted
 
@@ -81,24 +110,33 @@ def _check(admin: DeskSession, owner: psycopg.Connection) -> None:
     for word in WORDS:
         total = admin.call("fetchCustomers", {"search": word})["total"]
         assert total == _like_count(owner, word), word
-    assert _kept(owner) == _afresh(owner)
+    for word in SEGMENT_WORDS:
+        total = admin.call("getCustomersByCondition", {"condition": word})["total"]
+        assert total == _segment_count(owner, word), word
+    for table in KEPT:
+        assert _kept(owner, table) == _afresh(owner, table), table
 
 
 def test_kept_counts_follow_every_write_to_names_and_archiving(
     admin: DeskSession, owner: psycopg.Connection
 ) -> None:
     ids = [
-        admin.call("addProviderCustomer", {"name": name, "phone": f"0803111{i:04d}"})["customerId"]
-        for i, name in enumerate(NAMES)
+        admin.call(
+            "addProviderCustomer",
+            {"name": name, "phone": f"0803111{i:04d}", "medicalConditions": conditions},
+        )["customerId"]
+        for i, (name, conditions) in enumerate(zip(NAMES, CONDITIONS, strict=True))
     ]
     _check(admin, owner)
-    assert _kept(owner)[""] == len(NAMES)
+    assert _kept(owner, "customer_search_count")[""] == len(NAMES)
+    assert _kept(owner, "customer_condition_count")["diabetes type 2"] == 3
 
     version = admin.call("viewProviderCustomerDetails", {"customerId": ids[0]})["version"]
-    admin.call(  # renamed: the old name's tokens go, the new one's come
+    admin.call(  # renamed, conditions changed: the old tokens and keys go, the new come
         "updateProviderCustomer",
-        {"customerId": ids[0], "expectedVersion": version, "name": "Bolaji Eze"},
-    )
+        {"customerId": ids[0], "expectedVersion": version, "name": "Bolaji Eze",
+         "medicalConditions": ["Asthma", "Hypertension"]},
+    )  # fmt: skip
     admin.call("archiveCustomer", {"customerId": ids[1]})
     admin.call(
         "mergeCustomers",
@@ -107,9 +145,16 @@ def test_kept_counts_follow_every_write_to_names_and_archiving(
     )  # fmt: skip
     admin.call("eraseCustomer", {"customerId": ids[6], "reason": "the customer asked"})
     _check(admin, owner)
-    assert _kept(owner)[""] == len(NAMES) - 3  # archived, merged away, erased
+    assert _kept(owner, "customer_search_count")[""] == len(NAMES) - 3  # archived, merged, erased
 
-    owner.execute("DELETE FROM customer WHERE id = %s", (int(ids[7].split("-")[1]),))
+    last = int(ids[7].split("-")[1])
+    owner.execute("DELETE FROM customer WHERE id = %s", (last,))
+    owner.execute(  # a condition row moved to another customer, renamed on the way
+        "UPDATE customer_condition SET customer_id = %s, label_key = 'asthma (severe)' "
+        "WHERE id = (SELECT min(id) FROM customer_condition WHERE customer_id = %s)",
+        (int(ids[2].split("-")[1]), int(ids[4].split("-")[1])),
+    )
+    admin.call("archiveCustomer", {"customerId": ids[2]})
     _check(admin, owner)
 
 
@@ -127,12 +172,13 @@ def test_staff_logins_read_the_counts_and_cannot_write_them(
         host=str(pg.sockets), port=pg.port, user=login, dbname=name, autocommit=True,
         password=password,
     ) as conn:  # fmt: skip
-        assert conn.execute("SELECT count(*) FROM customer_search_count").fetchone() is not None
-        for statement in (
-            "UPDATE customer_search_count SET listed = 0",
-            "DELETE FROM customer_search_count",
-            "INSERT INTO customer_search_count VALUES ('zz', 5)",
-            "TRUNCATE customer_search_count",
-        ):
-            with pytest.raises(errors.InsufficientPrivilege):
-                conn.execute(statement)  # type: ignore[arg-type]
+        for table in KEPT:
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() is not None  # type: ignore[arg-type]
+            for statement in (
+                f"UPDATE {table} SET listed = 0",
+                f"DELETE FROM {table}",
+                f"INSERT INTO {table} VALUES ('zz', 5)",
+                f"TRUNCATE {table}",
+            ):
+                with pytest.raises(errors.InsufficientPrivilege):
+                    conn.execute(statement)  # type: ignore[arg-type]

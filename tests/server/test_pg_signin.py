@@ -130,6 +130,44 @@ def test_a_person_signs_in_as_their_own_login_and_the_server_enforces_the_role(
     assert listed["femi"]["lastSignIn"] is not None
 
 
+def test_at_the_first_desk_only_admins_keep_key_slots(
+    admin: DeskSession, db_files: DatabaseFiles, login: Desk
+) -> None:
+    """The desk that ran init keeps its admins' key slots (backups, the recovery key);
+    everyone else signs in there as their own login too, so the server's GRANTs hold at
+    that desk as well. A slot left for someone who is no admin goes at their sign-in."""
+    assert db_files.vault.exists() and not admin.own_server_login
+    admin.call(
+        "addStaff",
+        {"username": "femi", "fullName": "Femi", "role": "frontdesk", "password": FEMI_PASSWORD},
+    )
+    assert not admin.vault.has_staff_slot("femi")
+    femi = login("femi", FEMI_PASSWORD)
+    assert femi.own_server_login
+    with femi.db.transaction() as tx:
+        who = tx.execute(text("SELECT session_user")).scalar_one()
+    assert who == pg_roles.login_role(_database(db_files), "femi")
+    with pytest.raises(PharmDeskError), femi.db.transaction() as tx:
+        tx.execute(text("SELECT count(*) FROM audit_entry"))
+    femi.close()
+
+    # An admin made here has a slot; demoted, it goes, and they sign in as their login.
+    admin.call(
+        "addStaff",
+        {"username": "bola", "fullName": "Bola", "role": "admin", "password": FEMI_PASSWORD},
+    )
+    assert admin.vault.has_staff_slot("bola")
+    admin.call("setStaffRole", {"username": "bola", "role": "pharmacist"})
+    assert not admin.vault.has_staff_slot("bola")
+    assert login("bola", FEMI_PASSWORD).own_server_login
+
+    # A slot an older PharmDesk made for a front-desk person: removed at their sign-in.
+    admin.vault.set_staff_password("femi", FEMI_PASSWORD, admin.key)
+    again = login("femi", FEMI_PASSWORD)
+    assert again.own_server_login and not admin.vault.has_staff_slot("femi")
+    assert again.call("fetchCustomers", {})["total"] == 0
+
+
 @pytest.mark.usefixtures("femi")
 def test_wrong_password_unknown_user_and_disabled_look_the_same(
     at_desk: Desk, admin: DeskSession

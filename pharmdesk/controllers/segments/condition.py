@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, distinct, exists, false, func, select, text, true
+from sqlalchemy import Connection, distinct, exists, false, func, literal, select, text, true
 from sqlalchemy.orm import aliased
 
 from pharmdesk.controllers.customer_rows import ROW_COLUMNS, SQLITE_ROW_COLUMNS
@@ -39,6 +39,12 @@ MATCHING_KEYS = text(
     " SELECT k.key, (SELECT count(*) FROM customer_condition n WHERE n.label_key = k.key)"
     " FROM k WHERE k.key LIKE :pattern ESCAPE '\\'"
 )
+# On a branch server the same keys with their listed customers, as the server keeps them
+# (``customer_condition_count``, migration 0011): a small table, no count of key rows.
+SERVER_KEYS = text(
+    "SELECT label_key, listed FROM customer_condition_count"
+    " WHERE label_key LIKE :pattern ESCAPE '\\' AND listed > 0"
+)
 # More matching keys than this: count distinct customers instead of key by key.
 MAX_KEYS_APART = 8
 # Relative costs (measured at 1M): one step of the name-index walk with its conditions
@@ -67,26 +73,33 @@ def _probe_any(keys: list[str]) -> Any:
     )
 
 
-def _condition_total(conn: Connection, keys: list[tuple[str, int]]) -> tuple[int, int]:
+def _condition_total(
+    conn: Connection, keys: list[tuple[str, int]], listed: bool
+) -> tuple[int, int]:
     """Customers (not archived) holding one of ``keys`` (with their row counts, most
-    first), and all customers not archived. Index reads only, in one statement: every
-    key's rows, less the rows of customers counted under a bigger key already, less the
-    archived customers holding one."""
+    first; ``listed``: counts of listed customers, as a server keeps them), and all
+    customers not archived. Index reads only, in one statement: every key's rows, less
+    the rows of customers counted under a bigger key already, less the archived
+    customers holding one."""
     names = [key for key, _n in keys]
     if len(keys) <= MAX_KEYS_APART:
-        holding: Any = sum(n for _key, n in keys)
+        holding: Any = literal(sum(n for _key, n in keys))
         for i, key in enumerate(names[1:], start=1):
             k = aliased(CustomerCondition)
             e = aliased(CustomerCondition)
-            counted_before = exists().where(
-                e.customer_id == k.customer_id, e.label_key.in_(names[:i])
-            )
-            holding -= (
-                select(func.count())
-                .select_from(k)
-                .where(k.label_key == key, counted_before)
-                .scalar_subquery()
-            )
+            again = [
+                k.label_key == key,
+                exists().where(e.customer_id == k.customer_id, e.label_key.in_(names[:i])),
+            ]
+            if listed:  # the few archived ids hashed: no customer row read per match
+                archived_ids = select(Customer.id).where(Customer.archived == true())
+                again.append(k.customer_id.not_in(archived_ids))
+            holding -= select(func.count()).select_from(k).where(*again).scalar_subquery()
+        if listed:
+            row = conn.execute(
+                select(holding.label("total"), listed_customers(conn).label("active"))
+            ).one()
+            return int(row.total), int(row.active)
     else:
         holding = (
             select(func.count(distinct(CustomerCondition.customer_id)))
@@ -128,12 +141,14 @@ def _condition_reader(key: str) -> PageReader:
     def read(
         conn: Connection, offset: int, limit: int, consented_only: bool
     ) -> tuple[int, list[Any]]:
-        found = conn.execute(MATCHING_KEYS, {"pattern": _like_pattern(key)}).all()
+        server = conn.dialect.name == "postgresql"
+        keyed = SERVER_KEYS if server else MATCHING_KEYS
+        found = conn.execute(keyed, {"pattern": _like_pattern(key)}).all()
         keys = sorted(((k, int(n)) for k, n in found if n), key=lambda kn: (-kn[1], kn[0]))
         if not keys:
             return 0, []
         names = [k for k, _n in keys]
-        total, active = _condition_total(conn, keys)
+        total, active = _condition_total(conn, keys, listed=server)
         if consented_only and total:
             total = _condition_consented(conn, names)
         if offset >= total or limit == 0:

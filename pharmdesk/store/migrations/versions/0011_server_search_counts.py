@@ -1,4 +1,4 @@
-"""how many listed customers a broad search finds, kept by the branch server
+"""how many listed customers a broad search or a condition finds, kept by the server
 
 Revision ID: 0011
 Revises: 0010
@@ -22,6 +22,10 @@ Triggers keep it with every write: a statement's new or removed customers at onc
 server import's copy sets them aside and fills the table after, see ``store/derived``),
 and a customer whose name key or archived flag changed. The trigger function runs as the
 database's owner: staff logins may read the table, not write it.
+
+``customer_condition_count`` does the same for the condition segment: listed customers
+per condition key (diabetes: 178,000 key rows counted, less the archived customers
+holding one, took 60 ms).
 
 On SQLite nothing changes (the file has its index).
 """
@@ -54,17 +58,19 @@ $$
 """
 
 
-def _trigger_function(name: str, schema: str, changes: str) -> str:
-    """A trigger function adding ``changes`` (rows of token and +1 or -1) to the counts,
-    in token order (two writers would lock the same rows in the same order)."""
+def _trigger_function(
+    name: str, schema: str, changes: str, table: str = "customer_search_count", key: str = "token"
+) -> str:
+    """A trigger function adding ``changes`` (rows of key and +1 or -1) to the counts of
+    ``table``, in key order (two writers would lock the same rows in the same order)."""
     return f"""
 CREATE FUNCTION {name}() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_catalog AS $$
 BEGIN
-    INSERT INTO customer_search_count AS kept (token, listed)
-    SELECT token, sum(delta) FROM ({changes}) AS changes (token, delta)
-    GROUP BY token HAVING sum(delta) <> 0 ORDER BY token
-    ON CONFLICT (token) DO UPDATE SET listed = kept.listed + excluded.listed;
+    INSERT INTO {table} AS kept ({key}, listed)
+    SELECT {key}, sum(delta) FROM ({changes}) AS changes ({key}, delta)
+    GROUP BY {key} HAVING sum(delta) <> 0 ORDER BY {key}
+    ON CONFLICT ({key}) DO UPDATE SET listed = kept.listed + excluded.listed;
     RETURN NULL;
 END
 $$
@@ -93,11 +99,45 @@ TRIGGERS = (
     "OR OLD.archived IS DISTINCT FROM NEW.archived) "
     "EXECUTE FUNCTION customer_search_count_row()",
 )
-# A frozen copy of store/derived.py's SERVER_SEARCH_COUNT_FILL.
-FILL = (
+
+# The condition segment's counterpart: listed customers per condition key (a customer
+# holds each key once). Kept by the condition rows' writes, and by a customer's archived
+# flag (all of their keys at once).
+LISTED = "EXISTS (SELECT 1 FROM customer c WHERE c.id = {who} AND NOT c.archived)"
+CONDITION_FUNCTIONS = {
+    "customer_condition_count_statement": "SELECT k.label_key, TG_ARGV[0]::int FROM changed k "
+    "JOIN customer c ON c.id = k.customer_id WHERE NOT c.archived",
+    "customer_condition_count_row": (
+        f"SELECT OLD.label_key, -1 WHERE {LISTED.format(who='OLD.customer_id')} "
+        f"UNION ALL SELECT NEW.label_key, 1 WHERE {LISTED.format(who='NEW.customer_id')}"
+    ),
+    "customer_condition_count_archived": "SELECT k.label_key, CASE WHEN NEW.archived THEN -1 "
+    "ELSE 1 END FROM customer_condition k WHERE k.customer_id = NEW.id",
+}
+CONDITION_TRIGGERS = (
+    "CREATE TRIGGER customer_condition_count_insert AFTER INSERT ON customer_condition "
+    "REFERENCING NEW TABLE AS changed FOR EACH STATEMENT "
+    "EXECUTE FUNCTION customer_condition_count_statement('1')",
+    "CREATE TRIGGER customer_condition_count_delete AFTER DELETE ON customer_condition "
+    "REFERENCING OLD TABLE AS changed FOR EACH STATEMENT "
+    "EXECUTE FUNCTION customer_condition_count_statement('-1')",
+    "CREATE TRIGGER customer_condition_count_update "
+    "AFTER UPDATE OF label_key, customer_id ON customer_condition "
+    "FOR EACH ROW WHEN (OLD.label_key IS DISTINCT FROM NEW.label_key "
+    "OR OLD.customer_id IS DISTINCT FROM NEW.customer_id) "
+    "EXECUTE FUNCTION customer_condition_count_row()",
+    "CREATE TRIGGER customer_condition_count_archived AFTER UPDATE OF archived ON customer "
+    "FOR EACH ROW WHEN (OLD.archived IS DISTINCT FROM NEW.archived) "
+    "EXECUTE FUNCTION customer_condition_count_archived()",
+)
+# Frozen copies of store/derived.py's SERVER_FILLS.
+FILLS = (
     "INSERT INTO customer_search_count (token, listed) "
     "SELECT token, count(*) FROM customer, unnest(customer_search_tokens(name_key)) AS token "
-    "WHERE NOT archived GROUP BY token"
+    "WHERE NOT archived GROUP BY token",
+    "INSERT INTO customer_condition_count (label_key, listed) "
+    "SELECT k.label_key, count(*) FROM customer_condition k "
+    "JOIN customer c ON c.id = k.customer_id WHERE NOT c.archived GROUP BY k.label_key",
 )
 
 
@@ -114,12 +154,26 @@ def upgrade() -> None:
     op.execute(_trigger_function("customer_search_count_row", schema, ROW_CHANGES))
     for statement in TRIGGERS:
         op.execute(statement)
-    op.execute(FILL)
+    op.execute(
+        "CREATE TABLE customer_condition_count ("
+        "label_key varchar(120) PRIMARY KEY, listed bigint NOT NULL)"
+    )
+    for name, changes in CONDITION_FUNCTIONS.items():
+        op.execute(
+            _trigger_function(name, schema, changes, "customer_condition_count", "label_key")
+        )
+    for statement in CONDITION_TRIGGERS:
+        op.execute(statement)
+    for statement in FILLS:
+        op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    for name in CONDITION_FUNCTIONS:  # and their triggers
+        op.execute(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
+    op.execute("DROP TABLE IF EXISTS customer_condition_count")
     for name in ("insert", "delete", "update"):
         op.execute(f"DROP TRIGGER IF EXISTS customer_search_count_{name} ON customer")
     op.execute("DROP FUNCTION IF EXISTS customer_search_count_statement()")
