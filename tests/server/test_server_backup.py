@@ -97,14 +97,20 @@ def test_a_server_backup_is_encrypted_and_opens_only_for_an_admin(
     assert _scratch_databases(pg) == []
 
 
-def test_the_recovery_key_opens_a_server_backup(pg: pg_server.PgServer, tmp_path: Path) -> None:
-    pg_server.create_database(pg, "backup_recovery")
-    files = server_files(pg.url("backup_recovery"), base=tmp_path / "desk")
+def _new_branch(pg: pg_server.PgServer, name: str, desk: Path) -> tuple[DeskSession, str]:
+    """A new branch database on the test server, its first admin signed in at the desk
+    that ran init, and its recovery key."""
+    pg_server.create_database(pg, name)
+    files = server_files(pg.url(name), base=desk)
     recovery = create_database(
         files, admin=ADMIN, full_name="Ada", password=ADMIN_PASSWORD, clock=FixedClock(),
         kdf=TEST_KDF,
     )  # fmt: skip
-    desk = sign_in(files, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+    return sign_in(files, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF), recovery
+
+
+def test_the_recovery_key_opens_a_server_backup(pg: pg_server.PgServer, tmp_path: Path) -> None:
+    desk, recovery = _new_branch(pg, "backup_recovery", tmp_path / "desk")
     try:
         target = tmp_path / "server.pdbak"
         backups.run_backup(desk, target)
@@ -223,13 +229,7 @@ def test_a_restore_gives_the_people_of_the_new_database_their_logins(
     password (in the answer only), a disabled person's NOLOGIN; restored with the
     recovery key, every active person gets one. A desk that joins with the URL alone
     signs each of them in as their own login."""
-    pg_server.create_database(pg, "logins_source")
-    files = server_files(pg.url("logins_source"), base=tmp_path / "desk")
-    recovery = create_database(
-        files, admin=ADMIN, full_name="Ada", password=ADMIN_PASSWORD, clock=FixedClock(),
-        kdf=TEST_KDF,
-    )  # fmt: skip
-    admin = sign_in(files, ADMIN, ADMIN_PASSWORD, clock=FixedClock(), kdf=TEST_KDF)
+    admin, recovery = _new_branch(pg, "logins_source", tmp_path / "desk")
     try:
         for username, role in (("femi", "frontdesk"), ("tayo", "pharmacist")):
             admin.call(
@@ -270,6 +270,20 @@ def test_a_restore_gives_the_people_of_the_new_database_their_logins(
         with pytest.raises(PharmDeskError) as refused:
             sign_in(joined, username, _password(username), clock=FixedClock(), kdf=TEST_KDF)
         assert refused.value.code == AUTH_FAILED
+
+    # Restored again under the same name on this server (the database dropped, its
+    # logins still here): the logins people have are kept, no new password is made.
+    pg_server._admin(pg, 'DROP DATABASE "logins_restored" WITH (FORCE)')
+    again = backups.run_server_restore(
+        server_files(url, base=tmp_path / "restoring-again"), target, ADMIN, ADMIN_PASSWORD,
+        clock=FixedClock(),
+    )  # fmt: skip
+    assert again["logins"] == []
+    kept = sign_in(joined, "femi", femi["oneTimePassword"], clock=FixedClock(), kdf=TEST_KDF)
+    kept.close()
+    with pytest.raises(PharmDeskError) as still_disabled:
+        sign_in(joined, "tayo", _password("tayo"), clock=FixedClock(), kdf=TEST_KDF)
+    assert still_disabled.value.code == AUTH_FAILED
 
     key_answer = backups.run_server_restore(
         server_files(pg.url("logins_by_key"), base=tmp_path / "recovering-pc"), target, "",
