@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, select, update
 
 from pharmdesk.controllers.passwords import generate_one_time_password
 from pharmdesk.store import pg_roles
@@ -55,15 +55,11 @@ def restored_logins(conn: Connection, restorer: str | None, password: str | None
     the password they restored with; everyone else's by ``make_logins``."""
     database = pg_roles.current_database(conn)
     staff = [(str(u), bool(d)) for u, d in conn.execute(select(Staff.username, Staff.disabled))]
-    roles = {pg_roles.login_role(database, username) for username, _d in staff}
-    existing = set(
-        conn.execute(
-            text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"), {"names": list(roles)}
-        ).scalars()
-    )
+    roles = {username: pg_roles.login_role(database, username) for username, _d in staff}
+    existing = pg_roles.existing_roles(conn, list(roles.values()))
     fresh: list[tuple[str, bool]] = []
     for username, disabled in staff:
-        if pg_roles.login_role(database, username) in existing:
+        if roles[username] in existing:
             pg_roles.sync_login(conn, username)
         elif username == restorer and not disabled and password is not None:
             pg_roles.sync_login(conn, username, password)

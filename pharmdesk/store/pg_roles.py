@@ -144,6 +144,15 @@ NEEDS_CREATEROLE = (
 )
 
 
+def existing_roles(conn: Connection, names: list[str]) -> set[str]:
+    """Which of these role names the server has (roles are the server's, not a database's)."""
+    return set(
+        conn.execute(
+            text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"), {"names": names}
+        ).scalars()
+    )
+
+
 def ensure_groups(conn: Connection, database: str) -> dict[str, str]:
     """The database's three group roles (NOLOGIN), created when missing."""
     login, may = conn.execute(
@@ -152,12 +161,7 @@ def ensure_groups(conn: Connection, database: str) -> dict[str, str]:
     if not may:
         raise PharmDeskError(DATABASE_ERROR, NEEDS_CREATEROLE.format(login=login))
     groups = {role: group_role(database, role) for role in ROLES}
-    existing = set(
-        conn.execute(
-            text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"),
-            {"names": list(groups.values())},
-        ).scalars()
-    )
+    existing = existing_roles(conn, list(groups.values()))
     for name in groups.values():
         if name not in existing:
             conn.exec_driver_sql(f"CREATE ROLE {quote(conn, name)} NOLOGIN")

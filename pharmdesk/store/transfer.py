@@ -157,10 +157,10 @@ def copy_tables(
         copied[table.name] = count
     for name in triggered:
         target.exec_driver_sql(f'ALTER TABLE "{name}" ENABLE TRIGGER USER')
-    progress("Counting names for searches", 0, 1)
+    progress("Counting for searches and segments", 0, 1)
     for statement in derived.SERVER_FILLS:  # what the set-aside triggers would have kept
         target.exec_driver_sql(statement)
-    progress("Counting names for searches", 1, 1)
+    progress("Counting for searches and segments", 1, 1)
     _move_sequences(source, target)
     return Copied(copied)
 
